@@ -1,0 +1,29 @@
+# Everything installs into .venv inside the repo, so a fresh clone needs only Python 3.11.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install serve test lint clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+serve: $(STAMP)
+	$(BIN)/mockflow serve
+
+test: $(STAMP)
+	MLFLOW_HTTP_REQUEST_MAX_RETRIES=0 $(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check mockflow tests
+	$(BIN)/ruff format --check mockflow tests
+	$(BIN)/mypy mockflow
+
+clean:
+	rm -rf $(VENV) build *.egg-info
