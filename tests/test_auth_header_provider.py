@@ -5,10 +5,10 @@ import json
 import os
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
+import tomllib
 
 from mockflow.auth.header_provider import HokusaiApiKeyHeaderProvider
 
