@@ -1,0 +1,34 @@
+"""Shared fixtures: a live mockflow per test, and the real client pointed at it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+# The mlflow client retries 5xx for minutes by default; a failing test should fail now.
+os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+
+from mockflow.server import MockflowServer  # noqa: E402
+
+
+@pytest.fixture
+def server() -> Iterator[MockflowServer]:
+    """A fresh, empty mockflow on a free port."""
+    with MockflowServer(port=0, world="empty") as srv:
+        yield srv
+
+
+@pytest.fixture
+def tracking_uri(server: MockflowServer, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The real mlflow client pointed at ``server`` under the production-style prefix."""
+    import mlflow
+
+    uri = server.prefixed_url
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    mlflow.set_tracking_uri(uri)
+    yield uri
+    if mlflow.active_run():
+        mlflow.end_run()
+    mlflow.set_tracking_uri(None)
