@@ -46,6 +46,28 @@ def export_lines(env: dict[str, str]) -> str:
     return "\n".join(f"export {name}={shlex.quote(value)}" for name, value in env.items())
 
 
+def env_command(settings: Any, *, url: str | None, key_id: str) -> int:
+    """``mockflow env``: print the export lines; warn on stderr if the server does not answer."""
+    import sys
+    import urllib.request
+
+    if url is None:
+        host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
+        url = f"http://{host}:{settings.port}{settings.prefix}"
+    url = url.rstrip("/")
+    keys = {k.id: k for k in load_keys(settings.keys_file or None)}
+    if key_id not in keys:
+        print(f"mockflow: no key with id {key_id!r}; have {', '.join(keys)}", file=sys.stderr)
+        return 2
+    try:
+        urllib.request.urlopen(url + "/health", timeout=2).close()
+    except OSError as exc:
+        print(f"# warning: no mockflow answered at {url}/health ({exc})", file=sys.stderr)
+    api_key = keys[key_id].secret if settings.auth else None
+    print(export_lines(client_env(url, api_key)))
+    return 0
+
+
 def _mock_mode_on(environ: MutableMapping[str, str]) -> bool:
     return environ.get("HOKUSAI_MOCK_MODE", "").strip().lower() in {"1", "true", "yes", "on"}
 
@@ -72,11 +94,10 @@ def activate(
             return None
         from mockflow.server import MockflowServer
 
-        server = MockflowServer(port=0, **settings)
-        server.start()
+        server = MockflowServer(port=0, **settings).start()
         atexit.register(server.stop)
         api_key = _usable_key(server, environ.get("HOKUSAI_API_KEY", "").strip())
-        uri = server.url + server.app.extensions["mockflow"].settings.prefix
+        uri = server.prefixed_url
         environ.update(client_env(uri, api_key))
         _logger.info("mock mode: started mockflow at %s", uri)
         _active = server
