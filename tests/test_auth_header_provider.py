@@ -11,6 +11,7 @@ import pytest
 import tomllib
 
 from mockflow.auth.header_provider import HokusaiApiKeyHeaderProvider
+from mockflow.server import MockflowServer
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET = "mockflow.auth.header_provider:HokusaiApiKeyHeaderProvider"
@@ -93,3 +94,41 @@ def test_unmodified_mlflow_client_loads_the_plugin(tmp_path):
     )
     headers = json.loads(out.stdout.strip().splitlines()[-1])
     assert headers["X-API-Key"] == KEY
+
+
+CLIENT_VARS = (
+    "MLFLOW_TRACKING_URI",
+    "MLFLOW_TRACKING_TOKEN",
+    "MLFLOW_TRACKING_USERNAME",
+    "MLFLOW_TRACKING_PASSWORD",
+    "HOKUSAI_API_KEY",
+    "HOKUSAI_MOCK_MODE",
+    "HOKUSAI_API_KEY_HEADER",
+)
+
+
+def run_client(env: dict[str, str], code: str) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` with the unmodified mlflow client in a fresh interpreter."""
+    base = {k: v for k, v in os.environ.items() if k not in CLIENT_VARS}
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        env={**base, **env, "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_plain_mlflow_sends_hokusai_api_key_through_the_plugin(tmp_path):
+    code = "import mlflow; print(mlflow.MlflowClient().create_experiment('via-plugin'))"
+    with MockflowServer(port=0, world="empty") as srv:
+        pythonpath = os.pathsep.join(p for p in (str(ROOT), plugin_path(tmp_path)) if p)
+        env = {"MLFLOW_TRACKING_URI": srv.prefixed_url, "PYTHONPATH": pythonpath}
+        with_key = run_client({**env, "HOKUSAI_API_KEY": KEY}, code)
+        assert with_key.returncode == 0, with_key.stderr
+        switched_off = run_client(
+            {**env, "HOKUSAI_API_KEY": KEY, "HOKUSAI_API_KEY_HEADER": "off"}, code
+        )
+        assert switched_off.returncode != 0
+        assert "UNAUTHENTICATED" in switched_off.stderr
+        assert srv.store.counts()["experiments"] == 2

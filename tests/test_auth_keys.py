@@ -146,3 +146,9 @@ def test_ipv4_mapped_peer_matches_ipv4_allow_list():
     (key,) = parse_keys({"keys": [{**GOOD, "allowed_ips": ["127.0.0.0/8"]}]})
     assert key.allows_ip("::ffff:127.0.0.1")
     assert not key.allows_ip("not an ip")
+
+
+def test_readme_lists_every_default_key():
+    readme = (DEFAULT_KEYS_FILE.parents[1] / "README.md").read_text()
+    for key in load_keys(DEFAULT_KEYS_FILE):
+        assert f"| `{key.id}` | `{key.secret}` |" in readme

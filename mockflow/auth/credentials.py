@@ -10,8 +10,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Protocol
+
+
+class _Lookup(Protocol):
+    def get(self, key: str, /) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -21,7 +25,7 @@ class Credential:
     problem: str = ""  # why no key could be read
 
 
-def find_credential(headers: Mapping[str, str], query: Mapping[str, str]) -> Credential | None:
+def find_credential(headers: _Lookup, query: _Lookup) -> Credential | None:
     """The credential the request carries, or None when it carries none at all."""
     authorization = headers.get("Authorization")
     if authorization is not None:
