@@ -75,7 +75,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"mockflow: {e}", file=sys.stderr)
         return 2
     if args.command == "serve":
-        return serve(settings)
+        from mockflow.auth import KeyFileError
+
+        try:
+            return serve(settings)
+        except KeyFileError as e:  # a bad key file stops the start with the entry named
+            print(f"mockflow: {e}", file=sys.stderr)
+            return 2
     if args.command == "env":
         from mockflow.mock_mode import env_command
 

@@ -152,3 +152,15 @@ def test_readme_lists_every_default_key():
     readme = (DEFAULT_KEYS_FILE.parents[1] / "README.md").read_text()
     for key in load_keys(DEFAULT_KEYS_FILE):
         assert f"| `{key.id}` | `{key.secret}` |" in readme
+
+
+def test_serve_refuses_a_bad_key_file_naming_the_entry(tmp_path, capsys):
+    from mockflow.cli import main
+
+    bad = tmp_path / "keys.yaml"
+    bad.write_text(
+        "keys:\n  - {id: ci, secret: hk_test_abcdefghijklmnop1, owner: me, scopes: []}\n"
+    )
+    assert main(["serve", "--port", "0", "--keys-file", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert f"{bad}: keys[0] (id 'ci'): field 'scopes'" in err

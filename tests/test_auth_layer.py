@@ -179,3 +179,16 @@ def test_the_switch_can_be_flipped_at_run_time():
 def test_invalid_rate_limit_status_is_refused_at_install():
     with pytest.raises(ValueError, match="403 or 429"):
         make_app(rate_limit_status=500)
+
+
+def test_reset_restores_the_file_keys_and_forgets_counts():
+    from mockflow.auth import RateLimit
+
+    layer = make_app().extensions["mockflow_auth"]
+    layer.keys.remove("read-only")
+    one_per_hour = RateLimit(1, 3600.0)
+    layer.limiter.hit("rate-limited", one_per_hour)
+    assert not layer.limiter.hit("rate-limited", one_per_hour).allowed
+    layer.reset()
+    assert layer.keys.get("read-only") is not None
+    assert layer.limiter.hit("rate-limited", one_per_hour).allowed

@@ -61,6 +61,7 @@ class AuthLayer:
         rate_limit_status: int = 403,
         rate_limit_window: str = "fixed",
         trust_proxy: bool = False,
+        keys_file: str = "",
         now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
     ) -> None:
         if rate_limit_status not in (403, 429):
@@ -70,8 +71,14 @@ class AuthLayer:
         self.prefix = prefix
         self.rate_limit_status = rate_limit_status
         self.trust_proxy = trust_proxy
+        self.keys_file = keys_file
         self.limiter = RateLimiter(window=rate_limit_window)
         self.now = now
+
+    def reset(self) -> None:
+        """Back to the key file's keys with fresh rate-limit counters (for the control API)."""
+        self.keys.replace(load_keys(self.keys_file or None))
+        self.limiter.reset()
 
     # -- the request hooks -------------------------------------------------------------------
 
@@ -218,6 +225,7 @@ def install(app: Flask, settings: Any, *, keys: KeyRing | None = None) -> AuthLa
         rate_limit_status=settings.rate_limit_status,
         rate_limit_window=settings.rate_limit_window,
         trust_proxy=settings.trust_proxy,
+        keys_file=settings.keys_file,
     )
     app.extensions[EXTENSION] = layer
     app.before_request(layer.before_request)
