@@ -133,7 +133,7 @@ def test_log_batch_limits_and_messages_come_from_mlflow(base: str) -> None:
 
 
 def test_oversized_body_is_a_clear_413() -> None:
-    with MockflowServer(port=0, world="empty", max_body_bytes=1024) as srv:
+    with MockflowServer(port=0, world="empty", max_body_bytes=1024, auth=False) as srv:
         r = post(f"{srv.url}{API}/experiments/create", {"name": "x" * 5000})
         assert r.status_code == 413
         assert r.json()["error_code"] == "INVALID_PARAMETER_VALUE"
