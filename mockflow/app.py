@@ -18,7 +18,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import INTERNAL_ERROR, ErrorCode
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
 
-from mockflow import __version__
+from mockflow import __version__, ui
 from mockflow.config import Settings
 from mockflow.handlers import load_handlers
 from mockflow.store import Store
@@ -85,6 +85,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
     for route in proto_routes():
         add(route.rule, route.rpc, dispatch, [route.method])
+    # The proto gives SearchDatasets a path without its leading slash; MLflow's server mounts the
+    # UI's path by hand, and so does mockflow.
+    add("/ajax-api/2.0/mlflow/experiments/search-datasets", "SearchDatasets", dispatch, ["POST"])
 
     # The Hokusai docs' curl examples use the legacy list endpoint; answer it like search.
     def list_experiments() -> Response:
@@ -106,6 +109,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         add(f"{base}/mlflow/experiments/list", "ListExperiments", list_experiments, ["GET"])
 
     _add_health_routes(app, add, state)
+    # The web UI and the requests it makes beyond the proto RPCs.
+    ui.install(app, add, state)
     _add_error_handlers(app)
 
     # Auth: installed always, enforcing when settings.auth is on (tests may flip it at run time).

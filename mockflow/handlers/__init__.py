@@ -27,7 +27,7 @@ class Handler:
 
 HANDLERS: dict[str, Handler] = {}
 
-AREAS = ("experiments", "runs", "metrics")
+AREAS = ("experiments", "runs", "metrics", "datasets")
 
 
 def rpc(request_class: type[Message], schema: Schema | None = None) -> Callable[[HandlerFn], HandlerFn]:

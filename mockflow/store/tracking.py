@@ -45,7 +45,7 @@ from mlflow.protos.databricks_pb2 import (
     RESOURCE_DOES_NOT_EXIST,
 )
 from mlflow.store.entities.paged_list import PagedList
-from mlflow.utils.mlflow_tags import MLFLOW_RUN_NAME
+from mlflow.utils.mlflow_tags import MLFLOW_DATASET_CONTEXT, MLFLOW_RUN_NAME
 from mlflow.utils.name_utils import _generate_random_name
 from mlflow.utils.search_utils import SearchExperimentsUtils, SearchUtils
 from mlflow.utils.validation import (
@@ -647,6 +647,25 @@ class TrackingStore:
             if r.experiment_id in ids and r.lifecycle_stage in stages
         ]
         return search(SearchUtils, runs, filter_string, order_by, page_token, max_results)
+
+    def search_dataset_summaries(
+        self, experiment_ids: Sequence[str], limit: int = 1000
+    ) -> list[tuple[str, str, str, str | None]]:
+        """Distinct (experiment_id, name, digest, context) of the datasets runs logged as inputs,
+        as MLflow's SQL store lists them for the UI; context is the input's
+        ``mlflow.data.context`` tag, or None."""
+        ids = {str(e) for e in experiment_ids}
+        seen: dict[tuple[str, str, str, str | None], None] = {}
+        for record in self.runs.values():
+            if record.experiment_id not in ids:
+                continue
+            for dataset_input in record.dataset_inputs:
+                context = next(
+                    (t.value for t in dataset_input.tags if t.key == MLFLOW_DATASET_CONTEXT), None
+                )
+                ds = dataset_input.dataset
+                seen.setdefault((record.experiment_id, ds.name, ds.digest, context), None)
+        return list(seen)[:limit]
 
     # --- metrics -----------------------------------------------------------------------------
 
