@@ -27,7 +27,7 @@ class Handler:
 
 HANDLERS: dict[str, Handler] = {}
 
-AREAS = ("experiments", "runs", "metrics", "datasets")
+AREAS = ("experiments", "runs", "metrics", "datasets", "traces")
 
 
 def rpc(request_class: type[Message], schema: Schema | None = None) -> Callable[[HandlerFn], HandlerFn]:

@@ -87,6 +87,10 @@ def add_ui_api_routes(add: AddRule, state: Any) -> None:
     def get_assistant_providers() -> Response:
         return jsonify({"providers": [], "resolved": None, "gateway_vendor_options": {}})
 
+    def get_gateway_proxy() -> Response:
+        # MLflow's answer with no deployments target configured: an empty gateway.
+        return jsonify({"endpoints": []})
+
     def get_current_user() -> Response:
         # MLflow's basic-auth app answers this; mockflow names the API key's owner.
         owner = g.get("api_key_owner")
@@ -120,4 +124,5 @@ def add_ui_api_routes(add: AddRule, state: Any) -> None:
         get_assistant_providers,
         ["GET"],
     )
+    add("/ajax-api/2.0/mlflow/gateway-proxy", "GetGatewayProxy", get_gateway_proxy, ["GET"])
     add("/ajax-api/2.0/mlflow/users/current", "GetCurrentUser", get_current_user, ["GET"])
