@@ -55,9 +55,7 @@ class MockflowServer:
             return self
         if self.settings.quiet:
             logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        self._server = make_server(
-            self.settings.host, self.settings.port, self.app, threaded=True
-        )
+        self._server = make_server(self.settings.host, self.settings.port, self.app, threaded=True)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="mockflow-server", daemon=True

@@ -140,9 +140,7 @@ def request_json(request: Request) -> dict[str, Any]:
     try:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as e:
-        raise MlflowException(
-            f"Malformed JSON request body: {e}", error_code=BAD_REQUEST
-        ) from None
+        raise MlflowException(f"Malformed JSON request body: {e}", error_code=BAD_REQUEST) from None
     # Older clients double-encode the body as a JSON string, as MLflow's server tolerates.
     if isinstance(body, str):
         try:
@@ -188,9 +186,15 @@ def parse_request(
     request: Request,
     schema: Schema | None = None,
     path_params: Mapping[str, str] | None = None,
+    *,
+    read_body: bool = True,
 ) -> tuple[Message, dict[str, Any]]:
-    """Fill ``message`` from the request; return it with the raw JSON it was parsed from."""
-    if request.method == "GET":
+    """Fill ``message`` from the request; return it with the raw JSON it was parsed from.
+
+    ``read_body=False`` is for RPCs whose body is not a JSON message (artifact uploads): the
+    message is filled from the path and the query string only.
+    """
+    if request.method == "GET" or not read_body:
         raw = _query_json(message, request)
     else:
         raw = request_json(request)
