@@ -15,17 +15,10 @@ def _add_settings_flags(parser: argparse.ArgumentParser) -> None:
     defaults = Settings.__dataclass_fields__
     for f in fields(Settings):
         flag = "--" + f.name.replace("_", "-")
-        help_text = (
-            f"{f.metadata['help']} [env {env_name(f.name)}; default: {defaults[f.name].default!r}]"
-        )
+        help_text = f"{f.metadata['help']} [env {env_name(f.name)}; default: {defaults[f.name].default!r}]"
         if field_type(f) is bool:
             parser.add_argument(
-                flag,
-                dest=f.name,
-                nargs="?",
-                const="true",
-                default=None,
-                metavar="on|off",
+                flag, dest=f.name, nargs="?", const="true", default=None, metavar="on|off",
                 help=help_text,
             )
         else:

@@ -63,6 +63,7 @@ from mlflow.utils.validation import (
 )
 
 from mockflow.store.clock import now_millis
+from mockflow.store.search import search
 
 DEFAULT_EXPERIMENT_ID = "0"
 DEFAULT_EXPERIMENT_NAME = "Default"
@@ -126,10 +127,8 @@ class MetricHistory:
         last: tuple[int, int, float] | None = None
         for i in order:
             point = (self.timestamps[i], self.steps[i], self.values[i])
-            same = (
-                last is not None
-                and point[:2] == last[:2]
-                and (point[2] == last[2] or (math.isnan(point[2]) and math.isnan(last[2])))
+            same = last is not None and point[:2] == last[:2] and (
+                point[2] == last[2] or (math.isnan(point[2]) and math.isnan(last[2]))
             )
             if same:
                 continue
@@ -405,10 +404,9 @@ class TrackingStore:
         experiments = [
             e.to_entity() for e in self.experiments.values() if e.lifecycle_stage in stages
         ]
-        filtered = SearchExperimentsUtils.filter(experiments, filter_string)
-        ordered = SearchExperimentsUtils.sort(filtered, list(order_by or []))
-        page, token = SearchUtils.paginate(ordered, page_token, max_results)
-        return PagedList(page, token)
+        return search(
+            SearchExperimentsUtils, experiments, filter_string, order_by, page_token, max_results
+        )
 
     # --- runs --------------------------------------------------------------------------------
 
@@ -648,10 +646,7 @@ class TrackingStore:
             for r in self.runs.values()
             if r.experiment_id in ids and r.lifecycle_stage in stages
         ]
-        filtered = SearchUtils.filter(runs, filter_string)
-        ordered = SearchUtils.sort(filtered, list(order_by or []))
-        page, token = SearchUtils.paginate(ordered, page_token, max_results)
-        return PagedList(page, token)
+        return search(SearchUtils, runs, filter_string, order_by, page_token, max_results)
 
     # --- metrics -----------------------------------------------------------------------------
 
