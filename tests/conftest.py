@@ -15,8 +15,8 @@ from mockflow.server import MockflowServer  # noqa: E402
 
 @pytest.fixture
 def server() -> Iterator[MockflowServer]:
-    """A fresh, empty mockflow on a free port."""
-    with MockflowServer(port=0, world="empty") as srv:
+    """A fresh, empty mockflow on a free port, auth off (tests of auth build their own)."""
+    with MockflowServer(port=0, world="empty", auth=False) as srv:
         yield srv
 
 

@@ -32,10 +32,14 @@ class ArtifactTooLarge(MlflowException):
 def safe_path(path: str) -> str:
     """``path`` normalised, or INVALID_PARAMETER_VALUE "Invalid path" as MLflow answers.
 
-    MLflow's check decodes %-escapes repeatedly and refuses ``..`` segments, absolute paths
-    (POSIX and Windows) and backslashes.
+    MLflow's check decodes %-escapes repeatedly and refuses ``..`` segments and absolute paths
+    (POSIX and Windows).
     """
     checked = validate_path_is_safe(path)
+    # MLflow refuses backslashes only on Windows (os.altsep); mockflow refuses them everywhere,
+    # so a path that escapes on a Windows artifact store is refused before it gets there.
+    if "\\" in checked:
+        raise MlflowException("Invalid path", error_code=INVALID_PARAMETER_VALUE)
     parts = [p for p in checked.split("/") if p not in ("", ".")]
     return "/".join(parts)
 
