@@ -20,7 +20,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, Reque
 
 from mockflow import __version__, ui
 from mockflow.config import Settings
-from mockflow.handlers import load_handlers
+from mockflow.handlers import load_handlers, load_views
 from mockflow.store import Store
 from mockflow.wire.errors import endpoint_not_found, error_response, json_error
 from mockflow.wire.messages import json_response, parse_request
@@ -72,12 +72,15 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
                 f"mockflow does not implement {rpc} ({request.method} {request.path}).",
                 404,
             )
+        if handler.raw_body:
+            request.get_data(cache=True)  # read (e.g. an upload) outside the lock
         message, _ = parse_request(
             request_class_for(rpc)(),
             request,
             handler.schema,
             path_params,
             strict=settings.strict_fields,
+            read_body=not handler.raw_body,
         )
         with state.store.lock:
             result = handler.fn(message, state.store)
@@ -88,6 +91,14 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     # The proto gives SearchDatasets a path without its leading slash; MLflow's server mounts the
     # UI's path by hand, and so does mockflow.
     add("/ajax-api/2.0/mlflow/experiments/search-datasets", "SearchDatasets", dispatch, ["POST"])
+
+    def dispatch_view(**_path_params: str) -> Response:
+        with state.store.lock:
+            return views[request.endpoint or ""].fn(state.store)
+
+    views = load_views()
+    for v in views.values():
+        add(v.rule, v.endpoint, dispatch_view, list(v.methods))
 
     # The Hokusai docs' curl examples use the legacy list endpoint; answer it like search.
     def list_experiments() -> Response:

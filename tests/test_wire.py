@@ -112,7 +112,7 @@ def test_unknown_fields_are_ignored_as_mlflow_does(base: str) -> None:
 
 
 def test_strict_fields_rejects_unknown_fields_and_changes_nothing() -> None:
-    with MockflowServer(port=0, world="empty", strict_fields=True) as srv:
+    with MockflowServer(port=0, world="empty", auth=False, strict_fields=True) as srv:
         r = post(f"{srv.url}{API}/experiments/create", {"name": "x", "nmae": "typo"})
         assert r.status_code == 400
         assert "'nmae'" in r.json()["message"]
