@@ -120,14 +120,15 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         add(f"{base}/mlflow/experiments/list", "ListExperiments", list_experiments, ["GET"])
 
     _add_health_routes(app, add, state)
-    # The web UI and the requests it makes beyond the proto RPCs.
-    ui.install(app, add, state)
+    # The web UI itself (its API requests are handlers and views like the others).
+    ui.add_static_routes(app, add, settings.prefix)
     _add_error_handlers(app)
 
     # Auth: installed always, enforcing when settings.auth is on (tests may flip it at run time).
     from mockflow.auth import install as install_auth
+    from mockflow.auth.session import add_session_routes
 
-    install_auth(app, settings)
+    add_session_routes(app, add, install_auth(app, settings))
     return app
 
 

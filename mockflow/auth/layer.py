@@ -24,6 +24,7 @@ from mockflow.auth.credentials import Credential, find_credential
 from mockflow.auth.keys import KEY_PATTERN, ApiKey, KeyRing, load_keys, redact
 from mockflow.auth.ratelimit import Decision, RateLimiter
 from mockflow.auth.scopes import grants, required_scope
+from mockflow.auth.session import SESSION_PATHS, Sessions
 
 EXTENSION = "mockflow_auth"
 _logger = logging.getLogger("mockflow.auth")
@@ -40,6 +41,10 @@ OPEN_PATHS = frozenset(
     }
 )
 OPEN_PATH_PREFIXES = ("/_mockflow/",)
+# The web UI's page, assets and sign-in (mockflow/ui/, auth/session.py): its API calls carry the
+# session cookie and are checked like any other.
+UI_OPEN_PATHS = frozenset({"/"}) | SESSION_PATHS
+UI_OPEN_PATH_PREFIXES = ("/static-files/",)
 
 DETAIL_MISSING = "API key required"
 DETAIL_INVALID = "Invalid or expired API key"
@@ -73,12 +78,14 @@ class AuthLayer:
         self.trust_proxy = trust_proxy
         self.keys_file = keys_file
         self.limiter = RateLimiter(window=rate_limit_window)
+        self.sessions = Sessions(keys)
         self.now = now
 
     def reset(self) -> None:
         """Back to the key file's keys with fresh rate-limit counters (for the control API)."""
         self.keys.replace(load_keys(self.keys_file or None))
         self.limiter.reset()
+        self.sessions.clear()
 
     # -- the request hooks -------------------------------------------------------------------
 
@@ -88,7 +95,9 @@ class AuthLayer:
         g.scopes = []
         if not self.enabled or self.is_open(request.path) or request.method == "OPTIONS":
             return None
-        credential = find_credential(request.headers, request.args)
+        credential = find_credential(request.headers, request.args) or self.sessions.credential(
+            request.cookies
+        )
         if credential is None:
             return self._unauthenticated(DETAIL_MISSING, "An API key is required.", missing=True)
         key, problem = self._identify(credential)
@@ -141,7 +150,11 @@ class AuthLayer:
     def is_open(self, path: str) -> bool:
         if self.prefix and (path == self.prefix or path.startswith(self.prefix + "/")):
             path = path[len(self.prefix) :] or "/"
-        return path in OPEN_PATHS or path.startswith(OPEN_PATH_PREFIXES)
+        return (
+            path in OPEN_PATHS
+            or path in UI_OPEN_PATHS
+            or path.startswith(OPEN_PATH_PREFIXES + UI_OPEN_PATH_PREFIXES)
+        )
 
     def client_ip(self) -> str:
         """The socket peer; with ``trust_proxy``, the address the (one) proxy in front saw."""

@@ -1,4 +1,4 @@
-"""traces/*: mockflow stores no traces; the UI's experiment overview still asks for their metrics."""
+"""traces/*: mockflow stores no traces; the UI's experiment overview asks for their metrics."""
 
 from __future__ import annotations
 

@@ -18,7 +18,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, send_from_directory
+from flask import Flask, Response, redirect, send_from_directory
+
+from mockflow.auth.layer import EXTENSION as AUTH_EXTENSION
+from mockflow.auth.session import needs_signin
 
 UI_BUILD = Path("server") / "js" / "build"
 # Assets are content-hashed, so caching them long is safe (MLflow uses the same four weeks).
@@ -61,6 +64,8 @@ def add_static_routes(
     build = ui_build_dir()
 
     def index() -> Response:
+        if needs_signin(app.extensions.get(AUTH_EXTENSION)):
+            return redirect("signin", code=303)  # type: ignore[return-value]
         if build is None:
             return Response(NO_UI_PAGE.format(prefix=prefix), mimetype="text/html")
         response = send_from_directory(build, "index.html")
