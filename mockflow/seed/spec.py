@@ -10,9 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, replace
 
-
-class WorldSpecError(ValueError):
-    """A world size or reference time mockflow cannot use; the message says which."""
+from mockflow.seed.errors import WorldSpecError
 
 
 @dataclass(frozen=True)
