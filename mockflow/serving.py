@@ -10,7 +10,6 @@ import signal
 import sys
 from types import FrameType
 
-from mockflow.app import create_app
 from mockflow.config import Settings
 
 
@@ -42,10 +41,11 @@ def world_description(settings: Settings) -> str:
 def run(settings: Settings) -> int:
     from waitress.server import create_server
 
+    from mockflow.fastimport import import_app
     from mockflow.seed import SeedError
 
     try:
-        app = create_app(settings)
+        app = import_app()(settings)
     except SeedError as e:
         print(f"mockflow: {e}", file=sys.stderr, flush=True)
         print("mockflow: not starting (nothing was served)", file=sys.stderr, flush=True)
