@@ -7,7 +7,8 @@ them; every score is clipped to [0, 1] and rounded to 4 places (rounding keeps t
 precision and recall sit on the same 4-place grid).
 
 Speed matters (the ``large`` world is a million points in a few seconds of pure Python): one
-list comprehension per metric, no per-point function calls beyond ``gauss``.
+list comprehension per metric, and the noise comes from a table of normal draws read at a
+random offset rather than a ``gauss()`` call per point.
 """
 
 from __future__ import annotations
@@ -49,8 +50,28 @@ def _clip01(v: float) -> float:
     return 0.0 if v < 0.0 else 1.0 if v > 1.0 else v
 
 
+class Noise:
+    """Standard normal draws from a fixed table, read at random offsets (deterministic)."""
+
+    SIZE = 1 << 15
+
+    def __init__(self, rng: random.Random) -> None:
+        self.rng = rng
+        table = [rng.gauss(0.0, 1.0) for _ in range(self.SIZE)]
+        self.table = table + table  # read windows without wrapping
+
+    def draw(self, n: int, sd: float) -> list[float]:
+        out: list[float] = []
+        while len(out) < n:
+            take = min(n - len(out), self.SIZE)
+            start = self.rng.randrange(self.SIZE)
+            out.extend(v * sd for v in self.table[start : start + take])
+        return out
+
+
 def curves(
     rng: random.Random,
+    noise: Noise,
     task: str,
     targets: Targets,
     steps: int,
@@ -68,39 +89,39 @@ def curves(
         tau = max(planned * rng.uniform(0.12, 0.3), 0.5)
         decay = [math.exp(-i / tau) for i in range(n_train)]
     d = decay[:steps]
-    g = rng.gauss
     t = targets
+    nz = noise.draw
 
     loss0 = t.loss + rng.uniform(0.4, 0.9)
-    train_loss = [round(max(t.loss + (loss0 - t.loss) * x + g(0, 0.01), 1e-4), 4) for x in decay]
+    a, b = t.loss, loss0 - t.loss
+    train_loss = [round(max(a + b * x + e, 1e-4), 4) for x, e in zip(decay, nz(n_train, 0.01), strict=True)]
     val_floor = t.loss * rng.uniform(1.05, 1.3)
-    val_loss = [round(max(val_floor + (loss0 - val_floor) * x + g(0, 0.015), 1e-4), 4) for x in d]
+    a, b = val_floor, loss0 - val_floor
+    val_loss = [round(max(a + b * x + e, 1e-4), 4) for x, e in zip(d, nz(steps, 0.015), strict=True)]
     out = {"train_loss": train_loss, "val_loss": val_loss}
+
+    def rising(final: float, start: float, sd: float) -> list[float]:
+        b = final - start
+        return [round(_clip01(final - b * x + e), 4) for x, e in zip(d, nz(steps, sd), strict=True)]
 
     if task == CLASSIFICATION:
         a0, p0, r0 = rng.uniform(0.45, 0.6), rng.uniform(0.3, 0.55), rng.uniform(0.3, 0.55)
-        out["accuracy"] = [round(_clip01(t.score - (t.score - a0) * x + g(0, 0.004)), 4) for x in d]
-        precision = [round(_clip01(t.precision - (t.precision - p0) * x + g(0, 0.006)), 4) for x in d]
-        recall = [round(_clip01(t.recall - (t.recall - r0) * x + g(0, 0.006)), 4) for x in d]
+        out["accuracy"] = rising(t.score, a0, 0.004)
+        precision = rising(t.precision, p0, 0.006)
+        recall = rising(t.recall, r0, 0.006)
         out["precision"] = precision
         out["recall"] = recall
         out["f1"] = [
             round(2 * p * r / (p + r), 4) if p + r > 0 else 0.0
             for p, r in zip(precision, recall, strict=True)
         ]
-        u0 = rng.uniform(0.5, 0.65)
-        out["auroc"] = [round(_clip01(t.auroc - (t.auroc - u0) * x + g(0, 0.003)), 4) for x in d]
+        out["auroc"] = rising(t.auroc, rng.uniform(0.5, 0.65), 0.003)
     else:
         r2_0 = rng.uniform(-0.2, 0.2)
-        r2 = [round(min(t.score - (t.score - r2_0) * x + g(0, 0.005), 0.9999), 4) for x in d]
+        b = t.score - r2_0
+        r2 = [round(min(t.score - b * x + e, 0.9999), 4) for x, e in zip(d, nz(steps, 0.005), strict=True)]
         out["r2"] = r2
         out["rmse"] = [round(t.scale * math.sqrt(max(1.0 - v, 1e-6)), 4) for v in r2]
         ratio = rng.uniform(0.72, 0.82)
         out["mae"] = [round(v * ratio, 4) for v in out["rmse"]]
     return out
-
-
-def final_score(task: str, values: dict[str, list[float]]) -> float:
-    """The number a team ranks runs by: validation f1, or r2 for regression."""
-    series = values["f1"] if task == CLASSIFICATION else values["r2"]
-    return series[-1] if series else float("-inf")

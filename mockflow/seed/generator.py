@@ -36,7 +36,7 @@ from mlflow.utils.name_utils import _GENERATOR_NOUNS, _GENERATOR_PREDICATES
 
 from mockflow.seed import catalog
 from mockflow.seed.catalog import CLASSIFICATION, ITERATIVE, Project
-from mockflow.seed.curves import Targets, curves, targets_for
+from mockflow.seed.curves import Noise, Targets, curves, targets_for
 from mockflow.seed.spec import WorldSpec
 from mockflow.store import Store
 from mockflow.store.tracking import (
@@ -140,6 +140,7 @@ class Generator:
         self.fake = Faker("en_US")
         self.fake.seed_instance(seed)
         self.ref = reference_time
+        self.noise = Noise(self.rng)
         self.progress = progress or (lambda stage, done, total: None)
 
     # --- identities ----------------------------------------------------------------------------
@@ -454,7 +455,7 @@ class Generator:
             tags[MLFLOW_RUN_NOTE] = self.fake.sentence(nb_words=10)
 
         history, latest, last_ts = _histories(
-            rng, project.task, targets, steps, extra, planned, start + setup, step_ms, log_every
+            rng, self.noise, project.task, targets, steps, extra, planned, start + setup, step_ms, log_every
         )
         if plan.status == RUNNING:
             end = None
@@ -556,6 +557,7 @@ class Generator:
 
 def _histories(
     rng: random.Random,
+    noise: Noise,
     task: str,
     targets: Targets,
     steps: int,
@@ -567,7 +569,7 @@ def _histories(
 ) -> tuple[dict[str, MetricHistory], dict[str, tuple[int, int, float]], int | None]:
     if steps == 0:
         return {}, {}, None
-    values = curves(rng, task, targets, steps, planned, extra)
+    values = curves(rng, noise, task, targets, steps, planned, extra)
     n = steps + extra
     # A little jitter per step, from a cheap deterministic sequence rather than the RNG.
     jitter = max(step_ms // 10, 1)
