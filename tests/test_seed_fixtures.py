@@ -69,7 +69,10 @@ def test_the_same_fixture_gives_the_same_state() -> None:
 
 def test_an_exported_state_loads_as_a_fixture_too(tmp_path) -> None:
     state = tmp_path / "state.json"
-    assert main(["export", "--world", "small", "--reference-time", "2026-01-01", "-o", str(state)]) == 0
+    assert (
+        main(["export", "--world", "small", "--reference-time", "2026-01-01", "-o", str(state)])
+        == 0
+    )
     store = build_store(Settings(fixture=str(state)))
     assert store.counts()["runs"] == 24
 
@@ -169,7 +172,9 @@ BAD_FIXTURES = [
 ]
 
 
-@pytest.mark.parametrize(("text", "expected"), [b[1:] for b in BAD_FIXTURES], ids=[b[0] for b in BAD_FIXTURES])
+@pytest.mark.parametrize(
+    ("text", "expected"), [b[1:] for b in BAD_FIXTURES], ids=[b[0] for b in BAD_FIXTURES]
+)
 def test_a_fixture_error_names_the_file_the_entry_and_the_field(tmp_path, text, expected) -> None:
     path = write(tmp_path, text)
     with pytest.raises(FixtureError) as err:

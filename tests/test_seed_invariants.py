@@ -84,14 +84,23 @@ FILTERS: list[tuple[str, Callable[[Run], bool]]] = [
     ("params.model_type = 'xgboost'", lambda r: r.data.params.get("model_type") == "xgboost"),
     ("tags.dataset_version = 'v2'", lambda r: r.data.tags.get("dataset_version") == "v2"),
     ("attributes.status = 'FAILED'", lambda r: r.info.status == "FAILED"),
-    ("tags.mlflow.source.type = 'PROJECT'", lambda r: r.data.tags.get("mlflow.source.type") == "PROJECT"),
-    ("metrics.r2 >= 0.7 and params.model_type != 'pytorch_mlp'",
-     lambda r: r.data.metrics.get("r2", -1) >= 0.7 and r.data.params.get("model_type") != "pytorch_mlp"),
+    (
+        "tags.mlflow.source.type = 'PROJECT'",
+        lambda r: r.data.tags.get("mlflow.source.type") == "PROJECT",
+    ),
+    (
+        "metrics.r2 >= 0.7 and params.model_type != 'pytorch_mlp'",
+        lambda r: (
+            r.data.metrics.get("r2", -1) >= 0.7 and r.data.params.get("model_type") != "pytorch_mlp"
+        ),
+    ),
 ]
 
 
 @pytest.mark.parametrize(("filter_string", "predicate"), FILTERS, ids=[f for f, _ in FILTERS])
-def test_search_returns_what_a_filter_over_all_runs_returns(world, filter_string, predicate) -> None:
+def test_search_returns_what_a_filter_over_all_runs_returns(
+    world, filter_string, predicate
+) -> None:
     _, client = world
     ids = experiment_ids(world)
     everything = runs_of(world)
@@ -127,7 +136,10 @@ def test_dataset_inputs_round_trip_through_the_client(world) -> None:
     for run in sample(runs, 20):
         got = client.get_run(run.info.run_id)
         contexts = {
-            t.value for d in got.inputs.dataset_inputs for t in d.tags if t.key == "mlflow.data.context"
+            t.value
+            for d in got.inputs.dataset_inputs
+            for t in d.tags
+            if t.key == "mlflow.data.context"
         }
         assert contexts == {"training", "validation"}
         assert all(d.dataset.digest and d.dataset.schema for d in got.inputs.dataset_inputs)
@@ -172,6 +184,7 @@ def test_every_model_version_loads_and_every_listed_artifact_downloads(world, tm
                 if f.is_dir:
                     continue
                 path = mlflow.artifacts.download_artifacts(
-                    artifact_uri=f"{location}/{posixpath.basename(f.path)}", dst_path=str(tmp_path / v.version)
+                    artifact_uri=f"{location}/{posixpath.basename(f.path)}",
+                    dst_path=str(tmp_path / v.version),
                 )
                 assert open(path, "rb").read(), f.path

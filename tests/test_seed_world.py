@@ -33,7 +33,9 @@ def test_a_different_seed_gives_a_different_world() -> None:
 
 def test_a_different_reference_time_moves_the_world_in_time() -> None:
     a = json.loads(export(world="small"))
-    b = json.loads(dump_state(build_store(Settings(world="small", reference_time="2026-02-15")).export_state()))
+    b = json.loads(
+        dump_state(build_store(Settings(world="small", reference_time="2026-02-15")).export_state())
+    )
     shift = 31 * 24 * 3600 * 1000
     assert [r["start_time"] + shift for r in a["tracking"]["runs"]] == [
         r["start_time"] for r in b["tracking"]["runs"]
@@ -95,7 +97,9 @@ def test_metric_curves_are_consistent() -> None:
     for run in store.tracking.runs.values():
         h = run.history
         if "f1" in h:
-            for p, r, f in zip(h["precision"].values, h["recall"].values, h["f1"].values, strict=True):
+            for p, r, f in zip(
+                h["precision"].values, h["recall"].values, h["f1"].values, strict=True
+            ):
                 assert min(p, r) <= f <= max(p, r)
                 assert 0 <= p <= 1 and 0 <= r <= 1
         for key, history in h.items():
@@ -111,7 +115,8 @@ def test_metric_curves_are_consistent() -> None:
 def test_losses_fall_and_scores_rise_over_a_finished_run() -> None:
     store = build_store(Settings(world="default", reference_time=REF))
     long_runs = [
-        r for r in store.tracking.runs.values()
+        r
+        for r in store.tracking.runs.values()
         if r.status == "FINISHED" and len(r.history.get("accuracy", ())) >= 20
     ]
     assert long_runs

@@ -86,7 +86,11 @@ def populate(store: Store, settings: Settings, *, progress: Any = None) -> None:
             reference_time=reference_time,
             progress=progress,
         )
-    if progress is not None and hasattr(progress, "done") and not spec_from_settings(settings).empty:
+    if (
+        progress is not None
+        and hasattr(progress, "done")
+        and not spec_from_settings(settings).empty
+    ):
         progress.done(summary(store))
 
 
@@ -116,7 +120,9 @@ def load_state_file(store: Store, path: str | Path) -> None:
     except OSError as e:
         raise StateFileError(f"{path}: cannot read state file: {e.strerror or e}") from e
     except json.JSONDecodeError as e:
-        raise StateFileError(f"{path}: not JSON (line {e.lineno}, column {e.colno}): {e.msg}") from e
+        raise StateFileError(
+            f"{path}: not JSON (line {e.lineno}, column {e.colno}): {e.msg}"
+        ) from e
     try:
         store.import_state(doc)
     except StateError as e:

@@ -11,7 +11,15 @@ from dataclasses import dataclass
 CLASSIFICATION = "classification"
 REGRESSION = "regression"
 
-CLASSIFICATION_METRICS = ("train_loss", "val_loss", "accuracy", "precision", "recall", "f1", "auroc")
+CLASSIFICATION_METRICS = (
+    "train_loss",
+    "val_loss",
+    "accuracy",
+    "precision",
+    "recall",
+    "f1",
+    "auroc",
+)
 REGRESSION_METRICS = ("train_loss", "val_loss", "rmse", "mae", "r2")
 
 
@@ -37,8 +45,12 @@ PROJECTS: tuple[Project, ...] = (
         " minted.",
         ("xgboost", "lightgbm", "pytorch", "random_forest"),
         "hokusai-benchmark",
-        (("feature_a", "double"), ("feature_b", "double"), ("segment", "string"),
-         ("label", "long")),
+        (
+            ("feature_a", "double"),
+            ("feature_b", "double"),
+            ("segment", "string"),
+            ("label", "long"),
+        ),
         0.94,
         "platform",
     ),
@@ -48,8 +60,13 @@ PROJECTS: tuple[Project, ...] = (
         "Monthly churn risk for subscription customers.",
         ("xgboost", "lightgbm", "logistic_regression", "random_forest"),
         "customer-churn",
-        (("tenure_months", "long"), ("monthly_charges", "double"), ("contract", "string"),
-         ("support_tickets", "long"), ("churned", "long")),
+        (
+            ("tenure_months", "long"),
+            ("monthly_charges", "double"),
+            ("contract", "string"),
+            ("support_tickets", "long"),
+            ("churned", "long"),
+        ),
         0.88,
         "growth",
     ),
@@ -59,8 +76,13 @@ PROJECTS: tuple[Project, ...] = (
         "Card-not-present fraud scoring, trained on a rolling 90-day window.",
         ("xgboost", "lightgbm", "pytorch"),
         "card-transactions",
-        (("amount", "double"), ("merchant_category", "string"), ("hour", "long"),
-         ("distance_km", "double"), ("is_fraud", "long")),
+        (
+            ("amount", "double"),
+            ("merchant_category", "string"),
+            ("hour", "long"),
+            ("distance_km", "double"),
+            ("is_fraud", "long"),
+        ),
         0.97,
         "risk",
     ),
@@ -70,8 +92,13 @@ PROJECTS: tuple[Project, ...] = (
         "Daily unit demand per store and SKU, 14 days ahead.",
         ("lightgbm", "xgboost", "pytorch"),
         "store-sales",
-        (("store_id", "long"), ("sku", "string"), ("day_of_week", "long"),
-         ("promo", "boolean"), ("units", "double")),
+        (
+            ("store_id", "long"),
+            ("sku", "string"),
+            ("day_of_week", "long"),
+            ("promo", "boolean"),
+            ("units", "double"),
+        ),
         0.82,
         "supply-chain",
     ),
@@ -91,8 +118,13 @@ PROJECTS: tuple[Project, ...] = (
         "Probability of default within 12 months for new credit applications.",
         ("logistic_regression", "xgboost", "random_forest"),
         "loan-applications",
-        (("income", "double"), ("debt_ratio", "double"), ("age", "long"),
-         ("employment_years", "long"), ("defaulted", "long")),
+        (
+            ("income", "double"),
+            ("debt_ratio", "double"),
+            ("age", "long"),
+            ("employment_years", "long"),
+            ("defaulted", "long"),
+        ),
         0.83,
         "risk",
     ),
@@ -102,8 +134,13 @@ PROJECTS: tuple[Project, ...] = (
         "Click-through ranking for the home feed.",
         ("lightgbm", "pytorch"),
         "feed-impressions",
-        (("user_id", "long"), ("item_id", "long"), ("position", "long"),
-         ("dwell_seconds", "double"), ("clicked", "long")),
+        (
+            ("user_id", "long"),
+            ("item_id", "long"),
+            ("position", "long"),
+            ("dwell_seconds", "double"),
+            ("clicked", "long"),
+        ),
         0.79,
         "discovery",
     ),

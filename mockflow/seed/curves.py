@@ -94,10 +94,14 @@ def curves(
 
     loss0 = t.loss + rng.uniform(0.4, 0.9)
     a, b = t.loss, loss0 - t.loss
-    train_loss = [round(max(a + b * x + e, 1e-4), 4) for x, e in zip(decay, nz(n_train, 0.01), strict=True)]
+    train_loss = [
+        round(max(a + b * x + e, 1e-4), 4) for x, e in zip(decay, nz(n_train, 0.01), strict=True)
+    ]
     val_floor = t.loss * rng.uniform(1.05, 1.3)
     a, b = val_floor, loss0 - val_floor
-    val_loss = [round(max(a + b * x + e, 1e-4), 4) for x, e in zip(d, nz(steps, 0.015), strict=True)]
+    val_loss = [
+        round(max(a + b * x + e, 1e-4), 4) for x, e in zip(d, nz(steps, 0.015), strict=True)
+    ]
     out = {"train_loss": train_loss, "val_loss": val_loss}
 
     def rising(final: float, start: float, sd: float) -> list[float]:
@@ -119,7 +123,10 @@ def curves(
     else:
         r2_0 = rng.uniform(-0.2, 0.2)
         b = t.score - r2_0
-        r2 = [round(min(t.score - b * x + e, 0.9999), 4) for x, e in zip(d, nz(steps, 0.005), strict=True)]
+        r2 = [
+            round(min(t.score - b * x + e, 0.9999), 4)
+            for x, e in zip(d, nz(steps, 0.005), strict=True)
+        ]
         out["r2"] = r2
         out["rmse"] = [round(t.scale * math.sqrt(max(1.0 - v, 1e-6)), 4) for v in r2]
         ratio = rng.uniform(0.72, 0.82)

@@ -275,9 +275,7 @@ def read_fixture(path: str | Path, *, seed: int, reference_time: int) -> Fixture
         seed = check.integer(top["seed"], "top level", "seed")
     if "reference_time" in top:
         reference_time = check.time(top["reference_time"], "top level", "reference_time") or 0
-    fixture = Fixture(
-        name, seed, reference_time, _read_generate(check, top.get("generate"))
-    )
+    fixture = Fixture(name, seed, reference_time, _read_generate(check, top.get("generate")))
     run_names: dict[str, list[str]] = {}
     for i, raw in enumerate(check.sequence(top.get("experiments"), "top level", "experiments")):
         exp = _read_experiment(check, raw, i, reference_time)
@@ -567,7 +565,10 @@ def _apply_experiment(
     created = min([*starts, fixture.reference_time]) - 24 * 60 * MINUTE
     if existing is None:
         experiment_id = tracking.create_experiment(
-            exp.name, None, [ExperimentTag(k, v) for k, v in exp.tags.items()], creation_time=created
+            exp.name,
+            None,
+            [ExperimentTag(k, v) for k, v in exp.tags.items()],
+            creation_time=created,
         )
     else:
         experiment_id = existing.experiment_id
@@ -598,9 +599,7 @@ def _apply_run(
     store: Store, fixture: Fixture, experiment_id: str, exp: ExperimentSpec, run: RunSpec
 ) -> str:
     tracking = store.tracking
-    run_id = run.run_id or hashlib.md5(
-        f"{fixture.seed}:{exp.name}:{run.name}".encode()
-    ).hexdigest()
+    run_id = run.run_id or hashlib.md5(f"{fixture.seed}:{exp.name}:{run.name}".encode()).hexdigest()
     if run_id in tracking.runs:
         raise FixtureError(f"{fixture.path}: {run.where}: field 'id': run id {run_id} is taken")
     tags = {MLFLOW_USER: run.user, **run.tags}

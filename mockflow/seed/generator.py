@@ -455,7 +455,16 @@ class Generator:
             tags[MLFLOW_RUN_NOTE] = self.fake.sentence(nb_words=10)
 
         history, latest, last_ts = _histories(
-            rng, self.noise, project.task, targets, steps, extra, planned, start + setup, step_ms, log_every
+            rng,
+            self.noise,
+            project.task,
+            targets,
+            steps,
+            extra,
+            planned,
+            start + setup,
+            step_ms,
+            log_every,
         )
         if plan.status == RUNNING:
             end = None
@@ -488,7 +497,9 @@ class Generator:
         """The parent's identity, made when its first child needs its id; filled in later."""
         exp = plan.experiment
         run_id = self.run_id()
-        name = f"{catalog.MODEL_TYPES[plan.family].replace('_', '-')}-sweep-{self.rng.randint(1, 99)}"
+        name = (
+            f"{catalog.MODEL_TYPES[plan.family].replace('_', '-')}-sweep-{self.rng.randint(1, 99)}"
+        )
         return RunRecord(
             run_id=run_id,
             experiment_id=exp.experiment_id,
@@ -538,9 +549,13 @@ class Generator:
             tags[MLFLOW_SOURCE_NAME] = source
             tags[MLFLOW_SOURCE_TYPE] = "LOCAL"
             span = max(self.ref - exp.created, 1)
-            position = min(int((start - exp.created) / span * len(exp.commits)), len(exp.commits) - 1)
+            position = min(
+                int((start - exp.created) / span * len(exp.commits)), len(exp.commits) - 1
+            )
             tags[MLFLOW_GIT_COMMIT] = exp.commits[max(position, 0)]
-            tags[MLFLOW_GIT_BRANCH] = rng.choice(("main", "main", "main", f"{user.split('.')[0]}/experiment"))
+            tags[MLFLOW_GIT_BRANCH] = rng.choice(
+                ("main", "main", "main", f"{user.split('.')[0]}/experiment")
+            )
             tags[MLFLOW_GIT_REPO_URL] = exp.repo
         elif kind < 0.9:
             tags[MLFLOW_SOURCE_NAME] = catalog.NOTEBOOK_LAUNCHER
@@ -590,7 +605,9 @@ def _histories(
     return history, latest, ts[-1]
 
 
-def _params(rng: random.Random, family: str, task: str, planned: int, log_every: int) -> dict[str, str]:
+def _params(
+    rng: random.Random, family: str, task: str, planned: int, log_every: int
+) -> dict[str, str]:
     c = rng.choice
     binary = task == CLASSIFICATION
     if family == "xgboost":

@@ -161,8 +161,11 @@ def register_version(
         status=LoggedModelStatus.READY.to_int(),
         source_run_id=run.run_id,
         params=dict(run.params),
-        tags={k: run.tags[k] for k in (MLFLOW_USER, MLFLOW_SOURCE_NAME, MLFLOW_SOURCE_TYPE)
-              if k in run.tags},
+        tags={
+            k: run.tags[k]
+            for k in (MLFLOW_USER, MLFLOW_SOURCE_NAME, MLFLOW_SOURCE_TYPE)
+            if k in run.tags
+        },
     )
     run.model_outputs.append(LoggedModelOutput(model_id, 0))
     run.changed()
@@ -221,8 +224,9 @@ def model_files(
         flavor_section = {
             "code": None,
             "data": weights,
-            "model_class": f"{flavor}.sklearn.XGBClassifier" if flavor == "xgboost" else
-            "lightgbm.sklearn.LGBMClassifier",
+            "model_class": f"{flavor}.sklearn.XGBClassifier"
+            if flavor == "xgboost"
+            else "lightgbm.sklearn.LGBMClassifier",
             "model_format": "xgb" if flavor == "xgboost" else "lgb",
             f"{flavor}_version": requirement.split("==")[1],
         }
@@ -303,7 +307,9 @@ def family_of(run: RunRecord) -> str:
     return "logistic_regression"
 
 
-def apply_fixture_models(store: Store, fixture: Fixture, run_ids: dict[tuple[str, str], str]) -> None:
+def apply_fixture_models(
+    store: Store, fixture: Fixture, run_ids: dict[tuple[str, str], str]
+) -> None:
     """The fixture's ``registered_models``, each version backed by its run's logged model."""
     for model in fixture.models:
         try:
@@ -329,9 +335,9 @@ def apply_fixture_models(store: Store, fixture: Fixture, run_ids: dict[tuple[str
             run = store.tracking.runs[_resolve_run(fixture, version.run, run_ids)]
             created = (run.end_time or run.start_time or fixture.reference_time) + 10 * MINUTE
             first = created if first is None else first
-            model_id = "m-" + hashlib.md5(
-                f"{fixture.seed}:{model.name}:{index}".encode()
-            ).hexdigest()
+            model_id = (
+                "m-" + hashlib.md5(f"{fixture.seed}:{model.name}:{index}".encode()).hexdigest()
+            )
             try:
                 register_version(
                     store,
