@@ -53,7 +53,10 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     settings = settings or Settings()
     app = Flask("mockflow")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
-    state = MockflowState(settings=settings, store=store or Store())
+    if store is None:
+        store = Store()
+        _seed_new_store(store, settings)
+    state = MockflowState(settings=settings, store=store)
     app.extensions["mockflow"] = state
 
     handlers = load_handlers()
@@ -130,6 +133,16 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
     add_session_routes(app, add, install_auth(app, settings))
     return app
+
+
+def _seed_new_store(store: Store, settings: Settings) -> None:
+    """Fill a new store with the world ``settings`` ask for; raises before anything is served."""
+    if not (settings.state or settings.fixture) and settings.world == "empty" and not settings.runs:
+        return
+    from mockflow.seed import populate
+    from mockflow.seed.progress import TerminalProgress
+
+    populate(store, settings, progress=TerminalProgress())
 
 
 def _add_health_routes(app: Flask, add: Callable[..., None], state: MockflowState) -> None:

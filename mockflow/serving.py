@@ -18,7 +18,7 @@ def banner(settings: Settings, port: int) -> str:
     return "\n".join(
         [
             f"mockflow serving MLflow's REST API at {base} and {base}{settings.prefix}",
-            f"  world: {settings.world} (seed {settings.seed})",
+            f"  world: {world_description(settings)}",
             f"  export MLFLOW_TRACKING_URI={base}{settings.prefix}",
             *_auth_lines(settings),
         ]
@@ -37,12 +37,32 @@ def _auth_lines(settings: Settings) -> list[str]:
     ]
 
 
+def world_description(settings: Settings) -> str:
+    if settings.state:
+        return f"state file {settings.state}"
+    if settings.fixture:
+        return f"fixture {settings.fixture} (seed {settings.seed})"
+    sizes = []
+    if settings.runs:
+        sizes.append(f"{settings.runs} runs")
+    if settings.metric_points:
+        sizes.append(f"{settings.metric_points} metric points")
+    extra = f", {', '.join(sizes)}" if sizes else ""
+    return f"{settings.world} (seed {settings.seed}{extra})"
+
+
 def run(settings: Settings) -> int:
     from waitress.server import create_server
 
     from mockflow.fastimport import import_app
+    from mockflow.seed import SeedError
 
-    app = import_app()(settings)
+    try:
+        app = import_app()(settings)
+    except SeedError as e:
+        print(f"mockflow: {e}", file=sys.stderr, flush=True)
+        print("mockflow: not starting (nothing was served)", file=sys.stderr, flush=True)
+        return 2
     server = create_server(app, host=settings.host, port=settings.port, threads=8)
     port = server.effective_port  # type: ignore[union-attr]
     print(banner(settings, int(port)), flush=True)
