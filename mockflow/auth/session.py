@@ -44,10 +44,13 @@ SIGNIN_PAGE = """<!doctype html>
 {error}
 <label for="api_key">API key</label>
 <input id="api_key" name="api_key" type="password" placeholder="hk_test_..." autofocus required>
+<input type="hidden" id="next" name="next" value="">
 <button type="submit">Sign in</button>
 <p><small>The key stays on the server; the browser keeps only a session cookie.
 Keys: <code>fixtures/api_keys.yaml</code>, or <code>mockflow env</code>.</small></p>
-</form></body></html>
+</form>
+<script>document.getElementById("next").value = window.location.hash;</script>
+</body></html>
 """
 
 
@@ -117,7 +120,9 @@ def add_session_routes(
         key = layer.keys.find(secret)
         if key is None or key.revoked or key.is_expired(layer.now()):
             return page("Unknown, revoked or expired API key.", 401)
-        response = redirect("./", code=303)
+        # Back to the page the browser was sent here from (the UI's routes are URL fragments).
+        after = request.form.get("next") or ""
+        response = redirect("./" + (after if after.startswith("#/") else ""), code=303)
         response.set_cookie(
             COOKIE,
             layer.sessions.open(key.id),

@@ -108,8 +108,8 @@ class UiPage:
         return path
 
 
-@pytest.fixture
-def ui(browser: Any, ui_server: MockflowServer) -> Iterator[UiPage]:
+def new_tab(browser: Any, base: str) -> UiPage:
+    """A fresh browser context and tab on ``base`` that records failed requests."""
     context = browser.new_context(viewport={"width": 1600, "height": 1000})
     # MLflow's AI assistant panel opens itself on a first visit from localhost, over a third of
     # the page; mark it as already shown, as a returning user's browser would.
@@ -117,7 +117,7 @@ def ui(browser: Any, ui_server: MockflowServer) -> Iterator[UiPage]:
         'localStorage.setItem("mlflow.assistant.fab.autoOpenedOnFirstLoad_v1", "true");'
     )
     page = context.new_page()
-    tab = UiPage(page, ui_server.prefixed_url + "/")
+    tab = UiPage(page, base)
 
     def finished(req: Any) -> None:
         tab.in_flight.discard(req)
@@ -130,12 +130,17 @@ def ui(browser: Any, ui_server: MockflowServer) -> Iterator[UiPage]:
     )
     page.on(
         "response",
-        lambda r: (
-            r.status >= 400 and tab.failures.append(f"{r.request.method} {r.url} -> {r.status}")
-        ),
+        lambda r: r.status >= 400
+        and tab.failures.append(f"{r.request.method} {r.url} -> {r.status}"),
     )
+    return tab
+
+
+@pytest.fixture
+def ui(browser: Any, ui_server: MockflowServer) -> Iterator[UiPage]:
+    tab = new_tab(browser, ui_server.prefixed_url + "/")
     yield tab
-    context.close()
+    tab.page.context.close()
 
 
 @pytest.fixture(scope="session")
