@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install serve test lint clean image-test image-base
+.PHONY: install serve test lint clean image-test image-base ui-test
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +18,17 @@ serve: $(STAMP)
 	$(BIN)/mockflow serve
 
 test: $(STAMP)
-	MLFLOW_HTTP_REQUEST_MAX_RETRIES=0 $(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+	MLFLOW_HTTP_REQUEST_MAX_RETRIES=0 $(BIN)/python -m pytest -n 2 -m "not ui" $(PYTEST_ARGS)
+
+# The MLflow web UI in headless Chromium (tests/ui/). Installs what it needs: Debian's chromium
+# when missing (root or sudo), Playwright and the UI extra into .venv. Screenshots of each page
+# land in tests/ui/screenshots/ (not committed).
+UI_APT = apt-get update -qq && apt-get install -y -qq chromium
+ui-test: $(STAMP)
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then sh -c '$(UI_APT)'; else sudo sh -c '$(UI_APT)'; fi; }
+	$(BIN)/pip install -q -e '.[ui,ui-test]'
+	MLFLOW_HTTP_REQUEST_MAX_RETRIES=0 $(BIN)/python -m pytest -m ui tests/ui $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check mockflow tests

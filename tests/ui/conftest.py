@@ -101,6 +101,14 @@ class UiPage:
             elif time.monotonic() - calm_since >= quiet:
                 return
 
+    def dismiss_dialogs(self) -> None:
+        """Close what MLflow announces on a first visit (e.g. its new model registry UI)."""
+        dialog = self.page.get_by_role("dialog")
+        if dialog.count() and dialog.first.is_visible():
+            self.page.keyboard.press("Escape")
+            dialog.first.wait_for(state="hidden", timeout=5000)
+            self.page.wait_for_timeout(500)  # the grey mask fades out after the dialog
+
     def screenshot(self, name: str) -> Path:
         SCREENSHOTS.mkdir(exist_ok=True)
         path = SCREENSHOTS / f"{name}.png"

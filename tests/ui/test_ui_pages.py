@@ -100,6 +100,7 @@ def test_model_registry_lists_the_registered_models(ui: UiPage, client: Any) -> 
     for name in names:
         visible(ui, name)
     ui.settle()
+    ui.dismiss_dialogs()
     ui.screenshot("models")
     assert ui.failures == []
 
