@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install serve test lint clean
+.PHONY: install serve test lint docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,10 @@ lint: $(STAMP)
 	$(BIN)/ruff check mockflow tests
 	$(BIN)/ruff format --check mockflow tests
 	$(BIN)/mypy mockflow
+
+# Regenerate the README's settings table from mockflow/config.py.
+docs: $(STAMP)
+	$(BIN)/python -m mockflow.config --write README.md
 
 clean:
 	rm -rf $(VENV) build *.egg-info

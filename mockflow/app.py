@@ -21,6 +21,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, Reque
 from mockflow import __version__
 from mockflow.config import Settings
 from mockflow.handlers import load_handlers
+from mockflow.logs import install as install_request_log
 from mockflow.store import Store
 from mockflow.wire.errors import endpoint_not_found, error_response, json_error
 from mockflow.wire.messages import json_response, parse_request
@@ -55,6 +56,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     state = MockflowState(settings=settings, store=store or Store())
     app.extensions["mockflow"] = state
+    # Request id and request log: first, so every later layer's response is logged and tagged.
+    install_request_log(app)
 
     handlers = load_handlers()
     prefixes = [""] + ([settings.prefix] if settings.prefix else [])

@@ -8,14 +8,24 @@ import sys
 from dataclasses import fields
 from typing import Any
 
-from mockflow.config import Settings, SettingsError, env_name, field_type, parse_value
+from mockflow.config import (
+    Settings,
+    SettingsError,
+    env_name,
+    field_type,
+    flag_name,
+    parse_value,
+    shown_default,
+)
 
 
 def _add_settings_flags(parser: argparse.ArgumentParser) -> None:
-    defaults = Settings.__dataclass_fields__
+    # Flags default to None ("not given") so the environment can fill them in; the help shows
+    # the real default instead.
     for f in fields(Settings):
-        flag = "--" + f.name.replace("_", "-")
-        help_text = f"{f.metadata['help']} [env {env_name(f.name)}; default: {defaults[f.name].default!r}]"
+        flag = flag_name(f.name)
+        help_text = f"{f.metadata['help']} [env {env_name(f.name)}; default: {shown_default(f)}]"
+        help_text = help_text.replace("%", "%%").replace("`", "")
         if field_type(f) is bool:
             parser.add_argument(
                 flag, dest=f.name, nargs="?", const="true", default=None, metavar="on|off",
@@ -32,7 +42,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     for f in fields(Settings):
         raw = getattr(args, f.name, None)
         if raw is not None:
-            overrides[f.name] = parse_value(f, raw)
+            overrides[f.name] = parse_value(f, raw, source=flag_name(f.name))
     return Settings.from_env(**overrides)
 
 
@@ -45,8 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser(
         "serve",
         help="Start the server.",
-        description="Start mockflow. Flags override MOCKFLOW_* environment variables.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description="Start mockflow. Precedence: a flag beats its MOCKFLOW_* environment "
+        "variable, which beats the default.",
     )
     _add_settings_flags(serve)
     return parser

@@ -1,47 +1,205 @@
-"""Running mockflow as a process: the production WSGI server, the banner, clean shutdown.
+"""Running mockflow as a process: the production WSGI server, the banner, clean shutdown and
+opt-in persistence.
 
 One process, many threads: the state lives in this process's memory, so several worker
-processes would each hold a different world.
+processes would each hold a different world (``Settings`` refuses ``workers`` > 1). The server
+is waitress, chosen by measurement (docs/performance.md, "WSGI server choice").
+
+Shutdown on SIGTERM or SIGINT: stop accepting (the listening socket is closed), let requests
+already received finish for up to ``grace_period`` seconds while closing connections as they
+fall idle, then close whatever is left, save the state (if ``state_file``) and exit 0. A second
+signal cuts the grace period short. Because the final save runs after every connection is
+closed, every response a client received describes a change that is in the saved file.
 """
 
 from __future__ import annotations
 
+import logging
 import signal
 import sys
+import threading
+import time
+from pathlib import Path
 from types import FrameType
+from typing import Any
 
+from flask import Flask
+
+from mockflow import logs
 from mockflow.app import create_app
 from mockflow.config import Settings
+from mockflow.persistence import StateFileError, StateSaver, check_state_path, load_state_file
+
+_logger = logging.getLogger("mockflow.serving")
+
+# How long one turn of the event loop may wait; bounds how late a signal is noticed.
+_LOOP_TIMEOUT = 0.2
 
 
-def banner(settings: Settings, port: int) -> str:
+def auth_lines(app: Flask) -> list[str]:
+    """The banner's auth state and a key to use.
+
+    The auth layer (mockflow/auth, ``app.extensions["mockflow_auth"]``) is duck-typed here so
+    this module does not depend on it: ``.enabled`` and ``.keys.get(id)`` with ``.secret``.
+    """
+    layer = app.extensions.get("mockflow_auth")
+    if layer is None:
+        return ["  auth:   none (any token, or none, is accepted)"]
+    if not getattr(layer, "enabled", False):
+        return ["  auth:   off (--auth on to require Hokusai API keys)"]
+    key = layer.keys.get("read-write") if hasattr(layer, "keys") else None
+    if key is None:
+        return ["  auth:   on (see --keys-file for the keys)"]
+    return [
+        f"  auth:   on; a read-write key ({key.id}):",
+        f"  export MLFLOW_TRACKING_TOKEN={key.secret}",
+    ]
+
+
+def banner(settings: Settings, port: int, *, app: Flask | None = None, state: str = "") -> str:
     base = f"http://{settings.host}:{port}"
-    return "\n".join(
-        [
-            f"mockflow serving MLflow's REST API at {base} and {base}{settings.prefix}",
-            f"  world: {settings.world} (seed {settings.seed})",
-            f"  export MLFLOW_TRACKING_URI={base}{settings.prefix}",
-        ]
-    )
+    uri = f"{base}{settings.prefix}"
+    lines = [
+        f"mockflow serving MLflow's REST API at {uri}",
+        f"  prefix: {settings.prefix or '(none)'} (the API is also at {base}/)",
+        f"  world:  {settings.world} (seed {settings.seed})",
+    ]
+    if state:
+        lines.append(f"  state:  {state}")
+    lines += auth_lines(app) if app is not None else []
+    lines.append(f"  export MLFLOW_TRACKING_URI={uri}")
+    return "\n".join(lines)
 
 
 def run(settings: Settings) -> int:
+    """``mockflow serve``: serve until SIGTERM/SIGINT; returns the exit code."""
     from waitress.server import create_server
 
-    app = create_app(settings)
-    server = create_server(app, host=settings.host, port=settings.port, threads=8)
-    port = server.effective_port  # type: ignore[union-attr]
-    print(banner(settings, int(port)), flush=True)
-
-    def stop(signum: int, frame: FrameType | None) -> None:
-        server.close()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    # Signals first: a SIGTERM during start-up then means "stop as soon as you are up".
+    stop = _Signals()
     try:
-        server.run()
-    except OSError:
-        # close() from the signal handler ends the loop with a closed-socket error.
-        pass
-    print("mockflow stopped", file=sys.stderr, flush=True)
-    return 0
+        return _run(settings, stop, create_server)
+    finally:
+        stop.restore()
+
+
+def _run(settings: Settings, stop: _Signals, create_server: Any) -> int:
+    logs.configure(settings)
+    app = create_app(settings)
+    store = app.extensions["mockflow"].store
+
+    saver: StateSaver | None = None
+    state_line = ""
+    if settings.state_file:
+        path = Path(settings.state_file).expanduser().resolve()
+        try:
+            check_state_path(path)
+            loaded = load_state_file(store, path)  # replaces the seeded world, if any
+        except StateFileError as e:
+            print(f"mockflow: {e}", file=sys.stderr, flush=True)
+            return 2
+        state_line = f"{'loaded from' if loaded else 'new file,'} {path}, saved " + (
+            f"every {settings.save_interval:g} s and on shutdown"
+            if settings.save_interval > 0
+            else "on shutdown"
+        )
+        saver = StateSaver(store, path, interval=settings.save_interval)
+
+    try:
+        server: Any = create_server(
+            app, host=settings.host, port=settings.port, threads=settings.threads
+        )
+    except OSError as e:
+        print(f"mockflow: cannot listen on {settings.host}:{settings.port}: {e}", file=sys.stderr)
+        return 1
+    port = int(server.effective_port)
+    if settings.log_format == "json":
+        _logger.info(
+            "mockflow started",
+            extra={
+                "fields": {
+                    "event": "started",
+                    "url": f"http://{settings.host}:{port}{settings.prefix}",
+                    "prefix": settings.prefix,
+                    "world": settings.world,
+                    "state_file": settings.state_file or None,
+                }
+            },
+        )
+    else:
+        print(banner(settings, port, app=app, state=state_line), flush=True)
+
+    if saver is not None:
+        saver.start()
+    _serve_until(stop, server)
+    _drain(stop, server, grace=settings.grace_period)
+    code = 0
+    if saver is not None:
+        try:
+            size = saver.stop()
+            _logger.info("state saved to %s (%d bytes)", saver.path, size)
+        except OSError as e:
+            _logger.error("could not save the state to %s: %s", saver.path, e)
+            code = 1
+    _logger.info("mockflow stopped")
+    return code
+
+
+class _Signals:
+    """SIGTERM/SIGINT set flags the event loop checks; nothing else happens in the handler."""
+
+    def __init__(self) -> None:
+        self.requested = threading.Event()
+        self.forced = threading.Event()
+        self._previous = {
+            sig: signal.signal(sig, self._handle) for sig in (signal.SIGTERM, signal.SIGINT)
+        }
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.requested.is_set():
+            self.forced.set()
+        self.requested.set()
+
+    def restore(self) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
+def _loop_once(server: Any, timeout: float) -> None:
+    from waitress import wasyncore
+
+    wasyncore.loop(timeout=timeout, map=server._map, use_poll=True, count=1)
+
+
+def _serve_until(stop: _Signals, server: Any) -> None:
+    while not stop.requested.is_set():
+        _loop_once(server, _LOOP_TIMEOUT)
+
+
+def _is_idle(channel: Any) -> bool:
+    """No request being received, queued or served, and nothing left to send."""
+    return not channel.requests and channel.request is None and not channel.total_outbufs_len
+
+
+def _drain(stop: _Signals, server: Any, *, grace: float) -> None:
+    from waitress import wasyncore
+
+    # Stop accepting: close only the listening socket (server.close() would also close the
+    # trigger the worker threads use to hand their responses to this loop).
+    wasyncore.dispatcher.close(server)
+    busy = [c for c in server.active_channels.values() if not _is_idle(c)]
+    _logger.info("shutting down: %d request(s) in flight, grace period %g s", len(busy), grace)
+    deadline = time.monotonic() + grace
+    while server.active_channels and time.monotonic() < deadline and not stop.forced.is_set():
+        for channel in list(server.active_channels.values()):
+            if _is_idle(channel):
+                channel.handle_close()
+        _loop_once(server, 0.05)
+    left = list(server.active_channels.values())
+    if left:
+        _logger.warning("grace period over: closing %d connection(s) still busy", len(left))
+    for channel in left:
+        channel.handle_close()
+    # Waits for handlers still running (they hold the store lock) and drops queued tasks.
+    server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
+    server.trigger.close()
