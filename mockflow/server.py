@@ -10,6 +10,7 @@ without pytest.
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from types import TracebackType
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
+from mockflow import logs
 from mockflow.app import create_app
 from mockflow.config import Settings
 from mockflow.store import Store
@@ -53,8 +55,10 @@ class MockflowServer:
     def start(self) -> MockflowServer:
         if self._server is not None:
             return self
-        if self.settings.quiet:
-            logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        # mockflow logs its own request lines (mockflow/logs.py); werkzeug's would double them.
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        if not self.settings.quiet:
+            logs.configure(self.settings, stream=sys.stderr)
         self._server = make_server(
             self.settings.host, self.settings.port, self.app, threaded=True
         )
