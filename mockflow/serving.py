@@ -36,18 +36,28 @@ _logger = logging.getLogger("mockflow.serving")
 _LOOP_TIMEOUT = 0.2
 
 
-def auth_lines(app: Flask) -> list[str]:
-    """The banner's auth state and a key to use.
+def auth_state(app: Flask) -> tuple[str, Any]:
+    """``("none" | "off" | "on", a key to show or None)``.
 
-    The auth layer (mockflow/auth, ``app.extensions["mockflow_auth"]``) is duck-typed here so
-    this module does not depend on it: ``.enabled`` and ``.keys.get(id)`` with ``.secret``.
+    The auth layer (branch ``auth``: ``app.extensions["mockflow_auth"]``) is duck-typed so this
+    module does not depend on it: ``.enabled``, and ``.keys.get(key_id)`` giving ``.id`` and
+    ``.secret``. The banner offers the everyday ``read-write`` key of the default key file.
     """
     layer = app.extensions.get("mockflow_auth")
     if layer is None:
-        return ["  auth:   none (any token, or none, is accepted)"]
+        return "none", None
     if not getattr(layer, "enabled", False):
+        return "off", None
+    keys = getattr(layer, "keys", None)
+    return "on", keys.get("read-write") if keys is not None else None
+
+
+def auth_lines(app: Flask) -> list[str]:
+    state, key = auth_state(app)
+    if state == "none":
+        return ["  auth:   none (any token, or none, is accepted)"]
+    if state == "off":
         return ["  auth:   off (--auth on to require Hokusai API keys)"]
-    key = layer.keys.get("read-write") if hasattr(layer, "keys") else None
     if key is None:
         return ["  auth:   on (see --keys-file for the keys)"]
     return [
@@ -56,11 +66,17 @@ def auth_lines(app: Flask) -> list[str]:
     ]
 
 
+def connect_host(host: str) -> str:
+    """The address a local client should use: a wildcard bind is reached at loopback."""
+    return "127.0.0.1" if host in ("", "0.0.0.0", "::", "[::]") else host
+
+
 def banner(settings: Settings, port: int, *, app: Flask | None = None, state: str = "") -> str:
-    base = f"http://{settings.host}:{port}"
+    base = f"http://{connect_host(settings.host)}:{port}"
     uri = f"{base}{settings.prefix}"
     lines = [
         f"mockflow serving MLflow's REST API at {uri}",
+        f"  bound:  {settings.host}:{port}",
         f"  prefix: {settings.prefix or '(none)'} (the API is also at {base}/)",
         f"  world:  {settings.world} (seed {settings.seed})",
     ]
@@ -105,23 +121,28 @@ def _run(settings: Settings, stop: _Signals, create_server: Any) -> int:
         )
         saver = StateSaver(store, path, interval=settings.save_interval)
 
+    # Our own socket map: the listening sockets (one per address the host resolves to) and
+    # their connections, which the drain below walks.
+    socket_map: dict[int, Any] = {}
     try:
-        server: Any = create_server(
-            app, host=settings.host, port=settings.port, threads=settings.threads
+        server = create_server(
+            app, map=socket_map, host=settings.host, port=settings.port, threads=settings.threads
         )
     except OSError as e:
         print(f"mockflow: cannot listen on {settings.host}:{settings.port}: {e}", file=sys.stderr)
         return 1
-    port = int(server.effective_port)
+    port = int(_listeners(socket_map)[0].effective_port)
     if settings.log_format == "json":
         _logger.info(
             "mockflow started",
             extra={
                 "fields": {
                     "event": "started",
-                    "url": f"http://{settings.host}:{port}{settings.prefix}",
+                    "url": f"http://{connect_host(settings.host)}:{port}{settings.prefix}",
+                    "bound": f"{settings.host}:{port}",
                     "prefix": settings.prefix,
                     "world": settings.world,
+                    "auth": auth_state(app)[0],
                     "state_file": settings.state_file or None,
                 }
             },
@@ -131,8 +152,8 @@ def _run(settings: Settings, stop: _Signals, create_server: Any) -> int:
 
     if saver is not None:
         saver.start()
-    _serve_until(stop, server)
-    _drain(stop, server, grace=settings.grace_period)
+    _serve_until(stop, socket_map)
+    _drain(stop, socket_map, server.task_dispatcher, grace=settings.grace_period)
     code = 0
     if saver is not None:
         try:
@@ -165,15 +186,27 @@ class _Signals:
             signal.signal(sig, handler)
 
 
-def _loop_once(server: Any, timeout: float) -> None:
+def _listeners(socket_map: dict[int, Any]) -> list[Any]:
+    from waitress.server import BaseWSGIServer
+
+    return [d for d in socket_map.values() if isinstance(d, BaseWSGIServer)]
+
+
+def _channels(socket_map: dict[int, Any]) -> list[Any]:
+    from waitress.channel import HTTPChannel
+
+    return [d for d in list(socket_map.values()) if isinstance(d, HTTPChannel)]
+
+
+def _loop_once(socket_map: dict[int, Any], timeout: float) -> None:
     from waitress import wasyncore
 
-    wasyncore.loop(timeout=timeout, map=server._map, use_poll=True, count=1)
+    wasyncore.loop(timeout=timeout, map=socket_map, use_poll=True, count=1)
 
 
-def _serve_until(stop: _Signals, server: Any) -> None:
+def _serve_until(stop: _Signals, socket_map: dict[int, Any]) -> None:
     while not stop.requested.is_set():
-        _loop_once(server, _LOOP_TIMEOUT)
+        _loop_once(socket_map, _LOOP_TIMEOUT)
 
 
 def _is_idle(channel: Any) -> bool:
@@ -181,25 +214,28 @@ def _is_idle(channel: Any) -> bool:
     return not channel.requests and channel.request is None and not channel.total_outbufs_len
 
 
-def _drain(stop: _Signals, server: Any, *, grace: float) -> None:
+def _drain(stop: _Signals, socket_map: dict[int, Any], dispatcher: Any, *, grace: float) -> None:
     from waitress import wasyncore
 
-    # Stop accepting: close only the listening socket (server.close() would also close the
-    # trigger the worker threads use to hand their responses to this loop).
-    wasyncore.dispatcher.close(server)
-    busy = [c for c in server.active_channels.values() if not _is_idle(c)]
+    listeners = _listeners(socket_map)
+    # Stop accepting: close only the listening sockets (a listener's close() would also close
+    # the trigger the worker threads use to hand their responses to this loop).
+    for listener in listeners:
+        wasyncore.dispatcher.close(listener)
+    busy = [c for c in _channels(socket_map) if not _is_idle(c)]
     _logger.info("shutting down: %d request(s) in flight, grace period %g s", len(busy), grace)
     deadline = time.monotonic() + grace
-    while server.active_channels and time.monotonic() < deadline and not stop.forced.is_set():
-        for channel in list(server.active_channels.values()):
+    while _channels(socket_map) and time.monotonic() < deadline and not stop.forced.is_set():
+        for channel in _channels(socket_map):
             if _is_idle(channel):
                 channel.handle_close()
-        _loop_once(server, 0.05)
-    left = list(server.active_channels.values())
+        _loop_once(socket_map, 0.05)
+    left = _channels(socket_map)
     if left:
         _logger.warning("grace period over: closing %d connection(s) still busy", len(left))
     for channel in left:
         channel.handle_close()
     # Waits for handlers still running (they hold the store lock) and drops queued tasks.
-    server.task_dispatcher.shutdown(cancel_pending=True, timeout=5)
-    server.trigger.close()
+    dispatcher.shutdown(cancel_pending=True, timeout=5)
+    for listener in listeners:
+        listener.trigger.close()

@@ -114,7 +114,7 @@ def test_serve_help_lists_every_setting_with_its_default_and_variable(
         main(["serve", "--help"])
     help_text = " ".join(capsys.readouterr().out.split())  # undo argparse's line wrapping
 
-    for name, f in Settings.__dataclass_fields__.items():
+    for name in Settings.__dataclass_fields__:
         assert f"--{name.replace('_', '-')}" in help_text
         assert f"env MOCKFLOW_{name.upper()}" in help_text
     assert "default: 127.0.0.1" in help_text

@@ -29,8 +29,19 @@ class ServeProcess:
 
     def __init__(self, *args: str, env: dict[str, str] | None = None) -> None:
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "mockflow.cli", "serve", "--port", "0", "--world", "empty",
-             "--log-format", "json", *args],
+            [
+                sys.executable,
+                "-m",
+                "mockflow.cli",
+                "serve",
+                "--port",
+                "0",
+                "--world",
+                "empty",
+                "--log-format",
+                "json",
+                *args,
+            ],
             cwd=ROOT,
             env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
             stdout=subprocess.PIPE,
@@ -107,8 +118,13 @@ def serve() -> Iterator[Any]:
         process.kill()
 
 
-def call(conn: http.client.HTTPConnection, method: str, path: str, body: Any = None,
-         headers: dict[str, str] | None = None) -> tuple[int, Any]:
+def call(
+    conn: http.client.HTTPConnection,
+    method: str,
+    path: str,
+    body: Any = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, Any]:
     data = json.dumps(body) if body is not None else None
     conn.request(method, path, data, {"Content-Type": "application/json", **(headers or {})})
     response = conn.getresponse()
@@ -119,8 +135,13 @@ def call(conn: http.client.HTTPConnection, method: str, path: str, body: Any = N
 def test_json_log_lines_parse_and_carry_the_request_fields(serve: Any) -> None:
     server = serve()
     conn = server.connect()
-    call(conn, "POST", "/mlflow/api/2.0/mlflow/experiments/create", {"name": "logged"},
-         {"X-Request-Id": "ci-7"})
+    call(
+        conn,
+        "POST",
+        "/mlflow/api/2.0/mlflow/experiments/create",
+        {"name": "logged"},
+        {"X-Request-Id": "ci-7"},
+    )
     call(conn, "GET", "/mlflow/api/2.0/mlflow/no-such-endpoint")
     conn.close()
     server.proc.send_signal(signal.SIGTERM)
@@ -186,8 +207,12 @@ def test_every_acknowledged_write_survives_sigterm_and_restart_and_none_is_half_
     _, exp = call(conn, "POST", "/api/2.0/mlflow/experiments/create", {"name": "stream"})
     run_ids = []
     for _ in range(4):
-        _, run = call(conn, "POST", "/api/2.0/mlflow/runs/create",
-                      {"experiment_id": exp["experiment_id"], "start_time": 0})
+        _, run = call(
+            conn,
+            "POST",
+            "/api/2.0/mlflow/runs/create",
+            {"experiment_id": exp["experiment_id"], "start_time": 0},
+        )
         run_ids.append(run["run"]["info"]["run_id"])
     conn.close()
 
@@ -200,8 +225,12 @@ def test_every_acknowledged_write_survives_sigterm_and_restart_and_none_is_half_
         for step in range(100_000):
             if time.monotonic() > stop_at:
                 return
-            batch = {"run_id": run_id, "metrics": [
-                {"key": k, "value": step, "timestamp": step, "step": step} for k in keys]}
+            batch = {
+                "run_id": run_id,
+                "metrics": [
+                    {"key": k, "value": step, "timestamp": step, "step": step} for k in keys
+                ],
+            }
             try:
                 status, _ = call(conn, "POST", "/api/2.0/mlflow/runs/log-batch", batch)
             except (OSError, http.client.HTTPException):
