@@ -43,7 +43,9 @@ def _tail(path: Path, *, lines: int = 30) -> str:
         return "<no stderr captured>"
 
 
-def _wait_healthy(url: str, process: subprocess.Popen[bytes], stderr: Path, *, timeout: float) -> None:
+def _wait_healthy(
+    url: str, process: subprocess.Popen[bytes], stderr: Path, *, timeout: float
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -28,8 +28,15 @@ API = "/api/2.0/mlflow/"
 _SERVER_CLOCK_FLOOR_MS = int(time.time() * 1000) - 24 * 3600 * 1000
 T0 = 1_700_000_000_000  # 2023-11-14, the base of every timestamp a sequence sends
 _TIME_KEYS = {"creation_time", "last_update_time", "start_time", "end_time", "timestamp"}
+# Lists MLflow keeps in no defined order (the SQL store reads them without ORDER BY, and
+# clients turn them into dicts): compared as sets. Metric histories and search results keep
+# their order, which MLflow defines.
+_TAGS = frozenset({"tags"})
+_UNORDERED_IN = {"data": frozenset({"metrics", "params", "tags"})}
 _RUN_ID = re.compile(r"\b[0-9a-f]{32}\b")
-_ARTIFACT_URI = re.compile(r"^mlflow-artifacts:/(?P<exp>[^/]+)(?P<rest>/(?P<run>[^/]+)/artifacts)?$")
+_ARTIFACT_URI = re.compile(
+    r"^mlflow-artifacts:/(?P<exp>[^/]+)(?P<rest>/(?P<run>[^/]+)/artifacts)?$"
+)
 
 
 class Context(dict[str, Any]):
@@ -137,7 +144,7 @@ class Normaliser:
 
     def value(self, key: str | None, value: Any) -> Any:
         if isinstance(value, dict):
-            return self._object(value)
+            return self._object(value, unordered=_UNORDERED_IN.get(key or "", _TAGS))
         if isinstance(value, list):
             return [self.value(key, item) for item in value]
         if isinstance(value, float) and math.isnan(value):
@@ -173,11 +180,15 @@ class Normaliser:
             out += "/" + self._placeholder("run", match["run"]) + "/artifacts"
         return out
 
-    def _object(self, obj: dict[str, Any]) -> dict[str, Any]:
+    def _object(self, obj: dict[str, Any], *, unordered: frozenset[str]) -> dict[str, Any]:
         # A run-name tag carries the generated name too.
         if obj.get("key") == "mlflow.runName" and obj.get("value") not in self._given_run_names:
             obj = {**obj, "value": "<generated-run-name>"}
-        return {key: self.value(key, value) for key, value in obj.items()}
+        out = {key: self.value(key, value) for key, value in obj.items()}
+        for key in unordered & out.keys():
+            if isinstance(out[key], list):
+                out[key] = sorted(out[key], key=lambda item: json.dumps(item, sort_keys=True))
+        return out
 
     def exchange(self, exchange: Exchange) -> tuple[int, Any]:
         body = self.value(None, exchange.body)

@@ -38,7 +38,13 @@ def _exp(c: Context) -> dict[str, Any]:
 
 
 def _metric(key: str, value: float, step: int, *, run: str = "run1") -> Any:
-    return lambda c: {"run_id": c[run], "key": key, "value": value, "timestamp": T0 + step, "step": step}
+    return lambda c: {
+        "run_id": c[run],
+        "key": key,
+        "value": value,
+        "timestamp": T0 + step,
+        "step": step,
+    }
 
 
 def _run_search(**extra: Any) -> Any:
@@ -82,7 +88,12 @@ EXPERIMENT_STEPS = [
         "experiments/get-by-name",
         params=lambda c: {"experiment_name": c.name("nope")},
     ),
-    Step("get experiment with non-numeric id", "GET", "experiments/get", params={"experiment_id": "abc"}),
+    Step(
+        "get experiment with non-numeric id",
+        "GET",
+        "experiments/get",
+        params={"experiment_id": "abc"},
+    ),
     Step("get missing experiment", "GET", "experiments/get", params={"experiment_id": "987654321"}),
     Step("get experiment without id", "GET", "experiments/get"),
     Step(
@@ -528,7 +539,12 @@ BAD_INPUT_STEPS = [
         json=lambda c: {"name": c.name("diff-bad"), "tags": "team=core"},
     ),
     Step("run without run id", "GET", "runs/get"),
-    Step("log metric without key", "POST", "runs/log-metric", json=lambda c: {"run_id": c["run1"], "value": 1.0, "timestamp": T0}),
+    Step(
+        "log metric without key",
+        "POST",
+        "runs/log-metric",
+        json=lambda c: {"run_id": c["run1"], "value": 1.0, "timestamp": T0},
+    ),
     Step("negative experiment id", "GET", "experiments/get", params={"experiment_id": "-1"}),
     Step("fractional experiment id", "GET", "experiments/get", params={"experiment_id": "1.5"}),
     Step("empty experiment id", "GET", "experiments/get", params={"experiment_id": ""}),
