@@ -1,44 +1,68 @@
-"""Shared fixtures: a real `mlflow server` (the judge) and a mockflow server to compare with it."""
+"""Shared fixtures: a live mockflow per test, the real client pointed at it, and a real
+`mlflow server` (the judge of the differential tests)."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 import pytest
 
-from tests.real_server import RealServer, running_mlflow_server
-
-# The client retries 5xx for minutes by default; a failing test should fail now.
+# The mlflow client retries 5xx for minutes by default; a failing test should fail now.
 os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
 
-
-@pytest.fixture(scope="session")
-def real_mlflow() -> Iterator[RealServer]:
-    """One real `mlflow server` per test session (per xdist worker)."""
-    with running_mlflow_server() as server:
-        yield server
+from mockflow.config import Settings  # noqa: E402
+from mockflow.server import MockflowServer  # noqa: E402
+from tests.real_server import RealServer, running_mlflow_server  # noqa: E402
 
 
-@contextmanager
-def _mockflow() -> Iterator[Any]:
-    from mockflow.server import MockflowServer
-
-    with MockflowServer(port=0, auth=False, world="empty") as srv:
+@pytest.fixture
+def server() -> Iterator[MockflowServer]:
+    """A fresh, empty mockflow on a free port."""
+    with MockflowServer(port=0, world="empty") as srv:
         yield srv
 
 
 @pytest.fixture
-def mockflow_server() -> Iterator[Any]:
-    """A fresh, empty, auth-free mockflow server; `.url` is its base URL."""
-    with _mockflow() as srv:
+def tracking_uri(server: MockflowServer, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The real mlflow client pointed at ``server`` under the production-style prefix."""
+    import mlflow
+
+    uri = server.prefixed_url
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    mlflow.set_tracking_uri(uri)
+    yield uri
+    if mlflow.active_run():
+        mlflow.end_run()
+    mlflow.set_tracking_uri(None)
+
+
+@pytest.fixture(scope="session")
+def real_mlflow() -> Iterator[RealServer]:
+    """One real `mlflow server` per test session (per xdist worker); ~5 s to start."""
+    with running_mlflow_server() as real:
+        yield real
+
+
+@contextmanager
+def _open_mockflow() -> Iterator[MockflowServer]:
+    # The real server under comparison has no auth: neither may mockflow, once it has some.
+    no_auth = {"auth": False} if "auth" in {f.name for f in dataclasses.fields(Settings)} else {}
+    with MockflowServer(port=0, world="empty", **no_auth) as srv:
+        yield srv
+
+
+@pytest.fixture
+def mockflow_server() -> Iterator[MockflowServer]:
+    """A fresh, empty, auth-free mockflow; `.url` is its base URL."""
+    with _open_mockflow() as srv:
         yield srv
 
 
 @pytest.fixture(scope="module")
-def module_mockflow_server() -> Iterator[Any]:
+def module_mockflow_server() -> Iterator[MockflowServer]:
     """Like `mockflow_server`, shared by one module's tests (for one long request sequence)."""
-    with _mockflow() as srv:
+    with _open_mockflow() as srv:
         yield srv

@@ -1,0 +1,196 @@
+"""The application factory: ``create_app(settings)`` builds one independent mockflow app.
+
+Every route is mounted at the root and again under ``settings.prefix`` (``/mlflow`` by default,
+as in production at ``http://registry.hokus.ai/mlflow``). The layers around the handlers
+(journal, faults, auth) hook in here; the handlers themselves only see request messages.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Flask, Response, jsonify, request
+from google.protobuf.message import Message
+from mlflow.exceptions import MlflowException
+from mlflow.protos.databricks_pb2 import INTERNAL_ERROR, ErrorCode
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
+
+from mockflow import __version__
+from mockflow.config import Settings
+from mockflow.handlers import load_handlers
+from mockflow.store import Store
+from mockflow.wire.errors import endpoint_not_found, error_response, json_error
+from mockflow.wire.messages import json_response, parse_request
+from mockflow.wire.routes import proto_routes, request_class_for
+
+
+@dataclass
+class MockflowState:
+    """What one running app holds; reachable as ``app.extensions["mockflow"]``."""
+
+    settings: Settings
+    store: Store
+    started_at: float = field(default_factory=time.time)
+
+
+def mlflow_version() -> str:
+    """The version /version reports: the installed mlflow-skinny's, so 3.x clients enable
+    their newer paths (e.g. logged models)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    for dist in ("mlflow-skinny", "mlflow"):
+        try:
+            return version(dist)
+        except PackageNotFoundError:
+            continue
+    return "3.9.0"
+
+
+def create_app(settings: Settings | None = None, store: Store | None = None) -> Flask:
+    settings = settings or Settings()
+    app = Flask("mockflow")
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    state = MockflowState(settings=settings, store=store or Store())
+    app.extensions["mockflow"] = state
+
+    handlers = load_handlers()
+    prefixes = [""] + ([settings.prefix] if settings.prefix else [])
+
+    def add(rule: str, endpoint: str, view: Callable[..., Any], methods: list[str]) -> None:
+        for prefix in prefixes:
+            app.add_url_rule(prefix + rule, endpoint, view, methods=methods)
+
+    def dispatch(**path_params: str) -> Response:
+        rpc = request.endpoint or ""
+        handler = handlers.get(rpc)
+        if handler is None:
+            return json_error(
+                "ENDPOINT_NOT_FOUND",
+                f"mockflow does not implement {rpc} ({request.method} {request.path}).",
+                404,
+            )
+        message, _ = parse_request(request_class_for(rpc)(), request, handler.schema, path_params)
+        with state.store.lock:
+            result = handler.fn(message, state.store)
+        return json_response(result) if isinstance(result, Message) else result
+
+    for route in proto_routes():
+        add(route.rule, route.rpc, dispatch, [route.method])
+
+    # The Hokusai docs' curl examples use the legacy list endpoint; answer it like search.
+    def list_experiments() -> Response:
+        from mlflow.protos.service_pb2 import SearchExperiments
+
+        return dispatch_as("SearchExperiments", SearchExperiments)
+
+    def dispatch_as(rpc: str, request_class: type[Message]) -> Response:
+        handler = handlers[rpc]
+        message, _ = parse_request(request_class(), request, handler.schema)
+        if not message.HasField("max_results"):
+            message.max_results = 1000  # type: ignore[attr-defined]
+        with state.store.lock:
+            return json_response(handler.fn(message, state.store))
+
+    for base in ("/api/2.0", "/ajax-api/2.0"):
+        add(f"{base}/mlflow/experiments/list", "ListExperiments", list_experiments, ["GET"])
+
+    _add_health_routes(app, add, state)
+    _add_error_handlers(app)
+    return app
+
+
+def _add_health_routes(app: Flask, add: Callable[..., None], state: MockflowState) -> None:
+    from mlflow.utils import server_info as si
+
+    def health() -> Response:
+        return Response("OK", mimetype="text/plain")
+
+    def version() -> Response:
+        return Response(mlflow_version(), mimetype="text/plain")
+
+    def server_info() -> Response:
+        return jsonify(
+            {
+                si.SERVER_INFO_STORE_TYPE: "SqlStore",
+                si.SERVER_INFO_WORKSPACES_ENABLED: False,
+                si.SERVER_INFO_TRACE_ARCHIVAL_ENABLED: False,
+                si.SERVER_INFO_MULTIPART_UPLOADS_ENABLED: False,
+                si.SERVER_INFO_MULTIPART_DOWNLOADS_ENABLED: False,
+                si.SERVER_INFO_PRESIGNED_UPLOAD_RUN_ID_SUPPORTED: True,
+                si.SERVER_INFO_PRESIGNED_UPLOAD_MODEL_ID_SUPPORTED: True,
+                si.SERVER_INFO_FEATURES_ENABLED: {"gateway": False},
+            }
+        )
+
+    def health_mlflow() -> Response:
+        settings = state.settings
+        return jsonify(
+            {
+                "status": "healthy",
+                "service": "mockflow",
+                "version": __version__,
+                "mlflow_version": mlflow_version(),
+                "tracking_uri": f"{request.host_url.rstrip('/')}{settings.prefix}",
+                "uptime_seconds": round(time.time() - state.started_at, 3),
+                "counts": state.store.counts(),
+            }
+        )
+
+    add("/health", "health", health, ["GET"])
+    add("/version", "version", version, ["GET"])
+    add("/health/mlflow", "health_mlflow", health_mlflow, ["GET"])
+    for base in ("/api/3.0", "/ajax-api/3.0"):
+        add(f"{base}/mlflow/server-info", "server_info", server_info, ["GET"])
+
+
+def _add_error_handlers(app: Flask) -> None:
+    """Every failure becomes MLflow's JSON error; never a traceback, never an HTML page."""
+
+    @app.errorhandler(MlflowException)
+    def mlflow_error(exc: MlflowException) -> Response:
+        return error_response(exc)
+
+    @app.errorhandler(NotFound)
+    def not_found(exc: NotFound) -> Response:
+        return endpoint_not_found(request.method, request.path)
+
+    @app.errorhandler(MethodNotAllowed)
+    def wrong_method(exc: MethodNotAllowed) -> Response:
+        allowed = sorted(exc.valid_methods or [])
+        response = json_error(
+            "ENDPOINT_NOT_FOUND",
+            f"Method {request.method} is not allowed for {request.path}; "
+            f"use {', '.join(allowed)}.",
+            405,
+        )
+        response.headers["Allow"] = ", ".join(allowed)
+        return response
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(exc: RequestEntityTooLarge) -> Response:
+        limit = app.config["MAX_CONTENT_LENGTH"]
+        return json_error(
+            "INVALID_PARAMETER_VALUE",
+            f"Request body is larger than the server's limit of {limit} bytes.",
+            413,
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Response:
+        return json_error(
+            "BAD_REQUEST" if (exc.code or 500) < 500 else ErrorCode.Name(INTERNAL_ERROR),
+            exc.description or exc.name,
+            exc.code or 500,
+        )
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> Response:
+        app.logger.exception("Unhandled error in %s %s", request.method, request.path)
+        return json_error(
+            ErrorCode.Name(INTERNAL_ERROR),
+            f"mockflow internal error: {type(exc).__name__}: {exc}",
+            500,
+        )

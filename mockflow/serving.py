@@ -1,0 +1,47 @@
+"""Running mockflow as a process: the production WSGI server, the banner, clean shutdown.
+
+One process, many threads: the state lives in this process's memory, so several worker
+processes would each hold a different world.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+from types import FrameType
+
+from mockflow.app import create_app
+from mockflow.config import Settings
+
+
+def banner(settings: Settings, port: int) -> str:
+    base = f"http://{settings.host}:{port}"
+    return "\n".join(
+        [
+            f"mockflow serving MLflow's REST API at {base} and {base}{settings.prefix}",
+            f"  world: {settings.world} (seed {settings.seed})",
+            f"  export MLFLOW_TRACKING_URI={base}{settings.prefix}",
+        ]
+    )
+
+
+def run(settings: Settings) -> int:
+    from waitress.server import create_server
+
+    app = create_app(settings)
+    server = create_server(app, host=settings.host, port=settings.port, threads=8)
+    port = server.effective_port  # type: ignore[union-attr]
+    print(banner(settings, int(port)), flush=True)
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        server.close()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        server.run()
+    except OSError:
+        # close() from the signal handler ends the loop with a closed-socket error.
+        pass
+    print("mockflow stopped", file=sys.stderr, flush=True)
+    return 0

@@ -1,0 +1,753 @@
+"""Experiments, runs, params, tags, metrics and run inputs/outputs, in memory.
+
+Semantics follow MLflow's SQLAlchemy store (the one behind ``mlflow server``): the same checks,
+the same error codes and messages, the same search through ``mlflow.utils.search_utils``.
+Every public method expects the caller to hold ``Store.lock`` (handlers take it once per request).
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from array import array
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from mlflow.entities import (
+    Dataset,
+    DatasetInput,
+    Experiment,
+    ExperimentTag,
+    InputTag,
+    LifecycleStage,
+    LoggedModelInput,
+    LoggedModelOutput,
+    Metric,
+    Param,
+    Run,
+    RunData,
+    RunInfo,
+    RunInputs,
+    RunOutputs,
+    RunStatus,
+    RunTag,
+    ViewType,
+)
+from mlflow.entities.metric import MetricWithRunId
+from mlflow.exceptions import MlflowException
+from mlflow.protos.databricks_pb2 import (
+    INVALID_PARAMETER_VALUE,
+    INVALID_STATE,
+    RESOURCE_ALREADY_EXISTS,
+    RESOURCE_DOES_NOT_EXIST,
+)
+from mlflow.store.entities.paged_list import PagedList
+from mlflow.utils.mlflow_tags import MLFLOW_RUN_NAME
+from mlflow.utils.name_utils import _generate_random_name
+from mlflow.utils.search_utils import SearchExperimentsUtils, SearchUtils
+from mlflow.utils.validation import (
+    _validate_batch_log_data,
+    _validate_batch_log_limits,
+    _validate_dataset_inputs,
+    _validate_experiment_artifact_location_length,
+    _validate_experiment_name,
+    _validate_experiment_tag,
+    _validate_metric,
+    _validate_param,
+    _validate_param_keys_unique,
+    _validate_run_id,
+    _validate_tag,
+)
+
+from mockflow.store.clock import now_millis
+
+DEFAULT_EXPERIMENT_ID = "0"
+DEFAULT_EXPERIMENT_NAME = "Default"
+SEARCH_MAX_RESULTS_THRESHOLD = 50000
+# MLflow's SQL store cannot hold ±Inf and stores the largest finite double instead; NaN is
+# stored as 0 with an is-NaN flag. Reads therefore return ±1.797e308 for ±Inf, and so do we.
+_FLOAT_MAX = 1.7976931348623157e308
+
+
+def _sanitize(value: float) -> float:
+    if math.isinf(value):
+        return _FLOAT_MAX if value > 0 else -_FLOAT_MAX
+    return value
+
+
+def _sort_value(value: float) -> float:
+    """The value MLflow's SQL store orders and compares by (NaN is stored as 0)."""
+    return 0.0 if math.isnan(value) else value
+
+
+class MetricHistory:
+    """Every point of one metric of one run, in three flat arrays (24 bytes a point).
+
+    Points are kept in arrival order; ``points()`` returns them ordered by (timestamp, step,
+    value) without exact duplicates, which is what MLflow's SQL store returns (its primary key
+    makes a duplicate point a no-op).
+    """
+
+    __slots__ = ("timestamps", "steps", "values", "ordered", "extras")
+
+    def __init__(self) -> None:
+        self.timestamps = array("q")
+        self.steps = array("q")
+        self.values = array("d")
+        self.ordered = True  # still sorted by (timestamp, step, value) with no duplicates
+        # Rare MLflow 3 per-point fields (model_id, dataset name/digest), by point index.
+        self.extras: dict[int, tuple[str | None, str | None, str | None]] = {}
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def append(self, timestamp: int, step: int, value: float, extra: tuple | None = None) -> None:
+        if self.ordered and self.values:
+            last = (self.timestamps[-1], self.steps[-1], _sort_value(self.values[-1]))
+            if (timestamp, step, _sort_value(value)) <= last:
+                self.ordered = False
+        if extra and any(extra):
+            self.extras[len(self.values)] = extra
+        self.timestamps.append(timestamp)
+        self.steps.append(step)
+        self.values.append(value)
+
+    def _compact(self) -> None:
+        """Sort by (timestamp, step, value) and drop exact duplicates, in place."""
+        order = sorted(
+            range(len(self.values)),
+            key=lambda i: (self.timestamps[i], self.steps[i], _sort_value(self.values[i])),
+        )
+        ts, steps, values = array("q"), array("q"), array("d")
+        extras: dict[int, tuple[str | None, str | None, str | None]] = {}
+        last: tuple[int, int, float] | None = None
+        for i in order:
+            point = (self.timestamps[i], self.steps[i], self.values[i])
+            same = last is not None and point[:2] == last[:2] and (
+                point[2] == last[2] or (math.isnan(point[2]) and math.isnan(last[2]))
+            )
+            if same:
+                continue
+            if i in self.extras:
+                extras[len(values)] = self.extras[i]
+            ts.append(point[0])
+            steps.append(point[1])
+            values.append(point[2])
+            last = point
+        self.timestamps, self.steps, self.values, self.extras = ts, steps, values, extras
+        self.ordered = True
+
+    def points(self, start: int = 0, stop: int | None = None) -> Iterable[tuple[int, int, float]]:
+        if not self.ordered:
+            self._compact()
+        stop = len(self.values) if stop is None else min(stop, len(self.values))
+        for i in range(start, stop):
+            yield self.timestamps[i], self.steps[i], self.values[i]
+
+    def metric(self, key: str, index: int, run_id: str | None = None) -> Metric:
+        model_id, dataset_name, dataset_digest = self.extras.get(index, (None, None, None))
+        return Metric(
+            key,
+            self.values[index],
+            self.timestamps[index],
+            self.steps[index],
+            model_id=model_id,
+            dataset_name=dataset_name,
+            dataset_digest=dataset_digest,
+            run_id=run_id,
+        )
+
+    def metrics(
+        self, key: str, run_id: str | None = None, start: int = 0, stop: int | None = None
+    ) -> list[Metric]:
+        if not self.ordered:
+            self._compact()
+        stop = len(self.values) if stop is None else min(stop, len(self.values))
+        return [self.metric(key, i, run_id) for i in range(start, stop)]
+
+
+@dataclass
+class ExperimentRecord:
+    experiment_id: str
+    name: str
+    artifact_location: str
+    lifecycle_stage: str
+    creation_time: int
+    last_update_time: int
+    tags: dict[str, str] = field(default_factory=dict)
+
+    def to_entity(self) -> Experiment:
+        return Experiment(
+            experiment_id=self.experiment_id,
+            name=self.name,
+            artifact_location=self.artifact_location,
+            lifecycle_stage=self.lifecycle_stage,
+            tags=[ExperimentTag(k, v) for k, v in self.tags.items()],
+            creation_time=self.creation_time,
+            last_update_time=self.last_update_time,
+        )
+
+
+@dataclass(eq=False)
+class RunRecord:
+    run_id: str
+    experiment_id: str
+    run_name: str
+    user_id: str
+    status: str
+    start_time: int | None
+    end_time: int | None
+    lifecycle_stage: str
+    artifact_uri: str
+    deleted_time: int | None = None
+    params: dict[str, str] = field(default_factory=dict)
+    tags: dict[str, str] = field(default_factory=dict)
+    history: dict[str, MetricHistory] = field(default_factory=dict)
+    # The run's latest value of each metric, as MLflow picks it: the greatest (step, timestamp,
+    # value), compared with NaN as 0.
+    latest: dict[str, tuple[int, int, float]] = field(default_factory=dict)
+    dataset_inputs: list[DatasetInput] = field(default_factory=list)
+    model_inputs: list[LoggedModelInput] = field(default_factory=list)
+    model_outputs: list[LoggedModelOutput] = field(default_factory=list)
+    _entity: Run | None = None  # cached; dropped on every change
+
+    def changed(self) -> None:
+        self._entity = None
+
+    def to_entity(self) -> Run:
+        if self._entity is None:
+            info = RunInfo(
+                run_id=self.run_id,
+                experiment_id=self.experiment_id,
+                user_id=self.user_id,
+                status=self.status,
+                start_time=self.start_time,  # type: ignore[arg-type]
+                end_time=self.end_time,
+                lifecycle_stage=self.lifecycle_stage,
+                artifact_uri=self.artifact_uri,
+                run_name=self.run_name,
+            )
+            data = RunData(
+                metrics=[Metric(k, v, ts, step) for k, (step, ts, v) in self.latest.items()],
+                params=[Param(k, v) for k, v in self.params.items()],
+                tags=[RunTag(k, v) for k, v in self.tags.items()],
+            )
+            inputs = RunInputs(
+                dataset_inputs=list(self.dataset_inputs), model_inputs=list(self.model_inputs)
+            )
+            self._entity = Run(info, data, inputs, RunOutputs(list(self.model_outputs)))
+        return self._entity
+
+
+class TrackingStore:
+    """The tracking half of the state. Callers hold the store lock."""
+
+    def __init__(self) -> None:
+        self.experiments: dict[str, ExperimentRecord] = {}
+        self.runs: dict[str, RunRecord] = {}
+        self._next_experiment_id = 1
+        # Datasets are shared per experiment by (name, digest), as in MLflow's SQL store.
+        self.datasets: dict[tuple[str, str, str], Dataset] = {}
+        self.create_default_experiment()
+
+    # --- experiments -------------------------------------------------------------------------
+
+    def create_default_experiment(self, creation_time: int | None = None) -> None:
+        t = now_millis() if creation_time is None else creation_time
+        self.experiments[DEFAULT_EXPERIMENT_ID] = ExperimentRecord(
+            DEFAULT_EXPERIMENT_ID,
+            DEFAULT_EXPERIMENT_NAME,
+            self.artifact_location(DEFAULT_EXPERIMENT_ID),
+            LifecycleStage.ACTIVE,
+            t,
+            t,
+        )
+
+    @staticmethod
+    def artifact_location(experiment_id: str) -> str:
+        return f"mlflow-artifacts:/{experiment_id}"
+
+    def create_experiment(
+        self,
+        name: str,
+        artifact_location: str | None = None,
+        tags: Sequence[ExperimentTag] = (),
+        *,
+        creation_time: int | None = None,
+    ) -> str:
+        _validate_experiment_name(name)
+        if artifact_location:
+            _validate_experiment_artifact_location_length(artifact_location)
+        for tag in tags:
+            _validate_experiment_tag(tag.key, tag.value)
+        if self._find_experiment_by_name(name) is not None:
+            raise MlflowException(
+                f"Experiment(name={name}) already exists.",
+                RESOURCE_ALREADY_EXISTS,
+            )
+        experiment_id = str(self._next_experiment_id)
+        self._next_experiment_id += 1
+        t = now_millis() if creation_time is None else creation_time
+        self.experiments[experiment_id] = ExperimentRecord(
+            experiment_id,
+            name,
+            artifact_location or self.artifact_location(experiment_id),
+            LifecycleStage.ACTIVE,
+            t,
+            t,
+            {tag.key: tag.value for tag in tags},
+        )
+        return experiment_id
+
+    def _experiment(self, experiment_id: str, view_type: int = ViewType.ALL) -> ExperimentRecord:
+        experiment_id = experiment_id or DEFAULT_EXPERIMENT_ID
+        try:
+            normalized = str(int(experiment_id))
+        except (TypeError, ValueError):
+            raise MlflowException(
+                f"Invalid experiment ID '{experiment_id}'", error_code=INVALID_PARAMETER_VALUE
+            ) from None
+        record = self.experiments.get(normalized)
+        stages = LifecycleStage.view_type_to_stages(view_type)
+        if record is None or record.lifecycle_stage not in stages:
+            raise MlflowException(
+                f"No Experiment with id={normalized} exists", RESOURCE_DOES_NOT_EXIST
+            )
+        return record
+
+    def _find_experiment_by_name(self, name: str) -> ExperimentRecord | None:
+        for record in self.experiments.values():
+            if record.name == name:
+                return record
+        return None
+
+    def get_experiment(self, experiment_id: str) -> Experiment:
+        return self._experiment(experiment_id).to_entity()
+
+    def get_experiment_by_name(self, name: str) -> Experiment | None:
+        record = self._find_experiment_by_name(name)
+        return record.to_entity() if record else None
+
+    @staticmethod
+    def _check_experiment_is_active(record: ExperimentRecord) -> None:
+        if record.lifecycle_stage != LifecycleStage.ACTIVE:
+            raise MlflowException(
+                f"The experiment {record.experiment_id} must be in the 'active' state. "
+                f"Current state is {record.lifecycle_stage}.",
+                INVALID_PARAMETER_VALUE,
+            )
+
+    def delete_experiment(self, experiment_id: str) -> None:
+        record = self._experiment(experiment_id, ViewType.ACTIVE_ONLY)
+        record.lifecycle_stage = LifecycleStage.DELETED
+        record.last_update_time = now_millis()
+        for run in self.runs.values():
+            if run.experiment_id == record.experiment_id:
+                run.lifecycle_stage = LifecycleStage.DELETED
+                run.deleted_time = now_millis()
+                run.changed()
+
+    def restore_experiment(self, experiment_id: str) -> None:
+        record = self._experiment(experiment_id, ViewType.DELETED_ONLY)
+        record.lifecycle_stage = LifecycleStage.ACTIVE
+        record.last_update_time = now_millis()
+        for run in self.runs.values():
+            if run.experiment_id == record.experiment_id:
+                run.lifecycle_stage = LifecycleStage.ACTIVE
+                run.deleted_time = None
+                run.changed()
+
+    def rename_experiment(self, experiment_id: str, new_name: str) -> None:
+        _validate_experiment_name(new_name)
+        record = self._experiment(experiment_id)
+        if record.lifecycle_stage != LifecycleStage.ACTIVE:
+            raise MlflowException("Cannot rename a non-active experiment.", INVALID_STATE)
+        other = self._find_experiment_by_name(new_name)
+        if other is not None and other is not record:
+            raise MlflowException(
+                f"Experiment(name={new_name}) already exists.",
+                RESOURCE_ALREADY_EXISTS,
+            )
+        record.name = new_name
+        record.last_update_time = now_millis()
+
+    def set_experiment_tag(self, experiment_id: str, tag: ExperimentTag) -> None:
+        _validate_experiment_tag(tag.key, tag.value)
+        record = self._experiment(experiment_id)
+        self._check_experiment_is_active(record)
+        record.tags[tag.key] = tag.value
+
+    def delete_experiment_tag(self, experiment_id: str, key: str) -> None:
+        record = self._experiment(experiment_id)
+        self._check_experiment_is_active(record)
+        if key not in record.tags:
+            raise MlflowException(
+                f"No tag with name: {key} in experiment with id {record.experiment_id}",
+                error_code=RESOURCE_DOES_NOT_EXIST,
+            )
+        del record.tags[key]
+
+    def search_experiments(
+        self,
+        view_type: int = ViewType.ACTIVE_ONLY,
+        max_results: int = 1000,
+        filter_string: str | None = None,
+        order_by: Sequence[str] | None = None,
+        page_token: str | None = None,
+    ) -> PagedList:
+        _validate_max_results(max_results)
+        stages = set(LifecycleStage.view_type_to_stages(view_type))
+        experiments = [
+            e.to_entity() for e in self.experiments.values() if e.lifecycle_stage in stages
+        ]
+        filtered = SearchExperimentsUtils.filter(experiments, filter_string)
+        ordered = SearchExperimentsUtils.sort(filtered, list(order_by or []))
+        page, token = SearchUtils.paginate(ordered, page_token, max_results)
+        return PagedList(page, token)
+
+    # --- runs --------------------------------------------------------------------------------
+
+    def _run(self, run_id: str) -> RunRecord:
+        record = self.runs.get(run_id)
+        if record is None:
+            raise MlflowException(f"Run with id={run_id} not found", RESOURCE_DOES_NOT_EXIST)
+        return record
+
+    @staticmethod
+    def _check_run_is_active(record: RunRecord) -> None:
+        if record.lifecycle_stage != LifecycleStage.ACTIVE:
+            raise MlflowException(
+                f"The run {record.run_id} must be in the 'active' state. "
+                f"Current state is {record.lifecycle_stage}.",
+                INVALID_PARAMETER_VALUE,
+            )
+
+    def create_run(
+        self,
+        experiment_id: str,
+        user_id: str,
+        start_time: int | None,
+        tags: Sequence[RunTag],
+        run_name: str | None,
+        *,
+        run_id: str | None = None,
+    ) -> Run:
+        experiment = self._experiment(experiment_id)
+        self._check_experiment_is_active(experiment)
+        tag_dict = {t.key: t.value for t in tags}
+        name_tag = tag_dict.get(MLFLOW_RUN_NAME)
+        if run_name and name_tag and run_name != name_tag:
+            raise MlflowException(
+                "Both 'run_name' argument and 'mlflow.runName' tag are specified, but with "
+                f"different values (run_name='{run_name}', mlflow.runName='{name_tag}').",
+                INVALID_PARAMETER_VALUE,
+            )
+        run_name = run_name or name_tag or _generate_random_name()
+        tag_dict.setdefault(MLFLOW_RUN_NAME, run_name)
+        run_id = run_id or uuid.uuid4().hex
+        record = RunRecord(
+            run_id=run_id,
+            experiment_id=experiment.experiment_id,
+            run_name=run_name,
+            user_id=user_id,
+            status=RunStatus.to_string(RunStatus.RUNNING),
+            start_time=start_time,
+            end_time=None,
+            lifecycle_stage=LifecycleStage.ACTIVE,
+            artifact_uri=f"{experiment.artifact_location.rstrip('/')}/{run_id}/artifacts",
+            tags=tag_dict,
+        )
+        self.runs[run_id] = record
+        return record.to_entity()
+
+    def get_run(self, run_id: str) -> Run:
+        return self._run(run_id).to_entity()
+
+    def update_run_info(
+        self, run_id: str, status: int | None, end_time: int | None, run_name: str | None
+    ) -> RunInfo:
+        record = self._run(run_id)
+        self._check_run_is_active(record)
+        if status is not None:
+            record.status = RunStatus.to_string(status)
+        if end_time is not None:
+            record.end_time = end_time
+        if run_name:
+            record.run_name = run_name
+            record.tags[MLFLOW_RUN_NAME] = run_name
+        record.changed()
+        return record.to_entity().info
+
+    def delete_run(self, run_id: str) -> None:
+        record = self._run(run_id)
+        record.lifecycle_stage = LifecycleStage.DELETED
+        record.deleted_time = now_millis()
+        record.changed()
+
+    def restore_run(self, run_id: str) -> None:
+        record = self._run(run_id)
+        record.lifecycle_stage = LifecycleStage.ACTIVE
+        record.deleted_time = None
+        record.changed()
+
+    def log_metric(self, run_id: str, metric: Metric) -> None:
+        self.log_batch(run_id, metrics=[metric], params=[], tags=[], validate_batch=False)
+
+    def log_param(self, run_id: str, param: Param) -> None:
+        param = _validate_param(param.key, param.value)
+        record = self._run(run_id)
+        self._check_run_is_active(record)
+        old = record.params.get(param.key)
+        if old is not None and old != param.value:
+            raise MlflowException(
+                f"Changing param values is not allowed. Param with key='{param.key}' was already"
+                f" logged with value='{old}' for run ID='{run_id}'. Attempted logging new value"
+                f" '{param.value}'.",
+                INVALID_PARAMETER_VALUE,
+            )
+        record.params[param.key] = param.value
+        record.changed()
+
+    def set_tag(self, run_id: str, tag: RunTag) -> None:
+        tag = _validate_tag(tag.key, tag.value)
+        record = self._run(run_id)
+        self._check_run_is_active(record)
+        if tag.key == MLFLOW_RUN_NAME:
+            record.run_name = tag.value
+        record.tags[tag.key] = tag.value
+        record.changed()
+
+    def delete_tag(self, run_id: str, key: str) -> None:
+        record = self._run(run_id)
+        self._check_run_is_active(record)
+        if key not in record.tags:
+            raise MlflowException(
+                f"No tag with name: {key} in run with id {run_id}",
+                error_code=RESOURCE_DOES_NOT_EXIST,
+            )
+        del record.tags[key]
+        record.changed()
+
+    def log_batch(
+        self,
+        run_id: str,
+        metrics: Sequence[Metric],
+        params: Sequence[Param],
+        tags: Sequence[RunTag],
+        *,
+        validate_batch: bool = True,
+    ) -> None:
+        """All-or-nothing: every check runs before the first change."""
+        _validate_run_id(run_id)
+        if validate_batch:
+            metrics, params, tags = _validate_batch_log_data(metrics, params, tags)
+            _validate_batch_log_limits(metrics, params, tags)
+            _validate_param_keys_unique(params)
+        else:
+            for m in metrics:
+                _validate_metric(m.key, m.value, m.timestamp, m.step)
+        record = self._run(run_id)
+        self._check_run_is_active(record)
+        conflicts = [
+            {"key": p.key, "old_value": record.params[p.key], "new_value": p.value}
+            for p in params
+            if p.key in record.params and record.params[p.key] != p.value
+        ]
+        if conflicts:
+            raise MlflowException(
+                "Changing param values is not allowed. Params were already"
+                f" logged='{conflicts}' for run ID='{run_id}'.",
+                INVALID_PARAMETER_VALUE,
+            )
+        for p in params:
+            record.params[p.key] = p.value
+        for m in metrics:
+            self._add_point(record, m)
+        for t in tags:
+            if t.key == MLFLOW_RUN_NAME:
+                record.run_name = t.value
+            record.tags[t.key] = t.value
+        record.changed()
+
+    @staticmethod
+    def _add_point(record: RunRecord, m: Metric) -> None:
+        value = _sanitize(float(m.value))
+        timestamp, step = int(m.timestamp), int(m.step or 0)
+        history = record.history.get(m.key)
+        if history is None:
+            history = record.history[m.key] = MetricHistory()
+        extra = (m.model_id, m.dataset_name, m.dataset_digest)
+        history.append(timestamp, step, value, extra if any(extra) else None)
+        latest = record.latest.get(m.key)
+        if latest is None or (step, timestamp, _sort_value(value)) > (
+            latest[0],
+            latest[1],
+            _sort_value(latest[2]),
+        ):
+            record.latest[m.key] = (step, timestamp, value)
+
+    def log_inputs(
+        self,
+        run_id: str,
+        datasets: Sequence[DatasetInput] | None = None,
+        models: Sequence[LoggedModelInput] | None = None,
+    ) -> None:
+        _validate_run_id(run_id)
+        if datasets:
+            _validate_dataset_inputs(list(datasets))
+        record = self._run(run_id)
+        self._check_run_is_active(record)
+        for dataset_input in datasets or []:
+            ds = dataset_input.dataset
+            key = (record.experiment_id, ds.name, ds.digest)
+            shared = self.datasets.setdefault(key, ds)
+            if any(
+                i.dataset.name == ds.name and i.dataset.digest == ds.digest
+                for i in record.dataset_inputs
+            ):
+                continue
+            record.dataset_inputs.append(
+                DatasetInput(shared, [InputTag(t.key, t.value) for t in dataset_input.tags])
+            )
+        for model in models or []:
+            if all(m.model_id != model.model_id for m in record.model_inputs):
+                record.model_inputs.append(model)
+        record.changed()
+
+    def log_outputs(self, run_id: str, models: Sequence[LoggedModelOutput]) -> None:
+        record = self._run(run_id)
+        self._check_run_is_active(record)
+        for model in models:
+            if all(
+                (m.model_id, m.step) != (model.model_id, model.step) for m in record.model_outputs
+            ):
+                record.model_outputs.append(model)
+        record.changed()
+
+    def search_runs(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string: str | None,
+        run_view_type: int,
+        max_results: int | None,
+        order_by: Sequence[str] | None,
+        page_token: str | None,
+    ) -> PagedList:
+        _validate_max_results(max_results, allow_null=True)
+        if max_results is None:
+            max_results = SEARCH_MAX_RESULTS_DEFAULT
+        ids = {str(e) for e in experiment_ids}
+        stages = set(LifecycleStage.view_type_to_stages(run_view_type))
+        runs = [
+            r.to_entity()
+            for r in self.runs.values()
+            if r.experiment_id in ids and r.lifecycle_stage in stages
+        ]
+        filtered = SearchUtils.filter(runs, filter_string)
+        ordered = SearchUtils.sort(filtered, list(order_by or []))
+        page, token = SearchUtils.paginate(ordered, page_token, max_results)
+        return PagedList(page, token)
+
+    # --- metrics -----------------------------------------------------------------------------
+
+    def get_metric_history(
+        self,
+        run_id: str,
+        metric_key: str,
+        max_results: int | None = None,
+        page_token: str | None = None,
+    ) -> PagedList:
+        self._run(run_id)
+        history = self.runs[run_id].history.get(metric_key)
+        if history is None:
+            return PagedList([], None)
+        offset = SearchUtils.parse_start_offset_from_page_token(page_token)
+        if max_results is None:
+            return PagedList(history.metrics(metric_key, run_id, offset), None)
+        page = history.metrics(metric_key, run_id, offset, offset + max_results)
+        token = None
+        if offset + max_results < len(history):
+            token = SearchUtils.create_page_token(offset + max_results)
+        return PagedList(page, token)
+
+    def get_metric_history_bulk_interval(
+        self,
+        run_ids: Sequence[str],
+        metric_key: str,
+        max_results: int,
+        start_step: int | None,
+        end_step: int | None,
+    ) -> list[MetricWithRunId]:
+        """Up to ``max_results`` points per run, evenly sampled, first and last kept."""
+        if (start_step is None) != (end_step is None):
+            raise MlflowException.invalid_parameter_value(
+                "Both start_step and end_step must be specified together, "
+                "or neither may be specified."
+            )
+        records = [self._run(run_id) for run_id in run_ids]
+        out: list[MetricWithRunId] = []
+        for record in records:
+            history = record.history.get(metric_key)
+            if history is None:
+                continue
+            rows = sorted(
+                (
+                    (step, ts, _sort_value(v), v)
+                    for ts, step, v in history.points()
+                    if start_step is None or start_step <= step <= end_step  # type: ignore[operator]
+                ),
+                key=lambda r: r[:3],
+            )
+            for step, ts, _, value in ntile_sample(rows, max_results):
+                out.append(MetricWithRunId(Metric(metric_key, value, ts, step), record.run_id))
+        return out
+
+    # --- counts, for health ------------------------------------------------------------------
+
+    def counts(self) -> dict[str, Any]:
+        return {
+            "experiments": len(self.experiments),
+            "runs": len(self.runs),
+            "metric_points": sum(len(h) for r in self.runs.values() for h in r.history.values()),
+        }
+
+
+SEARCH_MAX_RESULTS_DEFAULT = 1000
+
+
+def _validate_max_results(max_results: int | None, allow_null: bool = False) -> None:
+    if (not allow_null and max_results is None) or (max_results is not None and max_results < 1):
+        raise MlflowException(
+            f"Invalid value {max_results} for parameter 'max_results' supplied. It must be "
+            "a positive integer",
+            INVALID_PARAMETER_VALUE,
+        )
+    if max_results is not None and max_results > SEARCH_MAX_RESULTS_THRESHOLD:
+        raise MlflowException(
+            f"Invalid value {max_results} for parameter 'max_results' supplied. It must be at "
+            f"most {SEARCH_MAX_RESULTS_THRESHOLD}",
+            INVALID_PARAMETER_VALUE,
+        )
+
+
+def ntile_sample(rows: Sequence[Any], buckets: int) -> list[Any]:
+    """The first row of each of ``buckets`` NTILE buckets, plus the last row.
+
+    This is how MLflow's SQL store samples metric history for the charts (``NTILE`` over the
+    rows ordered by step, timestamp, value), so mockflow returns the same points.
+    """
+    total = len(rows)
+    if total == 0:
+        return []
+    buckets = max(1, buckets)
+    if total <= buckets:
+        return list(rows)
+    size, extra = divmod(total, buckets)
+    picked, index = [], 0
+    for b in range(buckets):
+        picked.append(rows[index])
+        index += size + (1 if b < extra else 0)
+    if picked[-1] is not rows[-1]:
+        picked[-1] = rows[-1]
+    return picked

@@ -1,0 +1,217 @@
+"""Request parsing into proto messages and response serialisation, as MLflow's server does it.
+
+GET requests are read from the query string (repeated fields may repeat), everything else from a
+JSON body. Field-type checks follow MLflow's per-handler schemas: they run only when the proto
+parser rejected the body, so their messages are the ones MLflow gives.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from flask import Request, Response
+from google.protobuf import descriptor
+from google.protobuf.json_format import ParseDict, ParseError
+from google.protobuf.message import Message
+from mlflow.exceptions import MlflowException
+from mlflow.protos.databricks_pb2 import BAD_REQUEST
+from mlflow.utils.proto_json_utils import message_to_json
+from mlflow.utils.validation import invalid_value
+
+from mockflow.wire.errors import JSON
+
+Validator = Callable[[Any], None]
+Schema = Mapping[str, Sequence[Validator]]
+
+
+# --- MLflow's schema validators (mlflow/server/handlers.py), which the server imports at run time
+# only as part of the full mlflow package. Each raises AssertionError; the message is built below.
+
+
+def assert_string(x: Any) -> None:
+    assert isinstance(x, str)
+
+
+def assert_intlike(x: Any) -> None:
+    try:
+        x = int(x)
+    except (ValueError, TypeError):
+        pass
+    assert isinstance(x, int)
+
+
+def assert_floatlike(x: Any) -> None:
+    try:
+        x = float(x)
+    except (ValueError, TypeError):
+        pass
+    assert isinstance(x, float)
+
+
+def assert_bool(x: Any) -> None:
+    assert isinstance(x, bool)
+
+
+def assert_array(x: Any) -> None:
+    assert isinstance(x, list)
+
+
+def assert_item_type_string(x: Any) -> None:
+    assert all(isinstance(item, str) for item in x)
+
+
+def assert_required(x: Any) -> None:
+    assert x is not None
+    assert x != ""
+
+
+def assert_at_most(limit: int, message: str | None = None) -> Validator:
+    def check(x: Any) -> None:
+        if int(x) > limit:
+            raise AssertionError(message) if message else AssertionError()
+
+    return check
+
+
+def assert_within(low: int, high: int, message: str | None = None) -> Validator:
+    def check(x: Any) -> None:
+        if not low <= int(x) <= high:
+            raise AssertionError(message) if message else AssertionError()
+
+    return check
+
+
+_TYPE_VALIDATORS = {
+    assert_string,
+    assert_intlike,
+    assert_floatlike,
+    assert_bool,
+    assert_array,
+    assert_item_type_string,
+}
+
+
+def _validate(schema: Schema, request_json: Mapping[str, Any], parsed: bool) -> None:
+    for param, validators in schema.items():
+        if param not in request_json and assert_required not in validators:
+            continue
+        value = request_json.get(param)
+        if param == "run_id" and value is None and "run_uuid" in request_json:
+            value = request_json.get("run_uuid")
+        for check in validators:
+            if check in _TYPE_VALIDATORS and parsed:
+                continue
+            try:
+                check(value)
+            except AssertionError as e:
+                if e.args:
+                    message = e.args[0]
+                elif check is assert_required:
+                    message = f"Missing value for required parameter '{param}'."
+                else:
+                    try:
+                        message = invalid_value(
+                            param, value, f" Hint: Value was of type '{type(value).__name__}'."
+                        )
+                    except TypeError:
+                        message = f"Invalid value for parameter '{param}' supplied."
+                raise MlflowException.invalid_parameter_value(
+                    message + " See the API docs for more information about request parameters."
+                ) from None
+
+
+def request_json(request: Request) -> dict[str, Any]:
+    """The JSON body as a dict; an absent body is ``{}``; anything else is a clear 400."""
+    # MLflow's server checks the content type of POST and PUT only, with these messages.
+    if request.method in ("POST", "PUT"):
+        if request.content_type is None:
+            raise MlflowException.invalid_parameter_value(
+                "Bad Request. Content-Type header is missing."
+            )
+        if request.mimetype != JSON:
+            raise MlflowException.invalid_parameter_value(
+                f"Bad Request. Content-Type must be one of ['{JSON}']."
+            )
+    raw = request.get_data(cache=True)
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise MlflowException(
+            f"Malformed JSON request body: {e}", error_code=BAD_REQUEST
+        ) from None
+    # Older clients double-encode the body as a JSON string, as MLflow's server tolerates.
+    if isinstance(body, str):
+        try:
+            body = json.loads(body)
+        except ValueError:
+            pass
+    if not isinstance(body, dict):
+        raise MlflowException(
+            f"Malformed JSON request body: expected a JSON object, got {type(body).__name__}.",
+            error_code=BAD_REQUEST,
+        )
+    return body
+
+
+def _is_repeated(field: descriptor.FieldDescriptor) -> bool:
+    try:
+        return bool(field.is_repeated)
+    except AttributeError:  # protobuf < 5
+        return field.label == descriptor.FieldDescriptor.LABEL_REPEATED
+
+
+def _query_json(message: Message, request: Request) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for field in message.DESCRIPTOR.fields:
+        if field.name not in request.args:
+            continue
+        if _is_repeated(field):
+            out[field.name] = request.args.getlist(field.name)
+            continue
+        value: Any = request.args.get(field.name)
+        if field.type == descriptor.FieldDescriptor.TYPE_BOOL:
+            if value.lower() not in ("true", "false"):
+                raise MlflowException.invalid_parameter_value(
+                    f"Invalid boolean value: {value}, must be 'true' or 'false'."
+                )
+            value = value.lower() == "true"
+        out[field.name] = value
+    return out
+
+
+def parse_request(
+    message: Message,
+    request: Request,
+    schema: Schema | None = None,
+    path_params: Mapping[str, str] | None = None,
+) -> tuple[Message, dict[str, Any]]:
+    """Fill ``message`` from the request; return it with the raw JSON it was parsed from."""
+    if request.method == "GET":
+        raw = _query_json(message, request)
+    else:
+        raw = request_json(request)
+    if path_params:
+        raw = {**raw, **path_params}
+    parsed = True
+    try:
+        ParseDict(raw, message, ignore_unknown_fields=True)
+    except ParseError:
+        parsed = False
+    _validate(schema or {}, raw, parsed)
+    if not parsed:
+        # A type error the handler's schema does not cover: still a clear 400, never a 500.
+        try:
+            ParseDict(raw, type(message)(), ignore_unknown_fields=True)
+        except ParseError as e:
+            raise MlflowException.invalid_parameter_value(
+                f"Invalid request for {message.DESCRIPTOR.name}: {e}"
+            ) from None
+    return message, raw
+
+
+def json_response(message: Message) -> Response:
+    return Response(message_to_json(message, pretty=False), mimetype=JSON)
