@@ -33,6 +33,7 @@ _TIME_KEYS = {"creation_time", "last_update_time", "start_time", "end_time", "ti
 # their order, which MLflow defines.
 _TAGS = frozenset({"tags"})
 _UNORDERED_IN = {"data": frozenset({"metrics", "params", "tags"})}
+_EXPERIMENT_ID_CONTEXT = r"id=|[Ee]xperiment |[Ee]xperiment ID '|experiment_id=|experiments/"
 _RUN_ID = re.compile(r"\b[0-9a-f]{32}\b")
 _ARTIFACT_URI = re.compile(
     r"^mlflow-artifacts:/(?P<exp>[^/]+)(?P<rest>/(?P<run>[^/]+)/artifacts)?$"
@@ -164,10 +165,15 @@ class Normaliser:
         if key in ("artifact_location", "artifact_uri"):
             return self._artifact_uri(value)
         if key == "message":
-            # Messages quote experiment ids ("No Experiment with id=7 exists"); only ids this
-            # sequence already saw are replaced, which keeps other numbers in the text intact.
+            # Messages quote experiment ids ("No Experiment with id=7 exists"): ids this
+            # sequence already saw are replaced where MLflow's wording names an experiment,
+            # so other numbers in the text ("Invalid value 5") stay as they are.
             for exp_id, placeholder in list(self._ids["exp"].items()):
-                value = re.sub(rf"(?<![\w.<:-]){re.escape(exp_id)}(?![\w.>])", placeholder, value)
+                value = re.sub(
+                    rf"({_EXPERIMENT_ID_CONTEXT}){re.escape(exp_id)}(?![\w.])",
+                    lambda m, p=placeholder: m.group(1) + p,
+                    value,
+                )
         value = _RUN_ID.sub(lambda m: self._placeholder("run", m.group(0)), value)
         return value.replace(self._suffix, "<suffix>")
 

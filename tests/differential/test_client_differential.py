@@ -148,7 +148,27 @@ def entities(real_mlflow: Any, module_mockflow_server: Any) -> dict[str, tuple[A
     return {name: (real[name], mock[name]) for name in ENTITY_NAMES}
 
 
-@pytest.mark.parametrize("name", ENTITY_NAMES)
+KNOWN_MOCKFLOW_BUGS = {
+    "metric history": "get-history puts run_id in each metric; MLflow leaves it out",
+}
+
+
+def _params() -> list[Any]:
+    return [
+        pytest.param(
+            name,
+            id=name,
+            marks=[
+                pytest.mark.xfail(strict=True, reason=f"mockflow bug: {KNOWN_MOCKFLOW_BUGS[name]}")
+            ]
+            if name in KNOWN_MOCKFLOW_BUGS
+            else [],
+        )
+        for name in ENTITY_NAMES
+    ]
+
+
+@pytest.mark.parametrize("name", _params())
 def test_entity(name: str, entities: dict[str, tuple[Any, Any]]) -> None:
     real, mock = entities[name]
     assert real == mock, (
