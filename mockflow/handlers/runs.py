@@ -29,7 +29,6 @@ from mlflow.protos.service_pb2 import (
     SetTag,
     UpdateRun,
 )
-from mlflow.utils.validation import missing_value
 
 from mockflow.handlers import rpc
 from mockflow.store import Store
@@ -167,9 +166,7 @@ def _each_has(field: str, *required: str):  # type: ignore[no-untyped-def]
         for idx, item in enumerate(items or []):
             for name in required:
                 value = item.get(name) if isinstance(item, dict) else None
-                path = f"{field}[{idx}].{name}"
-                assert value is not None, missing_value(path)
-                assert value != "", missing_value(path)
+                assert_required(value, path=f"{field}[{idx}].{name}")
 
     return check
 

@@ -7,6 +7,7 @@ Every public method expects the caller to hold ``Store.lock`` (handlers take it 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import uuid
 from array import array
@@ -14,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from google.protobuf.json_format import MessageToDict, ParseDict
 from mlflow.entities import (
     Dataset,
     DatasetInput,
@@ -61,6 +63,7 @@ from mlflow.utils.validation import (
 )
 
 from mockflow.store.clock import now_millis
+from mockflow.store.search import search
 
 DEFAULT_EXPERIMENT_ID = "0"
 DEFAULT_EXPERIMENT_NAME = "Default"
@@ -401,10 +404,9 @@ class TrackingStore:
         experiments = [
             e.to_entity() for e in self.experiments.values() if e.lifecycle_stage in stages
         ]
-        filtered = SearchExperimentsUtils.filter(experiments, filter_string)
-        ordered = SearchExperimentsUtils.sort(filtered, list(order_by or []))
-        page, token = SearchUtils.paginate(ordered, page_token, max_results)
-        return PagedList(page, token)
+        return search(
+            SearchExperimentsUtils, experiments, filter_string, order_by, page_token, max_results
+        )
 
     # --- runs --------------------------------------------------------------------------------
 
@@ -644,10 +646,7 @@ class TrackingStore:
             for r in self.runs.values()
             if r.experiment_id in ids and r.lifecycle_stage in stages
         ]
-        filtered = SearchUtils.filter(runs, filter_string)
-        ordered = SearchUtils.sort(filtered, list(order_by or []))
-        page, token = SearchUtils.paginate(ordered, page_token, max_results)
-        return PagedList(page, token)
+        return search(SearchUtils, runs, filter_string, order_by, page_token, max_results)
 
     # --- metrics -----------------------------------------------------------------------------
 
@@ -703,6 +702,29 @@ class TrackingStore:
                 out.append(MetricWithRunId(Metric(metric_key, value, ts, step), record.run_id))
         return out
 
+    # --- state export / import ---------------------------------------------------------------
+
+    def to_state(self) -> dict[str, Any]:
+        return {
+            "next_experiment_id": self._next_experiment_id,
+            "experiments": [dataclasses.asdict(e) for e in self.experiments.values()],
+            "runs": [_run_to_state(r) for r in self.runs.values()],
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any]) -> TrackingStore:
+        store = cls()
+        store.experiments = {
+            e["experiment_id"]: ExperimentRecord(**e) for e in state.get("experiments", [])
+        }
+        store.runs = {r["run_id"]: _run_from_state(r) for r in state.get("runs", [])}
+        store._next_experiment_id = int(state.get("next_experiment_id", 1))
+        for run in store.runs.values():
+            for dataset_input in run.dataset_inputs:
+                ds = dataset_input.dataset
+                store.datasets.setdefault((run.experiment_id, ds.name, ds.digest), ds)
+        return store
+
     # --- counts, for health ------------------------------------------------------------------
 
     def counts(self) -> dict[str, Any]:
@@ -729,6 +751,71 @@ def _validate_max_results(max_results: int | None, allow_null: bool = False) -> 
             f"most {SEARCH_MAX_RESULTS_THRESHOLD}",
             INVALID_PARAMETER_VALUE,
         )
+
+
+_RUN_SCALARS = (
+    "run_id",
+    "experiment_id",
+    "run_name",
+    "user_id",
+    "status",
+    "start_time",
+    "end_time",
+    "lifecycle_stage",
+    "artifact_uri",
+    "deleted_time",
+)
+
+
+def _run_to_state(run: RunRecord) -> dict[str, Any]:
+    out: dict[str, Any] = {name: getattr(run, name) for name in _RUN_SCALARS}
+    out["params"] = dict(run.params)
+    out["tags"] = dict(run.tags)
+    out["metrics"] = {}
+    for key, history in run.history.items():
+        points = list(history.points())
+        out["metrics"][key] = {
+            "timestamp": [p[0] for p in points],
+            "step": [p[1] for p in points],
+            "value": [p[2] for p in points],
+        }
+        if history.extras:
+            out["metrics"][key]["extras"] = {str(i): list(x) for i, x in history.extras.items()}
+    out["dataset_inputs"] = [MessageToDict(d.to_proto()) for d in run.dataset_inputs]
+    out["model_inputs"] = [MessageToDict(m.to_proto()) for m in run.model_inputs]
+    out["model_outputs"] = [MessageToDict(m.to_proto()) for m in run.model_outputs]
+    return out
+
+
+def _run_from_state(state: dict[str, Any]) -> RunRecord:
+    from mlflow.protos.service_pb2 import DatasetInput as ProtoDatasetInput
+    from mlflow.protos.service_pb2 import ModelInput, ModelOutput
+
+    run = RunRecord(**{name: state.get(name) for name in _RUN_SCALARS})
+    run.params = dict(state.get("params", {}))
+    run.tags = dict(state.get("tags", {}))
+    for key, series in state.get("metrics", {}).items():
+        extras = series.get("extras", {})
+        for i, (ts, step, value) in enumerate(
+            zip(series["timestamp"], series["step"], series["value"], strict=True)
+        ):
+            extra = extras.get(str(i))
+            TrackingStore._add_point(
+                run, Metric(key, value, ts, step, *(extra or (None, None, None)))
+            )
+    run.dataset_inputs = [
+        DatasetInput.from_proto(ParseDict(d, ProtoDatasetInput()))
+        for d in state.get("dataset_inputs", [])
+    ]
+    run.model_inputs = [
+        LoggedModelInput.from_proto(ParseDict(m, ModelInput()))
+        for m in state.get("model_inputs", [])
+    ]
+    run.model_outputs = [
+        LoggedModelOutput.from_proto(ParseDict(m, ModelOutput()))
+        for m in state.get("model_outputs", [])
+    ]
+    return run
 
 
 def ntile_sample(rows: Sequence[Any], buckets: int) -> list[Any]:
