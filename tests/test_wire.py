@@ -83,7 +83,9 @@ def test_malformed_json_is_a_400_and_changes_nothing(base: str) -> None:
 
 def test_wrong_content_type_is_rejected_as_mlflow_does(base: str) -> None:
     r = requests.post(
-        f"{base}{API}/experiments/create", data='{"name": "x"}', headers={"Content-Type": "text/plain"}
+        f"{base}{API}/experiments/create",
+        data='{"name": "x"}',
+        headers={"Content-Type": "text/plain"},
     )
     assert r.status_code == 400
     assert r.json() == {

@@ -669,10 +669,6 @@ BAD_INPUT_STEPS = [
 STEPS = EXPERIMENT_STEPS + RUN_STEPS + METRIC_STEPS + BAD_INPUT_STEPS
 STEPS_BY_NAME = {step.name: step for step in STEPS}
 assert len(STEPS_BY_NAME) == len(STEPS), "step names must be unique"
-# mockflow's request validation raises bare `assert`s and reads the AssertionError's args for
-# the message; pytest rewrites asserts in plugin packages (mockflow is one, via pytest11), so
-# under pytest the message becomes "assert None is not None ..." (and `python -O` drops them).
-_ASSERT_REWRITE = "validation messages come from `assert` statements, rewritten under pytest"
 _OUTPUTS = "runs/create answers with an 'outputs' key that MLflow's create response lacks"
 _HISTORY_RUN_ID = "get-history puts run_id in each metric; MLflow leaves it out"
 _EXPERIMENT_ID = "message lacks '. Experiment ID must be a valid integer.'"
@@ -691,18 +687,6 @@ KNOWN_MOCKFLOW_BUGS: dict[str, str] = {
     "malformed JSON": "BAD_REQUEST 'Malformed JSON' where MLflow reads the body as {}",
     "log bare NaN literal": "400 where MLflow accepts it (and stores value 0.0 at step 0, time 0)",
     "get history after bare NaN literal": "nothing stored where MLflow stores 0.0 at time 0",
-    "create experiment without name": _ASSERT_REWRITE,
-    "create experiment with empty name": _ASSERT_REWRITE,
-    "get experiment without id": _ASSERT_REWRITE,
-    "log metric without value": _ASSERT_REWRITE,
-    "get metric history bulk interval without runs": _ASSERT_REWRITE,
-    "wrong field type": _ASSERT_REWRITE,
-    "wrong type for a repeated field": _ASSERT_REWRITE,
-    "run without run id": _ASSERT_REWRITE,
-    "log metric without key": _ASSERT_REWRITE,
-    "empty experiment id": _ASSERT_REWRITE,
-    "integer experiment id in JSON": _ASSERT_REWRITE,
-    "log metric with a non-numeric value": _ASSERT_REWRITE,
 }
 
 
