@@ -25,7 +25,7 @@ COPY mockflow /tmp/src/mockflow
 RUN pip install --no-compile /tmp/src \
     && rm -rf /tmp/src \
     && PYTHONDONTWRITEBYTECODE= python -c "import mockflow.cli, mockflow.serving as s, \
-waitress.server; s.create_app(s.Settings())"
+waitress.server, mockflow.fastimport as f; f.import_app()(s.Settings())"
 
 USER mockflow
 WORKDIR /home/mockflow

@@ -72,7 +72,13 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
                 f"mockflow does not implement {rpc} ({request.method} {request.path}).",
                 404,
             )
-        message, _ = parse_request(request_class_for(rpc)(), request, handler.schema, path_params)
+        message, _ = parse_request(
+            request_class_for(rpc)(),
+            request,
+            handler.schema,
+            path_params,
+            strict=settings.strict_fields,
+        )
         with state.store.lock:
             result = handler.fn(message, state.store)
         return json_response(result) if isinstance(result, Message) else result
@@ -88,7 +94,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
     def dispatch_as(rpc: str, request_class: type[Message]) -> Response:
         handler = handlers[rpc]
-        message, _ = parse_request(request_class(), request, handler.schema)
+        message, _ = parse_request(
+            request_class(), request, handler.schema, strict=settings.strict_fields
+        )
         if not message.HasField("max_results"):
             message.max_results = 1000  # type: ignore[attr-defined]
         with state.store.lock:

@@ -40,6 +40,10 @@ class Settings:
         64 * 1024 * 1024, "Largest request body accepted, in bytes (artifact uploads included)."
     )
     quiet: bool = _setting(False, "Do not log one line per request.")
+    strict_fields: bool = _setting(
+        False,
+        "Reject request fields the RPC does not define (MLflow ignores them; this catches typos).",
+    )
 
     def __post_init__(self) -> None:
         for f in fields(self):

@@ -10,7 +10,6 @@ import signal
 import sys
 from types import FrameType
 
-from mockflow.app import create_app
 from mockflow.config import Settings
 
 
@@ -28,7 +27,9 @@ def banner(settings: Settings, port: int) -> str:
 def run(settings: Settings) -> int:
     from waitress.server import create_server
 
-    app = create_app(settings)
+    from mockflow.fastimport import import_app
+
+    app = import_app()(settings)
     server = create_server(app, host=settings.host, port=settings.port, threads=8)
     port = server.effective_port  # type: ignore[union-attr]
     print(banner(settings, int(port)), flush=True)

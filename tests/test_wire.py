@@ -113,6 +113,14 @@ def test_unknown_fields_are_ignored_as_mlflow_does(base: str) -> None:
     assert r.status_code == 200
 
 
+def test_strict_fields_rejects_unknown_fields_and_changes_nothing() -> None:
+    with MockflowServer(port=0, world="empty", strict_fields=True) as srv:
+        r = post(f"{srv.url}{API}/experiments/create", {"name": "x", "nmae": "typo"})
+        assert r.status_code == 400
+        assert "'nmae'" in r.json()["message"]
+        assert srv.store.tracking.get_experiment_by_name("x") is None
+
+
 def test_log_batch_limits_and_messages_come_from_mlflow(base: str) -> None:
     run_id = create_run(base)
     params = [{"key": f"p{i}", "value": "v"} for i in range(101)]
