@@ -231,12 +231,22 @@ def normalise_all(exchanges: list[Exchange], *, suffix: str) -> list[tuple[int, 
     return [normaliser.exchange(exchange) for exchange in exchanges]
 
 
-def side_by_side(step: Step, real: tuple[int, Any], mock: tuple[int, Any]) -> str:
+def side_by_side(
+    step: Step,
+    first: tuple[int, Any],
+    second: tuple[int, Any],
+    *,
+    labels: tuple[str, str] = ("real mlflow", "mockflow"),
+) -> str:
     def dump(label: str, result: tuple[int, Any]) -> str:
         return f"--- {label}: HTTP {result[0]}\n{json.dumps(result[1], indent=1, sort_keys=True)}"
 
-    return f"step {step.name!r}: {step.method} {step.path}\n{dump('real mlflow', real)}\n" + dump(
-        "mockflow", mock
+    return "\n".join(
+        [
+            f"step {step.name!r}: {step.method} {step.path}",
+            dump(labels[0], first),
+            dump(labels[1], second),
+        ]
     )
 
 

@@ -712,3 +712,20 @@ def _params() -> list[Any]:
 def test_step(step_name: str, results: dict[str, tuple[Result, Result]]) -> None:
     real, mock = results[step_name]
     assert real == mock, side_by_side(STEPS_BY_NAME[step_name], real, mock)
+
+
+def test_prefixed_api_answers_like_the_root(module_mockflow_server: Any) -> None:
+    """Production serves the API under /mlflow: the whole sequence must read the same there."""
+    root = module_mockflow_server.url
+    compared = compare_on(STEPS, root, root + module_mockflow_server.settings.prefix)
+    labels = ("mockflow at /", "mockflow under the prefix")
+    differing = [side_by_side(step, a, b, labels=labels) for step, a, b in compared if a != b]
+    assert not differing, "\n\n".join(differing)
+
+
+def test_real_server_agrees_with_itself(real_mlflow: Any) -> None:
+    """The normaliser hides only MLflow's own variation: two runs on one real server match."""
+    compared = compare_on(STEPS, real_mlflow.url, real_mlflow.url)
+    labels = ("real mlflow, first run", "real mlflow, second run")
+    differing = [side_by_side(step, a, b, labels=labels) for step, a, b in compared if a != b]
+    assert not differing, "\n\n".join(differing)
