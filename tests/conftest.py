@@ -20,8 +20,8 @@ from tests.real_server import RealServer, running_mlflow_server  # noqa: E402
 
 @pytest.fixture
 def server() -> Iterator[MockflowServer]:
-    """A fresh, empty mockflow on a free port."""
-    with MockflowServer(port=0, world="empty") as srv:
+    """A fresh, empty mockflow on a free port, auth off (tests of auth build their own)."""
+    with MockflowServer(port=0, world="empty", auth=False) as srv:
         yield srv
 
 

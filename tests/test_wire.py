@@ -114,7 +114,7 @@ def test_unknown_fields_are_ignored_as_mlflow_does(base: str) -> None:
 
 
 def test_strict_fields_rejects_unknown_fields_and_changes_nothing() -> None:
-    with MockflowServer(port=0, world="empty", strict_fields=True) as srv:
+    with MockflowServer(port=0, world="empty", auth=False, strict_fields=True) as srv:
         r = post(f"{srv.url}{API}/experiments/create", {"name": "x", "nmae": "typo"})
         assert r.status_code == 400
         assert "'nmae'" in r.json()["message"]
@@ -135,7 +135,7 @@ def test_log_batch_limits_and_messages_come_from_mlflow(base: str) -> None:
 
 
 def test_oversized_body_is_a_clear_413() -> None:
-    with MockflowServer(port=0, world="empty", max_body_bytes=1024) as srv:
+    with MockflowServer(port=0, world="empty", max_body_bytes=1024, auth=False) as srv:
         r = post(f"{srv.url}{API}/experiments/create", {"name": "x" * 5000})
         assert r.status_code == 413
         assert r.json()["error_code"] == "INVALID_PARAMETER_VALUE"

@@ -791,7 +791,8 @@ def _run_from_state(state: dict[str, Any]) -> RunRecord:
     from mlflow.protos.service_pb2 import DatasetInput as ProtoDatasetInput
     from mlflow.protos.service_pb2 import ModelInput, ModelOutput
 
-    run = RunRecord(**{name: state.get(name) for name in _RUN_SCALARS})
+    scalars: dict[str, Any] = {name: state.get(name) for name in _RUN_SCALARS}
+    run = RunRecord(**scalars)
     run.params = dict(state.get("params", {}))
     run.tags = dict(state.get("tags", {}))
     for key, series in state.get("metrics", {}).items():
