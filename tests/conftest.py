@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,7 +12,6 @@ import pytest
 # The mlflow client retries 5xx for minutes by default; a failing test should fail now.
 os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
 
-from mockflow.config import Settings  # noqa: E402
 from mockflow.server import MockflowServer  # noqa: E402
 from tests.real_server import RealServer, running_mlflow_server  # noqa: E402
 
@@ -53,9 +51,8 @@ def real_mlflow() -> Iterator[RealServer]:
 
 @contextmanager
 def _open_mockflow() -> Iterator[MockflowServer]:
-    # The real server under comparison has no auth: neither may mockflow, once it has some.
-    no_auth = {"auth": False} if "auth" in {f.name for f in dataclasses.fields(Settings)} else {}
-    with MockflowServer(port=0, world="empty", **no_auth) as srv:
+    # The real server under comparison has no auth: neither may mockflow.
+    with MockflowServer(port=0, world="empty", auth=False) as srv:
         yield srv
 
 
