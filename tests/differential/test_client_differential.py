@@ -148,9 +148,7 @@ def entities(real_mlflow: Any, module_mockflow_server: Any) -> dict[str, tuple[A
     return {name: (real[name], mock[name]) for name in ENTITY_NAMES}
 
 
-KNOWN_MOCKFLOW_BUGS = {
-    "metric history": "get-history puts run_id in each metric; MLflow leaves it out",
-}
+KNOWN_MOCKFLOW_BUGS: dict[str, str] = {}
 
 
 def _params() -> list[Any]:
