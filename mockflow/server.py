@@ -62,9 +62,13 @@ class MockflowServer:
         self._server = make_server(
             self.settings.host, self.settings.port, self.app, threaded=True
         )
-        self._server.daemon_threads = True
+        self._server.daemon_threads = True  # type: ignore[attr-defined]
+        server = self._server
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="mockflow-server", daemon=True
+            # A short poll interval makes stop() quick; the loop costs nothing between polls.
+            target=lambda: server.serve_forever(poll_interval=0.05),
+            name="mockflow-server",
+            daemon=True,
         )
         self._thread.start()
         return self

@@ -23,12 +23,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from flask import Flask
-
 from mockflow import logs
-from mockflow.app import create_app
 from mockflow.config import Settings
-from mockflow.persistence import StateFileError, StateSaver, check_state_path, load_state_file
 
 _logger = logging.getLogger("mockflow.serving")
 
@@ -36,33 +32,19 @@ _logger = logging.getLogger("mockflow.serving")
 _LOOP_TIMEOUT = 0.2
 
 
-def auth_state(app: Flask) -> tuple[str, Any]:
-    """``("none" | "off" | "on", a key to show or None)``.
+def auth_lines(settings: Settings) -> list[str]:
+    """The banner's auth state and a key that works (the key file's ``read-write`` key)."""
+    if not settings.auth:
+        return ["  auth:   off (no API key needed)"]
+    from mockflow.mock_mode import DEFAULT_CLIENT_KEY_ID, default_client_key
 
-    The auth layer (branch ``auth``: ``app.extensions["mockflow_auth"]``) is duck-typed so this
-    module does not depend on it: ``.enabled``, and ``.keys.get(key_id)`` giving ``.id`` and
-    ``.secret``. The banner offers the everyday ``read-write`` key of the default key file.
-    """
-    layer = app.extensions.get("mockflow_auth")
-    if layer is None:
-        return "none", None
-    if not getattr(layer, "enabled", False):
-        return "off", None
-    keys = getattr(layer, "keys", None)
-    return "on", keys.get("read-write") if keys is not None else None
-
-
-def auth_lines(app: Flask) -> list[str]:
-    state, key = auth_state(app)
-    if state == "none":
-        return ["  auth:   none (any token, or none, is accepted)"]
-    if state == "off":
-        return ["  auth:   off (--auth on to require Hokusai API keys)"]
-    if key is None:
-        return ["  auth:   on (see --keys-file for the keys)"]
+    try:
+        key = default_client_key(settings.keys_file or None)
+    except LookupError:
+        return [f"  auth:   on (the key file has no '{DEFAULT_CLIENT_KEY_ID}' key to show here)"]
     return [
-        f"  auth:   on; a read-write key ({key.id}):",
-        f"  export MLFLOW_TRACKING_TOKEN={key.secret}",
+        f"  auth:   on; API key '{DEFAULT_CLIENT_KEY_ID}' (more in README, Authentication):",
+        f"  export MLFLOW_TRACKING_TOKEN={key}",
     ]
 
 
@@ -71,7 +53,7 @@ def connect_host(host: str) -> str:
     return "127.0.0.1" if host in ("", "0.0.0.0", "::", "[::]") else host
 
 
-def banner(settings: Settings, port: int, *, app: Flask | None = None, state: str = "") -> str:
+def banner(settings: Settings, port: int, *, state: str = "") -> str:
     base = f"http://{connect_host(settings.host)}:{port}"
     uri = f"{base}{settings.prefix}"
     lines = [
@@ -82,7 +64,7 @@ def banner(settings: Settings, port: int, *, app: Flask | None = None, state: st
     ]
     if state:
         lines.append(f"  state:  {state}")
-    lines += auth_lines(app) if app is not None else []
+    lines += auth_lines(settings)
     lines.append(f"  export MLFLOW_TRACKING_URI={uri}")
     return "\n".join(lines)
 
@@ -101,8 +83,13 @@ def run(settings: Settings) -> int:
 
 def _run(settings: Settings, stop: _Signals, create_server: Any) -> int:
     logs.configure(settings)
-    app = create_app(settings)
+    # The fast path imports only the mlflow modules serving needs; it must run before anything
+    # else imports mlflow (so the persistence module, which imports the store, comes after).
+    from mockflow.fastimport import import_app
+
+    app = import_app()(settings)
     store = app.extensions["mockflow"].store
+    from mockflow.persistence import StateFileError, StateSaver, check_state_path, load_state_file
 
     saver: StateSaver | None = None
     state_line = ""
@@ -142,13 +129,13 @@ def _run(settings: Settings, stop: _Signals, create_server: Any) -> int:
                     "bound": f"{settings.host}:{port}",
                     "prefix": settings.prefix,
                     "world": settings.world,
-                    "auth": auth_state(app)[0],
+                    "auth": "on" if settings.auth else "off",
                     "state_file": settings.state_file or None,
                 }
             },
         )
     else:
-        print(banner(settings, port, app=app, state=state_line), flush=True)
+        print(banner(settings, port, state=state_line), flush=True)
 
     if saver is not None:
         saver.start()

@@ -7,17 +7,18 @@ import json
 import logging
 
 import pytest
-from flask import Flask, g
+from flask import Flask
 
 from mockflow.app import create_app
 from mockflow.config import Settings
 from mockflow.logs import REQUEST_LOGGER, JsonFormatter, TextFormatter
+from mockflow.mock_mode import default_client_key
 from mockflow.serving import banner
 
 
 @pytest.fixture
 def app() -> Flask:
-    return create_app(Settings(world="empty"))
+    return create_app(Settings(world="empty", auth=False))
 
 
 def request_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
@@ -63,22 +64,26 @@ def test_each_request_is_one_record_with_its_fields(
 
 
 def test_the_line_names_the_key_the_auth_layer_identified(
-    app: Flask, caplog: pytest.LogCaptureFixture
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    @app.before_request
-    def identify() -> None:  # what the auth layer does for a valid key
-        g.api_key_id = "read-write"
-
+    app = create_app(Settings(world="empty", auth=True))
     caplog.set_level(logging.INFO, logger=REQUEST_LOGGER)
-    app.test_client().get("/health")
 
-    [record] = request_records(caplog)
-    assert record.request["key_id"] == "read-write"  # type: ignore[attr-defined]
-    assert " key=read-write " in TextFormatter().format(record)
+    app.test_client().get(
+        "/mlflow/api/2.0/mlflow/experiments/search?max_results=1",
+        headers={"Authorization": f"Bearer {default_client_key()}"},
+    )
+    app.test_client().get("/mlflow/api/2.0/mlflow/experiments/search?max_results=1")
+
+    known, anonymous = request_records(caplog)
+    assert (known.request["status"], known.request["key_id"]) == (200, "read-write")  # type: ignore[attr-defined]
+    assert (anonymous.request["status"], anonymous.request["key_id"]) == (401, None)  # type: ignore[attr-defined]
+    assert " key=read-write " in TextFormatter().format(known)
+    assert default_client_key() not in TextFormatter().format(known)
 
 
 def test_quiet_logs_no_request_lines_but_still_sets_ids(caplog: pytest.LogCaptureFixture) -> None:
-    app = create_app(Settings(world="empty", quiet=True))
+    app = create_app(Settings(world="empty", quiet=True, auth=False))
     caplog.set_level(logging.INFO, logger=REQUEST_LOGGER)
 
     response = app.test_client().get("/health")
@@ -128,13 +133,20 @@ def test_an_unhandled_error_is_one_json_line_with_its_traceback() -> None:
     assert "RuntimeError: boom" in doc["exception"]
 
 
-def test_the_banner_shows_uri_prefix_world_and_auth_state(app: Flask) -> None:
-    settings = Settings(world="small", seed=7)
-
-    text = banner(settings, 5123, app=app, state="new file, /tmp/x.json")
+def test_the_banner_shows_uri_prefix_world_auth_state_and_a_usable_key() -> None:
+    text = banner(Settings(world="small", seed=7), 5123, state="new file, /tmp/x.json")
 
     assert "export MLFLOW_TRACKING_URI=http://127.0.0.1:5123/mlflow" in text
     assert "prefix: /mlflow" in text
     assert "world:  small (seed 7)" in text
-    assert "auth:" in text
     assert "state:  new file, /tmp/x.json" in text
+    assert "auth:   on" in text
+    assert f"export MLFLOW_TRACKING_TOKEN={default_client_key()}" in text
+
+
+def test_the_banner_says_when_auth_is_off_and_gives_a_loopback_uri_for_a_wildcard_bind() -> None:
+    text = banner(Settings(host="0.0.0.0", auth=False), 5000)
+
+    assert "auth:   off" in text
+    assert "MLFLOW_TRACKING_TOKEN" not in text
+    assert "export MLFLOW_TRACKING_URI=http://127.0.0.1:5000/mlflow" in text
