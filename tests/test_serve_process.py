@@ -261,6 +261,26 @@ def test_a_signal_finishes_the_request_in_flight_refuses_new_ones_and_exits_0(
     assert "in-flight" in state_file.read_text()
 
 
+def test_a_second_signal_cuts_the_grace_period_short(serve: Any) -> None:
+    server = serve("--grace-period", "600")
+    sock = socket.create_connection((server.host, server.port), timeout=30)
+    sock.sendall(
+        b"POST /mlflow/api/2.0/mlflow/experiments/create HTTP/1.1\r\nHost: x\r\n"
+        b"Content-Type: application/json\r\nExpect: 100-continue\r\n"
+        b"Content-Length: 100\r\n\r\n"
+    )
+    assert sock.recv(1024).startswith(b"HTTP/1.1 100 Continue")  # a request is in flight
+
+    server.proc.send_signal(signal.SIGTERM)
+    server.wait_for(lambda d: d["message"].startswith("shutting down"))
+    server.proc.send_signal(signal.SIGTERM)
+    code, _ = server.finish(timeout=60)
+    sock.close()
+
+    assert code == 0
+    assert any("closing 1 connection(s) still busy" in line for line in server.lines)
+
+
 def test_every_acknowledged_write_survives_sigterm_and_restart_and_none_is_half_applied(
     serve: Any, tmp_path: Path
 ) -> None:
@@ -333,7 +353,7 @@ def test_a_corrupt_state_file_stops_the_server_and_is_not_overwritten(tmp_path: 
     truncated = b'{"format": "mockflow-state", "version": 1, "tracking": {"experiments": [{"exp'
     state_file.write_bytes(truncated)
 
-    process = ServeProcess("--state-file", str(state_file))
+    process = ServeProcess(env={"MOCKFLOW_STATE_FILE": str(state_file)})
     code, stderr = process.finish()
 
     assert code == 2
