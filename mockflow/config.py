@@ -40,6 +40,21 @@ class Settings:
         64 * 1024 * 1024, "Largest request body accepted, in bytes (artifact uploads included)."
     )
     quiet: bool = _setting(False, "Do not log one line per request.")
+    journal_size: int = _setting(
+        1000, "How many requests the request journal keeps (oldest dropped first)."
+    )
+    journal_control: bool = _setting(
+        False, "Also journal calls to the /_mockflow/ control API (normally left out)."
+    )
+    allow_fault_header: bool = _setting(
+        False, "Let a request ask for a fault with an X-Mockflow-Fault header (tests only)."
+    )
+    fault_hang_max: float = _setting(
+        30.0, "Longest a 'hang' fault holds a request, in seconds, so server threads come back."
+    )
+    admin_token: str = _setting(
+        "", "Token the /_mockflow/ control API requires as 'Bearer <token>' (empty: none)."
+    )
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -52,6 +67,10 @@ class Settings:
                 )
         if self.port < 0 or self.port > 65535:
             raise SettingsError(f"Invalid value {self.port} for setting 'port': must be 0-65535.")
+        if self.journal_size < 1:
+            raise SettingsError(
+                f"Invalid value {self.journal_size} for setting 'journal_size': must be at least 1."
+            )
         if self.prefix and (not self.prefix.startswith("/") or self.prefix.endswith("/")):
             raise SettingsError(
                 f"Invalid value {self.prefix!r} for setting 'prefix': "

@@ -4,7 +4,13 @@
         mlflow.set_tracking_uri(srv.url)
 
 The pytest plugin and the test suite use it; everything they do is a method here, usable
-without pytest.
+without pytest:
+
+    srv.reset(world="empty")                          # state, faults, journal, keys back to start
+    with srv.faults.add(rpc="LogBatch", status=503, first=2):
+        ...
+    srv.requests.assert_called("runs/log-batch", times=1)
+    name = srv.snapshot(); ...; srv.restore(name)
 """
 
 from __future__ import annotations
@@ -12,14 +18,23 @@ from __future__ import annotations
 import logging
 import threading
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from mockflow.app import create_app
 from mockflow.config import Settings
+from mockflow.control import EXTENSION, Controller, KeyAdmin
+from mockflow.control.keys import ALL_SCOPES, new_secret
+from mockflow.faults import FaultSet
+from mockflow.journal import Journal
 from mockflow.store import Store
+
+if TYPE_CHECKING:
+    from mlflow import MlflowClient
+
+DEFAULT_KEY_ID = "mockflow-default"
 
 
 class MockflowServer:
@@ -29,6 +44,9 @@ class MockflowServer:
         self.app: Flask = create_app(self.settings)
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
+        # One full-scope key per server, re-added on every reset (when auth is installed), so
+        # tests have a working key without reading the key file.
+        self.api_key = new_secret("test")
 
     @property
     def store(self) -> Store:
@@ -50,19 +68,93 @@ class MockflowServer:
         """The URL as production spells it, e.g. ``http://127.0.0.1:43123/mlflow``."""
         return self.url + self.settings.prefix
 
+    @property
+    def tracking_uri(self) -> str:
+        """What ``MLFLOW_TRACKING_URI`` should be: the prefixed URL, as in production."""
+        return self.prefixed_url
+
+    def client(self) -> MlflowClient:
+        """A real ``MlflowClient`` pointed at this server."""
+        from mlflow import MlflowClient
+
+        return MlflowClient(tracking_uri=self.tracking_uri)
+
+    # -- the test kit: each is also an endpoint of the /_mockflow/ control API --------------------
+
+    @property
+    def control(self) -> Controller:
+        return self.app.extensions[EXTENSION]  # type: ignore[no-any-return]
+
+    @property
+    def requests(self) -> Journal:
+        """The request journal: ``srv.requests.assert_called("runs/log-batch", times=1)``."""
+        return self.control.journal
+
+    @property
+    def faults(self) -> FaultSet:
+        """Fault rules: ``with srv.faults.add(rpc="LogBatch", status=503, first=2): ...``."""
+        return self.control.faults
+
+    @property
+    def keys(self) -> KeyAdmin:
+        return self.control.keys
+
+    def reset(
+        self,
+        *,
+        world: str | None = None,
+        seed: int | None = None,
+        fixture: str | None = None,
+        auth: bool | None = None,
+    ) -> dict[str, Any]:
+        """State back to ``world`` (default: the configured one) or a fixture file; no faults, an
+        empty journal, the starting keys plus :attr:`api_key`; auth on or off when given."""
+        result = self.control.reset(world=world, seed=seed, fixture=fixture, auth=auth)
+        self._add_default_key()
+        return result
+
+    def _add_default_key(self) -> None:
+        if self.keys.available and self.keys.get(DEFAULT_KEY_ID) is None:
+            self.keys.create(
+                id=DEFAULT_KEY_ID,
+                secret=self.api_key,
+                scopes=ALL_SCOPES,
+                description="MockflowServer.api_key",
+            )
+
+    def seed(
+        self, *, world: str | None = None, seed: int | None = None, fixture: str | None = None
+    ) -> dict[str, Any]:
+        return self.control.seed(world=world, seed=seed, fixture=fixture)
+
+    def export_state(self) -> dict[str, Any]:
+        return self.control.export_state()
+
+    def import_state(self, doc: dict[str, Any]) -> None:
+        self.control.import_state(doc)
+
+    def snapshot(self, name: str = "default") -> str:
+        return self.control.snapshot(name)
+
+    def restore(self, name: str = "default") -> None:
+        self.control.restore(name)
+
+    def health(self) -> dict[str, Any]:
+        return self.control.health()
+
     def start(self) -> MockflowServer:
         if self._server is not None:
             return self
         if self.settings.quiet:
             logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        self._server = make_server(
-            self.settings.host, self.settings.port, self.app, threaded=True
-        )
+        self._server = make_server(self.settings.host, self.settings.port, self.app, threaded=True)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="mockflow-server", daemon=True
         )
         self._thread.start()
+        self.keys.remember_initial()
+        self._add_default_key()
         return self
 
     def stop(self) -> None:

@@ -1,0 +1,172 @@
+"""Every control operation as a Python method; the HTTP blueprint and ``MockflowServer`` both call
+these, so a curl user and a pytest user have the same powers."""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from mockflow import __version__
+from mockflow.config import Settings
+from mockflow.control.keys import KeyAdmin
+from mockflow.faults import FaultSet
+from mockflow.journal import Journal
+from mockflow.store import STATE_FORMAT, StateError, Store
+
+EXTENSION = "mockflow_control"
+_logger = logging.getLogger("mockflow.control")
+
+
+class WorldUnavailable(RuntimeError):
+    """A world other than ``empty`` was asked for and this build cannot generate it."""
+
+
+def load_state_file(path: str | Path) -> dict[str, Any]:
+    """A state document from a JSON or YAML file (what ``GET /_mockflow/state`` returns)."""
+    import yaml
+
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as e:
+        raise StateError(f"{path}: cannot read the fixture file: {e.strerror}") from None
+    try:
+        doc = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (ValueError, yaml.YAMLError) as e:
+        raise StateError(f"{path}: not valid JSON or YAML: {e}") from None
+    return doc  # type: ignore[no-any-return]
+
+
+def world_state(settings: Settings, *, world: str, seed: int, fixture: str | None) -> Any:
+    """The state document for a world, a seed and/or a fixture file; None means empty.
+
+    A fixture that is a mockflow state document loads as is. Generated worlds and other fixture
+    formats come from ``mockflow.seed`` (``build_world(settings)`` / ``load_fixture(path)``).
+    """
+    if fixture:
+        doc = load_state_file(fixture)
+        if isinstance(doc, dict) and doc.get("format") == STATE_FORMAT:
+            return doc
+        try:
+            from mockflow.seed import load_fixture  # type: ignore[attr-defined]
+        except ImportError:
+            raise StateError(
+                f"{fixture}: not a mockflow state document (format {STATE_FORMAT!r}), and this "
+                "build has no fixture loader for other formats"
+            ) from None
+        return load_fixture(fixture)
+    if world == "empty":
+        return None
+    try:
+        from mockflow.seed import build_world  # type: ignore[attr-defined]
+    except ImportError:
+        raise WorldUnavailable(
+            f"world {world!r} needs the world generator (mockflow.seed), which this build lacks; "
+            "use world 'empty' or a fixture file"
+        ) from None
+    return build_world(settings.replace(world=world, seed=seed))
+
+
+class Controller:
+    def __init__(self, app: Flask, *, journal: Journal, faults: FaultSet) -> None:
+        self.app = app
+        self.journal = journal
+        self.faults = faults
+        self.keys = KeyAdmin(app)
+        self.snapshots: dict[str, dict[str, Any]] = {}
+        self._lock = threading.Lock()
+        self.world = "empty"
+
+    @property
+    def _state(self) -> Any:
+        return self.app.extensions["mockflow"]
+
+    @property
+    def store(self) -> Store:
+        return self._state.store  # type: ignore[no-any-return]
+
+    @property
+    def settings(self) -> Settings:
+        return self._state.settings  # type: ignore[no-any-return]
+
+    # -- state ------------------------------------------------------------------------------------
+
+    def seed(
+        self, *, world: str | None = None, seed: int | None = None, fixture: str | None = None
+    ) -> dict[str, Any]:
+        """Replace the tracking state with a world (default: the configured one) or a fixture."""
+        world = world or self.settings.world
+        seed = self.settings.seed if seed is None else int(seed)
+        doc = world_state(self.settings, world=world, seed=seed, fixture=fixture)
+        if doc is None:
+            self.store.reset()
+        elif isinstance(doc, Store):
+            self.store.import_state(doc.export_state())
+        else:
+            self.store.import_state(doc)
+        self.world = f"fixture:{fixture}" if fixture else world
+        return {"world": self.world, "seed": seed, "counts": self.store.counts()}
+
+    def reset(
+        self,
+        *,
+        world: str | None = None,
+        seed: int | None = None,
+        fixture: str | None = None,
+        auth: bool | None = None,
+    ) -> dict[str, Any]:
+        """State back to a world, and no faults, an empty journal, the starting keys."""
+        self.faults.clear()
+        self.keys.reset()
+        if auth is not None:
+            self.keys.enabled = auth
+        result = self.seed(world=world, seed=seed, fixture=fixture)
+        self.journal.clear()
+        return result
+
+    def export_state(self) -> dict[str, Any]:
+        return self.store.export_state()
+
+    def import_state(self, doc: dict[str, Any]) -> None:
+        self.store.import_state(doc)
+
+    def snapshot(self, name: str = "default") -> str:
+        doc = copy.deepcopy(self.store.export_state())
+        with self._lock:
+            self.snapshots[name] = doc
+        return name
+
+    def restore(self, name: str = "default") -> None:
+        with self._lock:
+            doc = self.snapshots.get(name)
+        if doc is None:
+            raise LookupError(
+                f"no snapshot named {name!r}; snapshots: {', '.join(sorted(self.snapshots)) or '-'}"
+            )
+        self.store.import_state(copy.deepcopy(doc))
+
+    # -- health -----------------------------------------------------------------------------------
+
+    def health(self) -> dict[str, Any]:
+        from mockflow.app import mlflow_version
+
+        return {
+            "status": "healthy",
+            "version": __version__,
+            "mlflow_version": mlflow_version(),
+            "uptime_seconds": round(time.time() - self._state.started_at, 3),
+            "world": self.world,
+            "counts": self.store.counts(),
+            "requests": len(self.journal),
+            "faults": len(self.faults),
+            "keys": len(self.keys),
+            "auth": self.keys.enabled,
+            "snapshots": sorted(self.snapshots),
+        }
