@@ -150,7 +150,11 @@ class MockflowServer:
         self._server = make_server(self.settings.host, self.settings.port, self.app, threaded=True)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="mockflow-server", daemon=True
+            # A short poll interval: stop() waits up to one interval, once per test.
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="mockflow-server",
+            daemon=True,
         )
         self._thread.start()
         self.keys.remember_initial()

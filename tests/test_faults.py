@@ -17,14 +17,14 @@ CREATE = "/mlflow/api/2.0/mlflow/experiments/create"
 
 
 def create(
-    server: MockflowServer, name: str, *, timeout: float = 10, headers: dict[str, str] | None = None
+    srv: MockflowServer, name: str, *, timeout: float = 10, headers: dict[str, str] | None = None
 ) -> requests.Response:
-    return requests.post(server.url + CREATE, json={"name": name}, timeout=timeout, headers=headers)
+    return requests.post(srv.url + CREATE, json={"name": name}, timeout=timeout, headers=headers)
 
 
-def experiment_exists(server: MockflowServer, name: str) -> bool:
+def experiment_exists(mockflow: MockflowServer, name: str) -> bool:
     r = requests.get(
-        server.url + "/api/2.0/mlflow/experiments/get-by-name",
+        mockflow.url + "/api/2.0/mlflow/experiments/get-by-name",
         params={"experiment_name": name},
         timeout=10,
     )
@@ -34,40 +34,40 @@ def experiment_exists(server: MockflowServer, name: str) -> bool:
 # -- effects, raw HTTP -----------------------------------------------------------------------------
 
 
-def test_error_status_carries_mlflow_error_code_and_message(server: MockflowServer) -> None:
-    server.faults.add(rpc="CreateExperiment", status=409, message="taken, on purpose")
-    r = create(server, "a")
+def test_error_status_carries_mlflow_error_code_and_message(mockflow: MockflowServer) -> None:
+    mockflow.faults.add(rpc="CreateExperiment", status=409, message="taken, on purpose")
+    r = create(mockflow, "a")
     assert r.status_code == 409
     assert r.json() == {"error_code": "RESOURCE_ALREADY_EXISTS", "message": "taken, on purpose"}
-    assert not experiment_exists(server, "a")
+    assert not experiment_exists(mockflow, "a")
 
 
-def test_dropped_connection_is_a_connection_error_not_a_response(server: MockflowServer) -> None:
-    server.faults.add(rpc="CreateExperiment", drop=True)
+def test_dropped_connection_is_a_connection_error_not_a_response(mockflow: MockflowServer) -> None:
+    mockflow.faults.add(rpc="CreateExperiment", drop=True)
     with pytest.raises(requests.ConnectionError):
-        create(server, "a")
-    assert server.requests.last is not None and server.requests.last.outcome == "dropped"
+        create(mockflow, "a")
+    assert mockflow.requests.last is not None and mockflow.requests.last.outcome == "dropped"
 
 
-def test_hang_lasts_until_the_client_gives_up(server: MockflowServer) -> None:
-    server.faults.add(rpc="CreateExperiment", hang=10)
+def test_hang_lasts_until_the_client_gives_up(mockflow: MockflowServer) -> None:
+    mockflow.faults.add(rpc="CreateExperiment", hang=10)
     with pytest.raises(requests.Timeout):
-        create(server, "a", timeout=0.3)
-    assert server.requests.last is not None and server.requests.last.outcome == "hung"
+        create(mockflow, "a", timeout=0.3)
+    assert mockflow.requests.last is not None and mockflow.requests.last.outcome == "hung"
 
 
-def test_malformed_body_is_complete_http_with_broken_json(server: MockflowServer) -> None:
-    server.faults.add(rpc="CreateExperiment", malformed=True)
-    r = create(server, "a")
+def test_malformed_body_is_complete_http_with_broken_json(mockflow: MockflowServer) -> None:
+    mockflow.faults.add(rpc="CreateExperiment", malformed=True)
+    r = create(mockflow, "a")
     assert r.status_code == 200
     with pytest.raises(ValueError):
         r.json()
 
 
-def test_delay_postpones_the_answer_without_changing_it(server: MockflowServer) -> None:
-    server.faults.add(rpc="CreateExperiment", delay=0.2)
-    assert create(server, "a").status_code == 200
-    entry = server.requests.last
+def test_delay_postpones_the_answer_without_changing_it(mockflow: MockflowServer) -> None:
+    mockflow.faults.add(rpc="CreateExperiment", delay=0.2)
+    assert create(mockflow, "a").status_code == 200
+    entry = mockflow.requests.last
     assert entry is not None and entry.latency_ms is not None and entry.latency_ms >= 200
 
 
@@ -80,79 +80,81 @@ def test_delay_range_draws_within_bounds() -> None:
 # -- effects, the real mlflow client ---------------------------------------------------------------
 
 
-def test_client_sees_injected_error_as_rest_exception(server: MockflowServer) -> None:
-    server.faults.add(rpc="CreateExperiment", status=400, error_code="INVALID_PARAMETER_VALUE")
+def test_client_sees_injected_error_as_rest_exception(mockflow: MockflowServer) -> None:
+    mockflow.faults.add(rpc="CreateExperiment", status=400, error_code="INVALID_PARAMETER_VALUE")
     with pytest.raises(RestException) as raised:
-        server.client().create_experiment("a")
+        mockflow.client().create_experiment("a")
     assert raised.value.error_code == "INVALID_PARAMETER_VALUE"
 
 
-def test_client_sees_dropped_connection(server: MockflowServer) -> None:
-    server.faults.add(rpc="CreateExperiment", drop=True)
+def test_client_sees_dropped_connection(mockflow: MockflowServer) -> None:
+    mockflow.faults.add(rpc="CreateExperiment", drop=True)
     with pytest.raises(MlflowException, match="RemoteDisconnected|Connection aborted"):
-        server.client().create_experiment("a")
+        mockflow.client().create_experiment("a")
 
 
-def test_client_times_out_on_hang(server: MockflowServer, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_client_times_out_on_hang(
+    mockflow: MockflowServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "1")
-    server.faults.add(rpc="CreateExperiment", hang=10)
+    mockflow.faults.add(rpc="CreateExperiment", hang=10)
     with pytest.raises(MlflowException, match="ReadTimeout|timed out"):
-        server.client().create_experiment("a")
+        mockflow.client().create_experiment("a")
 
 
-def test_client_rejects_malformed_body(server: MockflowServer) -> None:
-    server.faults.add(rpc="CreateExperiment", malformed=True)
+def test_client_rejects_malformed_body(mockflow: MockflowServer) -> None:
+    mockflow.faults.add(rpc="CreateExperiment", malformed=True)
     with pytest.raises(MlflowException, match="not in a valid JSON format"):
-        server.client().create_experiment("a")
+        mockflow.client().create_experiment("a")
 
 
 def test_after_handler_fault_applies_the_write_and_loses_the_answer(
-    server: MockflowServer,
+    mockflow: MockflowServer,
 ) -> None:
-    server.faults.add(rpc="experiments/create", status=503, phase="after")
+    mockflow.faults.add(rpc="experiments/create", status=503, phase="after")
     with pytest.raises(MlflowException, match="503"):
-        server.client().create_experiment("written-anyway")
-    assert experiment_exists(server, "written-anyway")
+        mockflow.client().create_experiment("written-anyway")
+    assert experiment_exists(mockflow, "written-anyway")
 
 
-def test_before_handler_fault_changes_nothing(server: MockflowServer) -> None:
-    server.faults.add(rpc="experiments/create", drop=True)
+def test_before_handler_fault_changes_nothing(mockflow: MockflowServer) -> None:
+    mockflow.faults.add(rpc="experiments/create", drop=True)
     with pytest.raises(MlflowException):
-        server.client().create_experiment("never-written")
-    assert not experiment_exists(server, "never-written")
+        mockflow.client().create_experiment("never-written")
+    assert not experiment_exists(mockflow, "never-written")
 
 
-def test_after_handler_drop_applies_the_write(server: MockflowServer) -> None:
-    server.faults.add(rpc="CreateExperiment", drop=True, phase="after")
+def test_after_handler_drop_applies_the_write(mockflow: MockflowServer) -> None:
+    mockflow.faults.add(rpc="CreateExperiment", drop=True, phase="after")
     with pytest.raises(requests.ConnectionError):
-        create(server, "dropped-after")
-    assert experiment_exists(server, "dropped-after")
+        create(mockflow, "dropped-after")
+    assert experiment_exists(mockflow, "dropped-after")
 
 
 # -- matching -------------------------------------------------------------------------------------
 
 
-def test_rpc_accepts_name_and_path_form(server: MockflowServer) -> None:
-    server.faults.add(rpc="runs/create", status=500)
-    server.faults.add(rpc="GetExperimentByName", status=502)
-    assert create(server, "a").status_code == 200
-    assert not experiment_exists(server, "a")  # 502 from the second rule
-    r = requests.post(server.url + "/api/2.0/mlflow/runs/create", json={}, timeout=10)
+def test_rpc_accepts_name_and_path_form(mockflow: MockflowServer) -> None:
+    mockflow.faults.add(rpc="runs/create", status=500)
+    mockflow.faults.add(rpc="GetExperimentByName", status=502)
+    assert create(mockflow, "a").status_code == 200
+    assert not experiment_exists(mockflow, "a")  # 502 from the second rule
+    r = requests.post(mockflow.url + "/api/2.0/mlflow/runs/create", json={}, timeout=10)
     assert r.status_code == 500
 
 
-def test_path_glob_and_regex_match_with_or_without_prefix(server: MockflowServer) -> None:
-    server.faults.add(path="/api/2.0/mlflow/experiments/*", method="POST", status=418)
-    assert create(server, "a").status_code == 418
-    server.faults.clear()
-    server.faults.add(path_regex=r"get-by-name$", status=500)
-    assert create(server, "b").status_code == 200
-    assert not experiment_exists(server, "b")
+def test_path_glob_and_regex_match_with_or_without_prefix(mockflow: MockflowServer) -> None:
+    mockflow.faults.add(path="/api/2.0/mlflow/experiments/*", method="POST", status=418)
+    assert create(mockflow, "a").status_code == 418
+    mockflow.faults.clear()
+    mockflow.faults.add(path_regex=r"get-by-name$", status=500)
+    assert create(mockflow, "b").status_code == 200
+    assert not experiment_exists(mockflow, "b")
 
 
-def test_method_must_match(server: MockflowServer) -> None:
-    server.faults.add(method="get", status=500)
-    assert create(server, "a").status_code == 200
+def test_method_must_match(mockflow: MockflowServer) -> None:
+    mockflow.faults.add(method="get", status=500)
+    assert create(mockflow, "a").status_code == 200
 
 
 # -- firing ---------------------------------------------------------------------------------------
@@ -189,12 +191,12 @@ def test_seeded_probability_is_repeatable_over_http() -> None:
     assert run() == run()
 
 
-def test_context_manager_removes_the_rule(server: MockflowServer) -> None:
-    with server.faults.add(rpc="CreateExperiment", status=500) as rule:
-        assert create(server, "a").status_code == 500
+def test_context_manager_removes_the_rule(mockflow: MockflowServer) -> None:
+    with mockflow.faults.add(rpc="CreateExperiment", status=500) as rule:
+        assert create(mockflow, "a").status_code == 500
     assert rule.fired == 1
-    assert create(server, "b").status_code == 200
-    assert len(server.faults) == 0
+    assert create(mockflow, "b").status_code == 200
+    assert len(mockflow.faults) == 0
 
 
 def test_invalid_rules_say_what_is_wrong() -> None:
@@ -212,6 +214,7 @@ def test_invalid_rules_say_what_is_wrong() -> None:
 
 
 def test_fault_header_is_ignored_unless_allowed(server: MockflowServer) -> None:
+    # The plugin's server allows the header; the conftest's plain server keeps the default.
     r = create(server, "a", headers={"X-Mockflow-Fault": "status=503"})
     assert r.status_code == 200
 
@@ -239,6 +242,7 @@ def test_drop_and_hang_under_waitress() -> None:
 
     app = create_app(Settings(port=0, world="empty", quiet=True, fault_hang_max=5))
     wsgi = create_server(app, host="127.0.0.1", port=0, threads=2)
+
     def serve() -> None:
         try:
             wsgi.run()
