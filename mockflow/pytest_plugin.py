@@ -73,12 +73,18 @@ def mockflow(
     """A clean mockflow for this test, with the MLflow and Hokusai environment pointed at it."""
     options = _options(request)
     srv = mockflow_server
-    srv.reset(
-        world=options["world"],
-        seed=options["seed"],
-        fixture=options["fixture"],
-        auth=options["auth"],
-    )
+    from mockflow.control import KeysUnavailable, WorldUnavailable
+    from mockflow.store import StateError
+
+    try:
+        srv.reset(
+            world=options["world"],
+            seed=options["seed"],
+            fixture=options["fixture"],
+            auth=options["auth"],
+        )
+    except (KeysUnavailable, WorldUnavailable, StateError) as e:
+        pytest.fail(f"mockflow fixture: {e}", pytrace=False)
     env = {
         "MLFLOW_TRACKING_URI": srv.tracking_uri,
         "MLFLOW_TRACKING_TOKEN": srv.api_key,
