@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install serve test lint clean
+.PHONY: install serve test lint clean image-test image-base
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,16 @@ lint: $(STAMP)
 	$(BIN)/ruff check mockflow tests
 	$(BIN)/ruff format --check mockflow tests
 	$(BIN)/mypy mockflow
+
+# The container image, proven end to end (build, healthy, real client calls, clean stop).
+# Needs docker or podman and the python:3.11-slim base; not part of `make test` (docs/container.md).
+CLIENT_PYTHON ?= $(BIN)/python
+image-test: $(STAMP)
+	CLIENT_PYTHON=$(CLIENT_PYTHON) scripts/image/image-test.sh
+
+# Offline hosts: a local stand-in for python:3.11-slim (root, debootstrap, podman).
+image-base:
+	scripts/image/local-base.sh
 
 clean:
 	rm -rf $(VENV) build *.egg-info

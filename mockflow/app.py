@@ -81,7 +81,13 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
                 f"mockflow does not implement {rpc} ({request.method} {request.path}).",
                 404,
             )
-        message, _ = parse_request(request_class_for(rpc)(), request, handler.schema, path_params)
+        message, _ = parse_request(
+            request_class_for(rpc)(),
+            request,
+            handler.schema,
+            path_params,
+            strict=settings.strict_fields,
+        )
         with state.store.lock:
             result = handler.fn(message, state.store)
         return json_response(result) if isinstance(result, Message) else result
@@ -97,7 +103,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
     def dispatch_as(rpc: str, request_class: type[Message]) -> Response:
         handler = handlers[rpc]
-        message, _ = parse_request(request_class(), request, handler.schema)
+        message, _ = parse_request(
+            request_class(), request, handler.schema, strict=settings.strict_fields
+        )
         if not message.HasField("max_results"):
             message.max_results = 1000  # type: ignore[attr-defined]
         with state.store.lock:
@@ -108,6 +116,11 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
     _add_health_routes(app, add, state)
     _add_error_handlers(app)
+
+    # Auth: installed always, enforcing when settings.auth is on (tests may flip it at run time).
+    from mockflow.auth import install as install_auth
+
+    install_auth(app, settings)
     _add_test_kit(app, state)
     return app
 

@@ -40,6 +40,28 @@ class Settings:
         64 * 1024 * 1024, "Largest request body accepted, in bytes (artifact uploads included)."
     )
     quiet: bool = _setting(False, "Do not log one line per request.")
+    strict_fields: bool = _setting(
+        False,
+        "Reject request fields the RPC does not define (MLflow ignores them; this catches typos).",
+    )
+    # Hokusai API-key auth (mockflow/auth/).
+    auth: bool = _setting(
+        True, "Require a Hokusai API key on the MLflow API (off: an open data server)."
+    )
+    keys_file: str = _setting(
+        "", "YAML file of API keys (empty: the bundled fixtures/api_keys.yaml)."
+    )
+    rate_limit_status: int = _setting(
+        403,
+        "Status for a key over its rate limit: 403 as the Hokusai gateway, or 429 "
+        "(the mlflow client then retries; see MLFLOW_HTTP_REQUEST_MAX_RETRIES).",
+    )
+    rate_limit_window: str = _setting(
+        "fixed", "How a key's requests are counted.", choices=("fixed", "sliding")
+    )
+    trust_proxy: bool = _setting(
+        False, "Take the caller's IP from X-Forwarded-For (set one proxy in front) for allow-lists."
+    )
     journal_size: int = _setting(
         1000, "How many requests the request journal keeps (oldest dropped first)."
     )
@@ -67,6 +89,11 @@ class Settings:
                 )
         if self.port < 0 or self.port > 65535:
             raise SettingsError(f"Invalid value {self.port} for setting 'port': must be 0-65535.")
+        if self.rate_limit_status not in (403, 429):
+            raise SettingsError(
+                f"Invalid value {self.rate_limit_status!r} for setting 'rate_limit_status' "
+                f"({env_name('rate_limit_status')}): choose 403 or 429."
+            )
         if self.journal_size < 1:
             raise SettingsError(
                 f"Invalid value {self.journal_size} for setting 'journal_size': must be at least 1."

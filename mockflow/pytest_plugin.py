@@ -95,9 +95,15 @@ def mockflow(
     }
     for name, value in env.items():
         monkeypatch.setenv(name, str(value))
+    for name in ("MLFLOW_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_NAME"):
+        if name not in env:
+            monkeypatch.delenv(name, raising=False)
     mlflow = sys.modules.get("mlflow")
-    if mlflow is not None:  # a URI set in code wins over the environment: set ours too
+    if mlflow is not None:
+        # A URI set in code wins over the environment: set ours too. The fluent API remembers
+        # the last experiment id across servers; each test starts without one.
         mlflow.set_tracking_uri(srv.tracking_uri)
+        monkeypatch.setattr(mlflow.tracking.fluent, "_active_experiment_id", None)
     yield srv
     srv.faults.clear()
     mlflow = sys.modules.get("mlflow")

@@ -147,12 +147,14 @@ class MockflowServer:
             return self
         if self.settings.quiet:
             logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        self._server = make_server(self.settings.host, self.settings.port, self.app, threaded=True)
-        self._server.daemon_threads = True
+        self._server = make_server(
+            self.settings.host, self.settings.port, self.app, threaded=True
+        )
+        self._server.daemon_threads = True  # type: ignore[attr-defined]
+        server = self._server
         self._thread = threading.Thread(
-            # A short poll interval: stop() waits up to one interval, once per test.
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
+            # A short poll interval makes stop() quick; the loop costs nothing between polls.
+            target=lambda: server.serve_forever(poll_interval=0.05),
             name="mockflow-server",
             daemon=True,
         )

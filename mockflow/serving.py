@@ -10,7 +10,6 @@ import signal
 import sys
 from types import FrameType
 
-from mockflow.app import create_app
 from mockflow.config import Settings
 
 
@@ -21,14 +20,29 @@ def banner(settings: Settings, port: int) -> str:
             f"mockflow serving MLflow's REST API at {base} and {base}{settings.prefix}",
             f"  world: {settings.world} (seed {settings.seed})",
             f"  export MLFLOW_TRACKING_URI={base}{settings.prefix}",
+            *_auth_lines(settings),
         ]
     )
+
+
+def _auth_lines(settings: Settings) -> list[str]:
+    if not settings.auth:
+        return ["  auth: off (no API key needed)"]
+    from mockflow.mock_mode import DEFAULT_CLIENT_KEY_ID, default_client_key
+
+    key = default_client_key(settings.keys_file or None)
+    return [
+        f"  export MLFLOW_TRACKING_TOKEN={key}   # API key '{DEFAULT_CLIENT_KEY_ID}';"
+        " more in README, Authentication",
+    ]
 
 
 def run(settings: Settings) -> int:
     from waitress.server import create_server
 
-    app = create_app(settings)
+    from mockflow.fastimport import import_app
+
+    app = import_app()(settings)
     server = create_server(app, host=settings.host, port=settings.port, threads=8)
     port = server.effective_port  # type: ignore[union-attr]
     print(banner(settings, int(port)), flush=True)

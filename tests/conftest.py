@@ -15,20 +15,25 @@ from mockflow.server import MockflowServer  # noqa: E402
 
 @pytest.fixture
 def server() -> Iterator[MockflowServer]:
-    """A fresh, empty mockflow on a free port."""
-    with MockflowServer(port=0, world="empty") as srv:
+    """A fresh, empty mockflow on a free port, auth off (tests of auth build their own)."""
+    with MockflowServer(port=0, world="empty", auth=False) as srv:
         yield srv
 
 
 @pytest.fixture
-def tracking_uri(server: MockflowServer, monkeypatch: pytest.MonkeyPatch) -> str:
+def tracking_uri(server: MockflowServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """The real mlflow client pointed at ``server`` under the production-style prefix."""
     import mlflow
+    import mlflow.tracking.fluent as fluent
 
     uri = server.prefixed_url
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    monkeypatch.delenv("MLFLOW_EXPERIMENT_ID", raising=False)
+    monkeypatch.delenv("MLFLOW_EXPERIMENT_NAME", raising=False)
+    # The fluent API remembers the last experiment across servers; each test starts afresh.
+    monkeypatch.setattr(fluent, "_active_experiment_id", None)
     mlflow.set_tracking_uri(uri)
     yield uri
-    if mlflow.active_run():
+    while mlflow.active_run():
         mlflow.end_run()
     mlflow.set_tracking_uri(None)

@@ -137,7 +137,7 @@ def test_malformed_json_body_is_a_clear_error(mockflow: MockflowServer) -> None:
 
 
 def test_admin_token_guards_the_control_api() -> None:
-    with MockflowServer(port=0, world="empty", admin_token="s3cret") as srv:
+    with MockflowServer(port=0, world="empty", admin_token="s3cret", auth=False) as srv:
         refused = control(srv, "GET", "health")
         assert refused.status_code == 401 and refused.json()["error_code"] == "UNAUTHENTICATED"
         assert control(srv, "GET", "health", headers={"Authorization": "Bearer s3cret"}).ok

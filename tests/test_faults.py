@@ -184,7 +184,7 @@ def test_seeded_probability_fires_the_same_requests_each_run() -> None:
 
 def test_seeded_probability_is_repeatable_over_http() -> None:
     def run() -> list[int]:
-        with MockflowServer(port=0, world="empty") as srv:
+        with MockflowServer(port=0, world="empty", auth=False) as srv:
             srv.faults.add(rpc="CreateExperiment", status=503, probability=0.5, seed=11)
             return [i for i in range(20) if create(srv, f"e{i}").status_code == 503]
 
@@ -220,7 +220,7 @@ def test_fault_header_is_ignored_unless_allowed(server: MockflowServer) -> None:
 
 
 def test_fault_header_when_allowed() -> None:
-    with MockflowServer(port=0, world="empty", allow_fault_header=True) as srv:
+    with MockflowServer(port=0, world="empty", allow_fault_header=True, auth=False) as srv:
         r = create(srv, "a", headers={"X-Mockflow-Fault": "status=503; message=busy"})
         assert r.status_code == 503 and r.json()["message"] == "busy"
         r = create(srv, "b", headers={"X-Mockflow-Fault": "status=500; phase=after"})
@@ -240,7 +240,7 @@ def test_parse_fault_header() -> None:
 def test_drop_and_hang_under_waitress() -> None:
     from waitress.server import create_server
 
-    app = create_app(Settings(port=0, world="empty", quiet=True, fault_hang_max=5))
+    app = create_app(Settings(port=0, world="empty", quiet=True, fault_hang_max=5, auth=False))
     wsgi = create_server(app, host="127.0.0.1", port=0, threads=2)
 
     def serve() -> None:

@@ -83,7 +83,7 @@ def test_control_api_is_not_journaled(mockflow: MockflowServer) -> None:
 
 
 def test_control_api_can_be_journaled_when_asked() -> None:
-    with MockflowServer(port=0, world="empty", journal_control=True) as srv:
+    with MockflowServer(port=0, world="empty", journal_control=True, auth=False) as srv:
         requests.get(srv.url + "/_mockflow/health", timeout=10)
         assert len(srv.requests) == 1
 

@@ -4,6 +4,7 @@ these, so a curl user and a pytest user have the same powers."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import logging
 import threading
@@ -45,33 +46,34 @@ def load_state_file(path: str | Path) -> dict[str, Any]:
 
 
 def world_state(settings: Settings, *, world: str, seed: int, fixture: str | None) -> Any:
-    """The state document for a world, a seed and/or a fixture file; None means empty.
+    """The state for a world, a seed and/or a fixture file: a state document, a populated
+    ``Store``, or None for empty.
 
-    A fixture that is a mockflow state document loads as is. Generated worlds and other fixture
-    formats come from ``mockflow.seed`` (``build_world(settings)`` / ``load_fixture(path)``).
+    A fixture that is a mockflow state document (what ``GET /_mockflow/state`` returns, as JSON
+    or YAML) loads as is. Generated worlds and YAML world fixtures come from ``mockflow.seed``
+    (``build_store(settings)``), when this build has it.
     """
     if fixture:
         doc = load_state_file(fixture)
         if isinstance(doc, dict) and doc.get("format") == STATE_FORMAT:
             return doc
-        try:
-            from mockflow.seed import load_fixture  # type: ignore[attr-defined]
-        except ImportError:
-            raise StateError(
-                f"{fixture}: not a mockflow state document (format {STATE_FORMAT!r}), and this "
-                "build has no fixture loader for other formats"
-            ) from None
-        return load_fixture(fixture)
-    if world == "empty":
+    elif world == "empty":
         return None
     try:
-        from mockflow.seed import build_world  # type: ignore[attr-defined]
+        from mockflow.seed import build_store
     except ImportError:
+        what = f"fixture {fixture}" if fixture else f"world {world!r}"
         raise WorldUnavailable(
-            f"world {world!r} needs the world generator (mockflow.seed), which this build lacks; "
-            "use world 'empty' or a fixture file"
+            f"{what} needs the world generator (mockflow.seed), which this build lacks; "
+            "use world 'empty' or a state file"
         ) from None
-    return build_world(settings.replace(world=world, seed=seed))
+    names = {f.name for f in dataclasses.fields(settings)}
+    changes: dict[str, Any] = {"world": world, "seed": seed}
+    if "fixture" in names:
+        changes["fixture"] = str(fixture or "")
+    if "state" in names:
+        changes["state"] = ""
+    return build_store(settings.replace(**changes))
 
 
 class Controller:

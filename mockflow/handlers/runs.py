@@ -29,7 +29,6 @@ from mlflow.protos.service_pb2 import (
     SetTag,
     UpdateRun,
 )
-from mlflow.utils.validation import missing_value
 
 from mockflow.handlers import rpc
 from mockflow.store import Store
@@ -111,7 +110,11 @@ def restore_run(req: RestoreRun, store: Store) -> RestoreRun.Response:
     },
 )
 def search_runs(req: SearchRuns, store: Store) -> SearchRuns.Response:
-    view_type = ViewType.from_proto(req.run_view_type) if req.HasField("run_view_type") else 1
+    view_type = (
+        ViewType.from_proto(req.run_view_type)  # type: ignore[arg-type]
+        if req.HasField("run_view_type")
+        else ViewType.ACTIVE_ONLY
+    )
     runs = store.tracking.search_runs(
         experiment_ids=list(req.experiment_ids),
         filter_string=req.filter,
@@ -167,9 +170,7 @@ def _each_has(field: str, *required: str):  # type: ignore[no-untyped-def]
         for idx, item in enumerate(items or []):
             for name in required:
                 value = item.get(name) if isinstance(item, dict) else None
-                path = f"{field}[{idx}].{name}"
-                assert value is not None, missing_value(path)
-                assert value != "", missing_value(path)
+                assert_required(value, path=f"{field}[{idx}].{name}")
 
     return check
 

@@ -63,6 +63,7 @@ from mlflow.utils.validation import (
 )
 
 from mockflow.store.clock import now_millis
+from mockflow.store.search import search
 
 DEFAULT_EXPERIMENT_ID = "0"
 DEFAULT_EXPERIMENT_NAME = "Default"
@@ -403,10 +404,9 @@ class TrackingStore:
         experiments = [
             e.to_entity() for e in self.experiments.values() if e.lifecycle_stage in stages
         ]
-        filtered = SearchExperimentsUtils.filter(experiments, filter_string)
-        ordered = SearchExperimentsUtils.sort(filtered, list(order_by or []))
-        page, token = SearchUtils.paginate(ordered, page_token, max_results)
-        return PagedList(page, token)
+        return search(
+            SearchExperimentsUtils, experiments, filter_string, order_by, page_token, max_results
+        )
 
     # --- runs --------------------------------------------------------------------------------
 
@@ -646,10 +646,7 @@ class TrackingStore:
             for r in self.runs.values()
             if r.experiment_id in ids and r.lifecycle_stage in stages
         ]
-        filtered = SearchUtils.filter(runs, filter_string)
-        ordered = SearchUtils.sort(filtered, list(order_by or []))
-        page, token = SearchUtils.paginate(ordered, page_token, max_results)
-        return PagedList(page, token)
+        return search(SearchUtils, runs, filter_string, order_by, page_token, max_results)
 
     # --- metrics -----------------------------------------------------------------------------
 
@@ -794,7 +791,8 @@ def _run_from_state(state: dict[str, Any]) -> RunRecord:
     from mlflow.protos.service_pb2 import DatasetInput as ProtoDatasetInput
     from mlflow.protos.service_pb2 import ModelInput, ModelOutput
 
-    run = RunRecord(**{name: state.get(name) for name in _RUN_SCALARS})
+    scalars: dict[str, Any] = {name: state.get(name) for name in _RUN_SCALARS}
+    run = RunRecord(**scalars)
     run.params = dict(state.get("params", {}))
     run.tags = dict(state.get("tags", {}))
     for key, series in state.get("metrics", {}).items():

@@ -18,7 +18,7 @@ from google.protobuf.message import Message
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import BAD_REQUEST
 from mlflow.utils.proto_json_utils import message_to_json
-from mlflow.utils.validation import invalid_value
+from mlflow.utils.validation import invalid_value, missing_value
 
 from mockflow.wire.errors import JSON
 
@@ -27,11 +27,17 @@ Schema = Mapping[str, Sequence[Validator]]
 
 
 # --- MLflow's schema validators (mlflow/server/handlers.py), which the server imports at run time
-# only as part of the full mlflow package. Each raises AssertionError; the message is built below.
+# only as part of the full mlflow package. Each raises AssertionError (explicitly: `assert` would
+# vanish under python -O); the dispatcher turns it into MLflow's message.
+
+
+def _require(ok: bool, message: str | None = None) -> None:
+    if not ok:
+        raise AssertionError(message) if message else AssertionError()
 
 
 def assert_string(x: Any) -> None:
-    assert isinstance(x, str)
+    _require(isinstance(x, str))
 
 
 def assert_intlike(x: Any) -> None:
@@ -39,7 +45,7 @@ def assert_intlike(x: Any) -> None:
         x = int(x)
     except (ValueError, TypeError):
         pass
-    assert isinstance(x, int)
+    _require(isinstance(x, int))
 
 
 def assert_floatlike(x: Any) -> None:
@@ -47,38 +53,36 @@ def assert_floatlike(x: Any) -> None:
         x = float(x)
     except (ValueError, TypeError):
         pass
-    assert isinstance(x, float)
+    _require(isinstance(x, float))
 
 
 def assert_bool(x: Any) -> None:
-    assert isinstance(x, bool)
+    _require(isinstance(x, bool))
 
 
 def assert_array(x: Any) -> None:
-    assert isinstance(x, list)
+    _require(isinstance(x, list))
 
 
 def assert_item_type_string(x: Any) -> None:
-    assert all(isinstance(item, str) for item in x)
+    _require(all(isinstance(item, str) for item in x))
 
 
-def assert_required(x: Any) -> None:
-    assert x is not None
-    assert x != ""
+def assert_required(x: Any, path: str | None = None) -> None:
+    # Absent string fields parse as "" from JSON, so "" counts as missing, as in MLflow.
+    _require(x is not None and x != "", missing_value(path) if path else None)
 
 
 def assert_at_most(limit: int, message: str | None = None) -> Validator:
     def check(x: Any) -> None:
-        if int(x) > limit:
-            raise AssertionError(message) if message else AssertionError()
+        _require(int(x) <= limit, message)
 
     return check
 
 
 def assert_within(low: int, high: int, message: str | None = None) -> Validator:
     def check(x: Any) -> None:
-        if not low <= int(x) <= high:
-            raise AssertionError(message) if message else AssertionError()
+        _require(low <= int(x) <= high, message)
 
     return check
 
@@ -183,17 +187,38 @@ def _query_json(message: Message, request: Request) -> dict[str, Any]:
     return out
 
 
+def _reject_unknown(message: Message, keys: Any) -> None:
+    fields = message.DESCRIPTOR.fields
+    known = {f.name for f in fields} | {f.json_name for f in fields}
+    unknown = sorted(set(keys) - known)
+    if unknown:
+        raise MlflowException.invalid_parameter_value(
+            f"Unknown field(s) {', '.join(repr(u) for u in unknown)} for "
+            f"{message.DESCRIPTOR.name}; known fields: {', '.join(sorted(f.name for f in fields))}."
+        )
+
+
 def parse_request(
     message: Message,
     request: Request,
     schema: Schema | None = None,
     path_params: Mapping[str, str] | None = None,
+    *,
+    strict: bool = False,
 ) -> tuple[Message, dict[str, Any]]:
-    """Fill ``message`` from the request; return it with the raw JSON it was parsed from."""
+    """Fill ``message`` from the request; return it with the raw JSON it was parsed from.
+
+    Unknown fields are ignored, as MLflow's server ignores them (so newer clients keep working);
+    ``strict`` rejects them instead.
+    """
     if request.method == "GET":
         raw = _query_json(message, request)
+        if strict:
+            _reject_unknown(message, request.args.keys())
     else:
         raw = request_json(request)
+        if strict:
+            _reject_unknown(message, raw.keys())
     if path_params:
         raw = {**raw, **path_params}
     parsed = True

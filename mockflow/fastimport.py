@@ -1,0 +1,126 @@
+"""Import only the parts of mlflow that serving needs.
+
+``import mlflow.protos.service_pb2`` first runs ``mlflow/__init__.py``, which pulls in the
+tracking client, tracing, GenAI and pandas: about 1,900 modules and seconds of start-up, none of
+which a server uses. ``install()`` puts light stand-ins for a few mlflow *package* modules into
+``sys.modules`` before anything imports them. A stand-in has the real package's ``__path__`` (so
+its submodules import normally) and resolves the names the real ``__init__`` would have bound,
+lazily, from that file's own ``from X import Y`` lines.
+
+Only the ``mockflow serve`` process uses this, and only when mlflow is not imported yet: a
+process that also runs the mlflow client (tests, the pytest plugin) imports mlflow as usual.
+If anything goes wrong the stand-ins are removed and the normal import takes over.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import importlib.util
+import os
+import sys
+import types
+from typing import Any
+
+# The package __init__ files worth skipping; their submodules are imported on demand.
+PACKAGES = ("mlflow", "mlflow.entities", "mlflow.utils", "mlflow.store", "mlflow.tracking")
+DISABLE_ENV = "MOCKFLOW_FAST_IMPORT"
+
+
+def _bound_names(package: str, init_path: str) -> dict[str, tuple[str, str | None]]:
+    """Name → (module, attribute or None for a submodule), from the __init__'s imports."""
+    tree = ast.parse(open(init_path, encoding="utf-8").read(), init_path)
+    names: dict[str, tuple[str, str | None]] = {}
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.ImportFrom):
+            continue
+        if node.level:
+            base = package if node.level == 1 else package.rsplit(".", node.level - 1)[0]
+            module = f"{base}.{node.module}" if node.module else base
+        elif node.module:
+            module = node.module
+        else:
+            continue
+        for alias in node.names:
+            if alias.name == "*":
+                continue
+            if node.module is None:  # from . import sub
+                names[alias.asname or alias.name] = (f"{module}.{alias.name}", None)
+            else:
+                names[alias.asname or alias.name] = (module, alias.name)
+    return names
+
+
+def _stand_in(package: str, path: str) -> types.ModuleType:
+    init = os.path.join(path, "__init__.py")
+    names = _bound_names(package, init)
+    module = types.ModuleType(package)
+    module.__path__ = [path]
+    module.__file__ = init
+    module.__spec__ = importlib.util.spec_from_file_location(
+        package, init, submodule_search_locations=[path]
+    )
+
+    def resolve(name: str) -> Any:
+        if name in names:
+            source, attribute = names[name]
+            target = importlib.import_module(source)
+            value = target if attribute is None else getattr(target, attribute)
+        else:
+            try:
+                value = importlib.import_module(f"{package}.{name}")
+            except ImportError:
+                raise AttributeError(f"module {package!r} has no attribute {name!r}") from None
+        setattr(module, name, value)
+        return value
+
+    module.__getattr__ = resolve  # type: ignore[method-assign]
+    return module
+
+
+def install() -> bool:
+    """Put the stand-ins in place; False (and nothing changed) when that is not safe."""
+    if os.environ.get(DISABLE_ENV, "1").lower() in ("0", "false", "off", "no"):
+        return False
+    if any(name == "mlflow" or name.startswith("mlflow.") for name in sys.modules):
+        return False
+    spec = importlib.util.find_spec("mlflow")
+    if spec is None or spec.origin is None:
+        return False
+    root = os.path.dirname(spec.origin)
+    try:
+        for package in PACKAGES:
+            path = os.path.join(root, *package.split(".")[1:])
+            sys.modules[package] = _stand_in(package, path)
+        from mlflow.version import VERSION
+
+        sys.modules["mlflow"].__version__ = VERSION  # type: ignore[attr-defined]
+    except Exception:
+        uninstall()
+        return False
+    return True
+
+
+def uninstall() -> None:
+    """Forget every mlflow module, so the next import is the ordinary one."""
+    for name in [n for n in sys.modules if n == "mlflow" or n.startswith("mlflow.")]:
+        del sys.modules[name]
+
+
+def import_app() -> Any:
+    """``mockflow.app.create_app``, through the fast path when possible."""
+    if install():
+        try:
+            from mockflow.app import create_app
+            from mockflow.handlers import load_handlers
+
+            load_handlers()
+            return create_app
+        except Exception:
+            for name in [n for n in sys.modules if n.startswith("mockflow.")]:
+                if name not in ("mockflow.fastimport", "mockflow.config", "mockflow.cli"):
+                    del sys.modules[name]
+            uninstall()
+    from mockflow.app import create_app
+
+    return create_app
