@@ -179,6 +179,7 @@ def _add_test_kit(app: Flask, state: MockflowState) -> None:
     )
     controller = Controller(app, journal=state.journal, faults=state.faults)
     install(app, controller)
+    controller.start()  # after the auth layer is installed: notes its keys, adds the default
 
 
 def _add_health_routes(app: Flask, add: Callable[..., None], state: MockflowState) -> None:

@@ -56,11 +56,14 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session")
-def mockflow_server() -> Iterator[MockflowServer]:
+def mockflow_server(pytestconfig: pytest.Config) -> Iterator[MockflowServer]:
     """The process's one mockflow (per xdist worker); use the ``mockflow`` fixture instead."""
     from mockflow.server import MockflowServer
 
-    with MockflowServer(port=0, world="empty", quiet=True, allow_fault_header=True) as srv:
+    auth = pytestconfig.getoption("mockflow_auth") == "on"
+    with MockflowServer(
+        port=0, world="empty", quiet=True, allow_fault_header=True, auth=auth
+    ) as srv:
         yield srv
 
 
@@ -103,7 +106,9 @@ def mockflow(
         # A URI set in code wins over the environment: set ours too. The fluent API remembers
         # the last experiment id across servers; each test starts without one.
         mlflow.set_tracking_uri(srv.tracking_uri)
-        monkeypatch.setattr(mlflow.tracking.fluent, "_active_experiment_id", None)
+        fluent = sys.modules.get("mlflow.tracking.fluent")
+        if fluent is not None:
+            monkeypatch.setattr(fluent, "_active_experiment_id", None)
     yield srv
     srv.faults.clear()
     mlflow = sys.modules.get("mlflow")

@@ -26,15 +26,12 @@ from werkzeug.serving import BaseWSGIServer, make_server
 from mockflow.app import create_app
 from mockflow.config import Settings
 from mockflow.control import EXTENSION, Controller, KeyAdmin
-from mockflow.control.keys import ALL_SCOPES, new_secret
 from mockflow.faults import FaultSet
 from mockflow.journal import Journal
 from mockflow.store import Store
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
-
-DEFAULT_KEY_ID = "mockflow-default"
 
 
 class MockflowServer:
@@ -44,9 +41,6 @@ class MockflowServer:
         self.app: Flask = create_app(self.settings)
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
-        # One full-scope key per server, re-added on every reset (when auth is installed), so
-        # tests have a working key without reading the key file.
-        self.api_key = new_secret("test")
 
     @property
     def store(self) -> Store:
@@ -82,6 +76,11 @@ class MockflowServer:
     # -- the test kit: each is also an endpoint of the /_mockflow/ control API --------------------
 
     @property
+    def api_key(self) -> str:
+        """A key with every scope, valid after every reset (id ``mockflow-default``)."""
+        return self.control.api_key
+
+    @property
     def control(self) -> Controller:
         return self.app.extensions[EXTENSION]  # type: ignore[no-any-return]
 
@@ -109,18 +108,7 @@ class MockflowServer:
     ) -> dict[str, Any]:
         """State back to ``world`` (default: the configured one) or a fixture file; no faults, an
         empty journal, the starting keys plus :attr:`api_key`; auth on or off when given."""
-        result = self.control.reset(world=world, seed=seed, fixture=fixture, auth=auth)
-        self._add_default_key()
-        return result
-
-    def _add_default_key(self) -> None:
-        if self.keys.available and self.keys.get(DEFAULT_KEY_ID) is None:
-            self.keys.create(
-                id=DEFAULT_KEY_ID,
-                secret=self.api_key,
-                scopes=ALL_SCOPES,
-                description="MockflowServer.api_key",
-            )
+        return self.control.reset(world=world, seed=seed, fixture=fixture, auth=auth)
 
     def seed(
         self, *, world: str | None = None, seed: int | None = None, fixture: str | None = None
@@ -159,8 +147,7 @@ class MockflowServer:
             daemon=True,
         )
         self._thread.start()
-        self.keys.remember_initial()
-        self._add_default_key()
+        self.control.start()
         return self
 
     def stop(self) -> None:

@@ -146,17 +146,20 @@ def test_admin_token_guards_the_control_api() -> None:
         assert requests.get(srv.url + "/health", timeout=10).ok
 
 
-def test_keys_without_the_auth_layer(mockflow: MockflowServer) -> None:
-    if mockflow.keys.available:
-        pytest.skip("the auth layer is installed; see test_keys_crud")
-    assert control(mockflow, "GET", "keys").json() == {"auth": False, "keys": []}
-    r = control(mockflow, "POST", "keys", json={"scopes": ["mlflow:read"]})
-    assert r.status_code == 501 and "not installed" in r.json()["message"]
+def test_keys_without_the_auth_layer_say_so() -> None:
+    from flask import Flask
+
+    from mockflow.control import KeyAdmin, KeysUnavailable
+
+    keys = KeyAdmin(Flask("no-auth"))
+    assert not keys.available and not keys.enabled
+    with pytest.raises(KeysUnavailable, match="not installed"):
+        keys.create(scopes=["mlflow:read"])
+    with pytest.raises(KeysUnavailable, match="cannot switch auth on"):
+        keys.enabled = True
 
 
 def test_keys_crud(mockflow: MockflowServer) -> None:
-    if not mockflow.keys.available:
-        pytest.skip("this build has no API-key auth layer")
     r = control(mockflow, "POST", "keys", json={"id": "reader", "scopes": ["mlflow:read"]})
     assert r.status_code == 201
     created = r.json()["key"]

@@ -16,12 +16,13 @@ from flask import Flask
 
 from mockflow import __version__
 from mockflow.config import Settings
-from mockflow.control.keys import KeyAdmin
+from mockflow.control.keys import ALL_SCOPES, KeyAdmin, new_secret
 from mockflow.faults import FaultSet
 from mockflow.journal import Journal
 from mockflow.store import STATE_FORMAT, StateError, Store
 
 EXTENSION = "mockflow_control"
+DEFAULT_KEY_ID = "mockflow-default"
 _logger = logging.getLogger("mockflow.control")
 
 
@@ -85,6 +86,23 @@ class Controller:
         self.snapshots: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
         self.world = "empty"
+        # One full-scope key per server, there after every reset, so tests and curl users have
+        # a working key without reading the key file. Its secret is random per server.
+        self.api_key = new_secret("test")
+
+    def start(self) -> None:
+        """Note the starting keys (for reset) and add :attr:`api_key`; called once serving."""
+        self.keys.remember_initial()
+        self._add_default_key()
+
+    def _add_default_key(self) -> None:
+        if self.keys.available and self.keys.get(DEFAULT_KEY_ID) is None:
+            self.keys.create(
+                id=DEFAULT_KEY_ID,
+                secret=self.api_key,
+                scopes=ALL_SCOPES,
+                description="the server's default key (MockflowServer.api_key)",
+            )
 
     @property
     def _state(self) -> Any:
@@ -124,9 +142,11 @@ class Controller:
         fixture: str | None = None,
         auth: bool | None = None,
     ) -> dict[str, Any]:
-        """State back to a world, and no faults, an empty journal, the starting keys."""
+        """State back to a world, and no faults, an empty journal, the starting keys plus
+        :attr:`api_key`; auth on or off when given, else as the server started."""
         self.faults.clear()
         self.keys.reset()
+        self._add_default_key()
         if auth is not None:
             self.keys.enabled = auth
         result = self.seed(world=world, seed=seed, fixture=fixture)
