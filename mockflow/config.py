@@ -158,7 +158,13 @@ def settings_table() -> str:
     for f in fields(Settings):
         flag = "--" + f.name.replace("_", "-")
         default = f.default
-        shown = "(empty)" if default == "" else str(default).lower() if isinstance(default, bool) else default
+        shown = (
+            "(empty)"
+            if default == ""
+            else str(default).lower()
+            if isinstance(default, bool)
+            else default
+        )
         meaning = f.metadata["help"]
         if f.metadata.get("choices"):
             meaning += " One of: " + ", ".join(f"`{c}`" for c in f.metadata["choices"]) + "."

@@ -135,9 +135,7 @@ class MockflowServer:
             return self
         if self.settings.quiet:
             logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        self._server = make_server(
-            self.settings.host, self.settings.port, self.app, threaded=True
-        )
+        self._server = make_server(self.settings.host, self.settings.port, self.app, threaded=True)
         self._server.daemon_threads = True  # type: ignore[attr-defined]
         server = self._server
         self._thread = threading.Thread(

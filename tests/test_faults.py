@@ -264,3 +264,21 @@ def test_drop_and_hang_under_waitress() -> None:
     finally:
         wsgi.task_dispatcher.shutdown(timeout=5)  # let the hung task see the client leave
         wsgi.close()
+
+
+@pytest.mark.mockflow(auth=True)
+def test_key_id_matches_the_presented_key(mockflow: MockflowServer) -> None:
+    other = mockflow.keys.create(id="other", scopes=["mlflow:read", "mlflow:write"])["secret"]
+    mockflow.faults.add(key_id="other", status=503)
+
+    def as_key(secret: str) -> int:
+        r = requests.post(
+            mockflow.url + CREATE,
+            json={"name": secret[-6:]},
+            headers={"Authorization": f"Bearer {secret}"},
+            timeout=10,
+        )
+        return r.status_code
+
+    assert as_key(other) == 503
+    assert as_key(mockflow.api_key) == 200

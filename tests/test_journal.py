@@ -118,3 +118,20 @@ def test_upload_bodies_are_recorded_by_size_only(mockflow: MockflowServer) -> No
     )
     entry = mockflow.requests.last
     assert entry is not None and entry.body == {"size": 2048}
+
+
+@pytest.mark.mockflow(auth=True)
+def test_records_the_key_id_never_the_secret(mockflow: MockflowServer) -> None:
+    mockflow.client().create_experiment("with-key")  # the plugin set MLFLOW_TRACKING_TOKEN
+    entry = mockflow.requests.assert_called("CreateExperiment")
+    assert entry.key_id == "mockflow-default"
+    assert mockflow.api_key not in str(entry.to_dict())
+
+
+@pytest.mark.mockflow(auth=True)
+def test_records_requests_auth_refused(mockflow: MockflowServer) -> None:
+    requests.post(
+        mockflow.url + "/api/2.0/mlflow/experiments/create", json={"name": "a"}, timeout=10
+    )
+    entry = mockflow.requests.assert_called("CreateExperiment", status=401)
+    assert entry.key_id is None

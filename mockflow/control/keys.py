@@ -9,6 +9,7 @@ has every other control operation and answers the key operations with a clear er
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from typing import Any
 
 from flask import Flask
@@ -74,12 +75,12 @@ class KeyAdmin:
         self,
         *,
         id: str | None = None,
-        scopes: list[str] | tuple[str, ...] = ("mlflow:read", "mlflow:write"),
+        scopes: Sequence[str] = ("mlflow:read", "mlflow:write"),
         owner: str = "tests@mockflow.local",
         secret: str | None = None,
         kind: str = "test",
         expires_at: str | None = None,
-        allowed_ips: list[str] | None = None,
+        allowed_ips: Sequence[str] | None = None,
         rate_limit: str | None = "unlimited",
         revoked: bool = False,
         description: str = "",
@@ -98,7 +99,7 @@ class KeyAdmin:
         }
         for name, value in (
             ("expires_at", expires_at),
-            ("allowed_ips", allowed_ips),
+            ("allowed_ips", None if allowed_ips is None else [*allowed_ips]),
             ("rate_limit", rate_limit),
         ):
             if value is not None:
