@@ -166,6 +166,8 @@ def recorded_body(environ: dict[str, Any]) -> Any:
     method = environ.get("REQUEST_METHOD", "GET").upper()
     query = parse_qs(environ.get("QUERY_STRING", ""), keep_blank_values=True)
     args: dict[str, Any] = {k: v[0] if len(v) == 1 else v for k, v in query.items()}
+    if "api_key" in args:  # a credential (?api_key=...): the journal never keeps secrets
+        args["api_key"] = "(redacted)"
     try:
         length = int(environ.get("CONTENT_LENGTH") or 0)
     except ValueError:

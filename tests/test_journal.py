@@ -135,3 +135,15 @@ def test_records_requests_auth_refused(mockflow: MockflowServer) -> None:
     )
     entry = mockflow.requests.assert_called("CreateExperiment", status=401)
     assert entry.key_id is None
+
+
+@pytest.mark.mockflow(auth=True)
+def test_a_key_in_the_query_string_is_not_recorded(mockflow: MockflowServer) -> None:
+    requests.get(
+        mockflow.url + "/api/2.0/mlflow/experiments/get",
+        params={"experiment_id": "0", "api_key": mockflow.api_key},
+        timeout=10,
+    )
+    entry = mockflow.requests.assert_called("GetExperiment", status=200)
+    assert entry.body == {"experiment_id": "0", "api_key": "(redacted)"}
+    assert entry.key_id == "mockflow-default"
