@@ -49,7 +49,9 @@ def test_auth_is_off_by_default(mockflow: MockflowServer) -> None:
 def run_pytest(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """pytest in ``project`` as a user runs it: no conftest, the plugin found by its entry
     point, this checkout's mockflow importable (it is what the entry point names)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "HOKUSAI_"))}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "HOKUSAI_", "PYTEST_"))
+    }
     env["PYTHONPATH"] = PACKAGE_ROOT
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *args],
