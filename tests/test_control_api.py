@@ -171,3 +171,11 @@ def test_keys_crud(mockflow: MockflowServer) -> None:
     assert control(mockflow, "DELETE", "keys/reader").status_code == 404
     bad = control(mockflow, "POST", "keys", json={"scopes": ["root"]})
     assert bad.status_code == 400 and "scope" in bad.json()["message"]
+
+
+def test_reset_to_a_generated_world(mockflow: MockflowServer) -> None:
+    body = control(mockflow, "POST", "reset", json={"world": "small", "seed": 3}).json()
+    if "note" in body:  # this build has no world generator (mockflow.seed): it says so
+        assert body["world"] == "empty" and "mockflow.seed" in body["note"]
+    else:
+        assert body["world"] == "small" and body["counts"]["runs"] > 0
