@@ -56,7 +56,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session")
-def mockflow_server(pytestconfig: pytest.Config) -> Iterator[MockflowServer]:
+def mockflow_session_server(pytestconfig: pytest.Config) -> Iterator[MockflowServer]:
     """The process's one mockflow (per xdist worker); use the ``mockflow`` fixture instead."""
     from mockflow.server import MockflowServer
 
@@ -69,13 +69,13 @@ def mockflow_server(pytestconfig: pytest.Config) -> Iterator[MockflowServer]:
 
 @pytest.fixture
 def mockflow(
-    mockflow_server: MockflowServer,
+    mockflow_session_server: MockflowServer,
     request: pytest.FixtureRequest,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[MockflowServer]:
     """A clean mockflow for this test, with the MLflow and Hokusai environment pointed at it."""
     options = _options(request)
-    srv = mockflow_server
+    srv = mockflow_session_server
     from mockflow.control import KeysUnavailable, WorldUnavailable
     from mockflow.store import StateError
 

@@ -174,3 +174,11 @@ def test_plugin_under_xdist_gives_each_worker_its_own_server(user_project: Path)
     assert all(len(urls) == 1 for urls in by_worker.values())
     all_urls = [url for urls in by_worker.values() for url in urls]
     assert len(set(all_urls)) == len(by_worker)
+
+
+def test_fixture_uses_one_server_per_process(
+    mockflow: MockflowServer, mockflow_session_server: MockflowServer
+) -> None:
+    # The repo's conftest has its own `mockflow_server`; the plugin's names must not collide.
+    assert mockflow is mockflow_session_server
+    assert mockflow.settings.allow_fault_header
