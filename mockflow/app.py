@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, g, jsonify, request
 from google.protobuf.message import Message
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import INTERNAL_ERROR, ErrorCode
@@ -20,8 +20,10 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, Reque
 
 from mockflow import __version__
 from mockflow.config import Settings
+from mockflow.faults import FaultMiddleware, FaultSet
 from mockflow.handlers import load_handlers
 from mockflow.logs import install as install_request_log
+from mockflow.journal import ENTRY_KEY, Journal, JournalMiddleware
 from mockflow.store import Store
 from mockflow.wire.errors import endpoint_not_found, error_response, json_error
 from mockflow.wire.messages import json_response, parse_request
@@ -34,6 +36,8 @@ class MockflowState:
 
     settings: Settings
     store: Store
+    journal: Journal
+    faults: FaultSet
     started_at: float = field(default_factory=time.time)
 
 
@@ -54,7 +58,12 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     settings = settings or Settings()
     app = Flask("mockflow")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
-    state = MockflowState(settings=settings, store=store or Store())
+    state = MockflowState(
+        settings=settings,
+        store=store or Store(),
+        journal=Journal(settings.journal_size),
+        faults=FaultSet(),
+    )
     app.extensions["mockflow"] = state
     # Request id and request log: first, so every later layer's response is logged and tagged.
     install_request_log(app)
@@ -115,7 +124,65 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     from mockflow.auth import install as install_auth
 
     install_auth(app, settings)
+    _add_test_kit(app, state)
     return app
+
+
+def _add_test_kit(app: Flask, state: MockflowState) -> None:
+    """The layers around the handlers (journal outermost, then faults, then Flask: auth and the
+    handler) and the /_mockflow/ control API that drives them."""
+    from mockflow.control import Controller
+    from mockflow.control.api import install
+
+    def route_of(environ: dict[str, Any]) -> str | None:
+        if "mockflow.rpc" not in environ:
+            try:
+                endpoint, _ = app.url_map.bind_to_environ(environ).match()
+            except HTTPException:
+                endpoint = None
+            environ["mockflow.rpc"] = endpoint
+        return environ["mockflow.rpc"]  # type: ignore[no-any-return]
+
+    def key_of(environ: dict[str, Any]) -> str | None:
+        """The id of the API key a request presents, before the auth layer has run."""
+        layer = app.extensions.get("mockflow_auth")
+        if layer is None:
+            return None
+        from werkzeug.wrappers import Request
+
+        from mockflow.auth.credentials import find_credential  # type: ignore[import-not-found]
+
+        req = Request(environ, shallow=True)
+        credential = find_credential(req.headers, req.args)
+        key = layer.keys.find(credential.secret) if credential and credential.secret else None
+        return key.id if key is not None else None
+
+    @app.teardown_request
+    def journal_identity(exc: BaseException | None) -> None:
+        # The auth layer leaves the caller's key id on g; read it defensively (auth may be off).
+        entry = request.environ.get(ENTRY_KEY)
+        if entry is not None:
+            entry.rpc = request.endpoint or entry.rpc
+            entry.key_id = g.get("api_key_id") or entry.key_id
+
+    settings = state.settings
+    app.wsgi_app = JournalMiddleware(  # type: ignore[method-assign]
+        FaultMiddleware(
+            app.wsgi_app,
+            state.faults,
+            allow_header=lambda: state.settings.allow_fault_header,
+            hang_max=lambda: state.settings.fault_hang_max,
+            route_of=route_of,
+            key_of=key_of,
+            prefix=settings.prefix,
+        ),
+        state.journal,
+        include_control=settings.journal_control,
+        route_of=route_of,
+    )
+    controller = Controller(app, journal=state.journal, faults=state.faults)
+    install(app, controller)
+    controller.start()  # after the auth layer is installed: notes its keys, adds the default
 
 
 def _add_health_routes(app: Flask, add: Callable[..., None], state: MockflowState) -> None:
@@ -178,8 +245,7 @@ def _add_error_handlers(app: Flask) -> None:
         allowed = sorted(exc.valid_methods or [])
         response = json_error(
             "ENDPOINT_NOT_FOUND",
-            f"Method {request.method} is not allowed for {request.path}; "
-            f"use {', '.join(allowed)}.",
+            f"Method {request.method} is not allowed for {request.path}; use {', '.join(allowed)}.",
             405,
         )
         response.headers["Allow"] = ", ".join(allowed)

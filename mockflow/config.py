@@ -88,6 +88,21 @@ class Settings:
     save_interval: float = _setting(
         30.0, "Seconds between periodic saves of --state-file (0: save only on shutdown)."
     )
+    journal_size: int = _setting(
+        1000, "How many requests the request journal keeps (oldest dropped first)."
+    )
+    journal_control: bool = _setting(
+        False, "Also journal calls to the /_mockflow/ control API (normally left out)."
+    )
+    allow_fault_header: bool = _setting(
+        False, "Let a request ask for a fault with an X-Mockflow-Fault header (tests only)."
+    )
+    fault_hang_max: float = _setting(
+        30.0, "Longest a 'hang' fault holds a request, in seconds, so server threads come back."
+    )
+    admin_token: str = _setting(
+        "", "Token the /_mockflow/ control API requires as 'Bearer <token>' (empty: none)."
+    )
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -99,6 +114,8 @@ class Settings:
             raise invalid("port", self.port, "must be 0-65535.")
         if self.rate_limit_status not in (403, 429):
             raise invalid("rate_limit_status", self.rate_limit_status, "choose 403 or 429.")
+        if self.journal_size < 1:
+            raise invalid("journal_size", self.journal_size, "must be at least 1.")
         if self.prefix and (not self.prefix.startswith("/") or self.prefix.endswith("/")):
             raise invalid(
                 "prefix",
