@@ -25,6 +25,7 @@ from io import BytesIO
 from typing import Any
 from urllib.parse import parse_qs
 
+from mockflow.logs import request_id_for
 from mockflow.rpcs import rpc_matches
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -206,7 +207,7 @@ class JournalMiddleware:
         entry = self.journal.open(
             method=environ.get("REQUEST_METHOD", "GET").upper(),
             path=path,
-            request_id=environ.get("HTTP_X_REQUEST_ID"),
+            request_id=request_id_for(environ),
         )
         environ[ENTRY_KEY] = entry
         try:
@@ -220,7 +221,9 @@ class JournalMiddleware:
             if entry.outcome == "pending":  # a dropped or hung request sent no status
                 entry.status = int(status.split(" ", 1)[0])
                 entry.outcome = "response"
-            headers = [*headers, (REQUEST_ID_HEADER, entry.request_id)]
+            if not any(name.lower() == "x-request-id" for name, _ in headers):
+                # A response made outside Flask (a fault's) has no id yet.
+                headers = [*headers, (REQUEST_ID_HEADER, entry.request_id)]
             return start_response(status, headers, *args)
 
         return self.app(environ, recording_start_response)

@@ -37,6 +37,23 @@ def new_request_id() -> str:
     return uuid.uuid4().hex
 
 
+ENVIRON_KEY = "mockflow.request_id"
+
+
+def request_id_for(environ: dict[str, Any]) -> str:
+    """The request's one id: the caller's if usable, else a new one; fixed on first ask.
+
+    Both the journal (WSGI middleware, outermost) and the request log (Flask hooks) ask, so they
+    agree, and the response carries it once.
+    """
+    request_id = environ.get(ENVIRON_KEY)
+    if request_id is None:
+        incoming = environ.get("HTTP_X_REQUEST_ID", "")
+        request_id = incoming if _USABLE_ID.fullmatch(incoming) else new_request_id()
+        environ[ENVIRON_KEY] = request_id
+    return request_id
+
+
 def install(app: Flask) -> None:
     """Register the request-id and request-log hooks on ``app``.
 
@@ -48,8 +65,7 @@ def install(app: Flask) -> None:
     @app.before_request
     def start_request() -> None:
         g.request_started = time.perf_counter()
-        incoming = request.headers.get(REQUEST_ID_HEADER, "")
-        g.request_id = incoming if _USABLE_ID.fullmatch(incoming) else new_request_id()
+        g.request_id = request_id_for(request.environ)
 
     @app.after_request
     def finish_request(response: Response) -> Response:
