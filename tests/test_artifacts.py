@@ -130,7 +130,7 @@ def test_list_paths_that_escape_the_root_are_refused(server: MockflowServer, pat
 
 
 def test_per_file_size_limit_refuses_the_file_and_keeps_nothing(tmp_path: Path) -> None:
-    with MockflowServer(port=0, world="empty", max_artifact_bytes=1000) as srv:
+    with MockflowServer(port=0, world="empty", auth=False, max_artifact_bytes=1000) as srv:
         small = requests.put(f"{srv.url}{PROXY}/1/small.bin", data=b"x" * 1000, timeout=10)
         big = requests.put(f"{srv.url}{PROXY}/1/big.bin", data=b"x" * 1001, timeout=10)
         assert small.status_code == 200
@@ -141,7 +141,7 @@ def test_per_file_size_limit_refuses_the_file_and_keeps_nothing(tmp_path: Path) 
 
 
 def test_total_size_limit_counts_replacements_once(tmp_path: Path) -> None:
-    with MockflowServer(port=0, world="empty", max_artifacts_total_bytes=2000) as srv:
+    with MockflowServer(port=0, world="empty", auth=False, max_artifacts_total_bytes=2000) as srv:
         for _ in range(3):  # replacing a file does not add up
             assert requests.put(f"{srv.url}{PROXY}/a", data=b"a" * 1500, timeout=10).ok
         refused = requests.put(f"{srv.url}{PROXY}/b", data=b"b" * 600, timeout=10)
@@ -154,7 +154,7 @@ def test_total_size_limit_counts_replacements_once(tmp_path: Path) -> None:
 def test_size_limit_reaches_the_client_as_an_error(tracking_uri: str, tmp_path: Path) -> None:
     big = tmp_path / "big.bin"
     big.write_bytes(b"z" * 2048)
-    with MockflowServer(port=0, world="empty", max_artifact_bytes=1024) as srv:
+    with MockflowServer(port=0, world="empty", auth=False, max_artifact_bytes=1024) as srv:
         mlflow.set_tracking_uri(srv.url)
         with mlflow.start_run():
             with pytest.raises(Exception, match="413"):

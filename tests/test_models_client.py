@@ -197,7 +197,7 @@ def test_pending_registration_setting_exercises_the_client_wait_loop(
     import mlflow.store.model_registry.abstract_store as abstract_store
 
     monkeypatch.setattr(abstract_store, "AWAIT_MODEL_VERSION_CREATE_SLEEP_INTERVAL_SECONDS", 0.1)
-    with MockflowServer(port=0, world="empty", pending_registration_seconds=0.5) as srv:
+    with MockflowServer(port=0, world="empty", auth=False, pending_registration_seconds=0.5) as srv:
         base = f"{srv.url}/api/2.0/mlflow"
         requests.post(f"{base}/registered-models/create", json={"name": "slow"}, timeout=10)
         created = requests.post(
@@ -228,7 +228,7 @@ def test_hokusai_registrations_without_run_id_are_accepted_as_production_does(
 
 
 def test_strict_setting_refuses_sources_the_run_does_not_contain(tracking_uri: str) -> None:
-    with MockflowServer(port=0, world="empty", strict_model_version_source=True) as srv:
+    with MockflowServer(port=0, world="empty", auth=False, strict_model_version_source=True) as srv:
         client = MlflowClient(tracking_uri=srv.url)
         client.create_registered_model("strict")
         for source in ("runs:/0123456789abcdef/model", "mlflow-artifacts:/models"):
