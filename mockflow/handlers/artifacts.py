@@ -66,9 +66,10 @@ def _limits() -> Limits:
 
 
 @rpc(proxy.UploadArtifact, raw_body=True)
-def upload_artifact(req: proxy.UploadArtifact, store: Store) -> proxy.UploadArtifact.Response:
+def upload_artifact(req: proxy.UploadArtifact, store: Store) -> Response:
     store.artifacts.put(_artifact_path(), request.get_data(cache=True), limits=_limits())
-    return proxy.UploadArtifact.Response()
+    # mlflow server answers an upload with an empty JSON-typed body, not "{}".
+    return Response(b"", mimetype="application/json")
 
 
 @rpc(proxy.DownloadArtifact)
