@@ -253,3 +253,30 @@ def test_state_export_includes_registry_models_and_artifact_bytes(server: Mockfl
         f"{base}/mlflow/model-versions/get", params={"name": "m", "version": "1"}, timeout=10
     ).json()
     assert got["model_version"]["source"] == "mlflow-artifacts:/0"
+
+
+FAST_PROBE = """
+import json
+from mockflow.fastimport import import_app
+app = import_app()(__import__("mockflow.config").config.Settings(world="empty", auth=False))
+c = app.test_client()
+put = c.put("/api/2.0/mlflow-artifacts/artifacts/1/r/artifacts/model/MLmodel", data=b"flavors: {}")
+got = c.get("/api/2.0/mlflow-artifacts/artifacts/1/r/artifacts/model/MLmodel")
+run = c.post("/api/2.0/mlflow/runs/create", json={"experiment_id": "0"}).get_json()["run"]["info"]
+model = {"artifact_path": "m", "flavors": {}, "utc_time_created": "t", "run_id": run["run_id"]}
+logged = c.post("/api/2.0/mlflow/runs/log-model",
+                json={"run_id": run["run_id"], "model_json": json.dumps(model)})
+print(json.dumps([put.status_code, got.status_code, got.content_type, logged.status_code]))
+"""
+
+
+def test_serve_process_fast_import_path_serves_artifacts_and_log_model() -> None:
+    """`mockflow serve` skips mlflow's heavy imports: these handlers must not need them."""
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-c", FAST_PROBE], capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == [200, 200, "text/plain", 200]

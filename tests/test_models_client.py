@@ -124,7 +124,9 @@ def test_transition_with_archive_existing_versions_archives_the_previous_one(
     for _ in range(2):
         client.create_model_version("ranker", f"runs:/{run_id}/model", run_id=run_id)
     client.transition_model_version_stage("ranker", "1", "Production")
-    client.transition_model_version_stage("ranker", "2", "Production", archive_existing_versions=True)
+    client.transition_model_version_stage(
+        "ranker", "2", "Production", archive_existing_versions=True
+    )
     assert client.get_model_version("ranker", "1").current_stage == "Archived"
     assert client.get_model_version("ranker", "2").current_stage == "Production"
     # MLflow raises this without an error code: a 500 INTERNAL_ERROR, which clients retry.
@@ -173,7 +175,10 @@ def test_logged_models_search_finalize_tags_params_and_delete(tracking_uri: str)
     first = client.create_logged_model(experiment_id, name="first", params={"lr": "0.1"})
     second = client.create_logged_model(experiment_id, name="second")
     assert first.status.name == "PENDING"
-    assert first.artifact_location == f"mlflow-artifacts:/{experiment_id}/models/{first.model_id}/artifacts"
+    assert (
+        first.artifact_location
+        == f"mlflow-artifacts:/{experiment_id}/models/{first.model_id}/artifacts"
+    )
     client.finalize_logged_model(first.model_id, "READY")
     client.set_logged_model_tags(first.model_id, {"stage": "good"})
     client.log_model_params(first.model_id, {"depth": "3"})

@@ -8,6 +8,7 @@ proxy's store; any other root (e.g. ``s3://``) is outside mockflow and lists as 
 
 from __future__ import annotations
 
+import mimetypes
 import posixpath
 import urllib.parse
 
@@ -17,7 +18,6 @@ from mlflow.exceptions import MlflowException, _UnsupportedMultipartUploadExcept
 from mlflow.protos import mlflow_artifacts_pb2 as proxy
 from mlflow.protos.databricks_pb2 import BAD_REQUEST, RESOURCE_DOES_NOT_EXIST
 from mlflow.protos.service_pb2 import ListArtifacts, ListLoggedModelArtifacts
-from mlflow.utils.mime_type_utils import _guess_mime_type
 from werkzeug.http import quote_header_value
 
 from mockflow.handlers import current_settings, rpc, view
@@ -44,6 +44,23 @@ def _join(root: str, relative: str | None) -> str:
 
 def _artifact_path() -> str:
     return safe_path((request.view_args or {}).get("artifact_path", ""))
+
+
+# mlflow.utils.mime_type_utils.get_text_extensions(), whose MLmodel/MLproject names come from
+# importing mlflow.models (pandas, the client), which the serve process avoids.
+_TEXT_EXTENSIONS = frozenset(
+    "txt log err cfg conf cnf cf ini properties prop hocon toml yaml yml xml json js py py3 csv "
+    "tsv md rst ipynb MLmodel MLproject".split()
+)
+
+
+def _guess_mime_type(path: str) -> str:
+    """MLflow's ``_guess_mime_type``: text for known text files, else by extension, else binary."""
+    filename = posixpath.basename(path)
+    extension = posixpath.splitext(filename)[1].replace(".", "") or filename
+    if extension in _TEXT_EXTENSIONS:
+        return "text/plain"
+    return mimetypes.guess_type(filename)[0] or "application/octet-stream"
 
 
 def _send(data: bytes, name: str) -> Response:
