@@ -21,7 +21,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, Reque
 from mockflow import __version__
 from mockflow.config import Settings
 from mockflow.faults import FaultMiddleware, FaultSet
-from mockflow.handlers import load_handlers
+from mockflow.handlers import load_handlers, load_views
 from mockflow.logs import install as install_request_log
 from mockflow.journal import ENTRY_KEY, Journal, JournalMiddleware
 from mockflow.store import Store
@@ -84,12 +84,15 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
                 f"mockflow does not implement {rpc} ({request.method} {request.path}).",
                 404,
             )
+        if handler.raw_body:
+            request.get_data(cache=True)  # read (e.g. an upload) outside the lock
         message, _ = parse_request(
             request_class_for(rpc)(),
             request,
             handler.schema,
             path_params,
             strict=settings.strict_fields,
+            read_body=not handler.raw_body,
         )
         with state.store.lock:
             result = handler.fn(message, state.store)
@@ -97,6 +100,14 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
     for route in proto_routes():
         add(route.rule, route.rpc, dispatch, [route.method])
+
+    def dispatch_view(**_path_params: str) -> Response:
+        with state.store.lock:
+            return views[request.endpoint or ""].fn(state.store)
+
+    views = load_views()
+    for v in views.values():
+        add(v.rule, v.endpoint, dispatch_view, list(v.methods))
 
     # The Hokusai docs' curl examples use the legacy list endpoint; answer it like search.
     def list_experiments() -> Response:
