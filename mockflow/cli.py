@@ -66,6 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="Read a running mockflow's state (GET URL/_mockflow/state) instead of building one.",
     )
     _add_settings_flags(export)
+    seed = sub.add_parser(
+        "seed",
+        help="Build the world the flags describe and print what it contains (no server).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    _add_settings_flags(seed)
     return parser
 
 
@@ -97,6 +103,20 @@ def export(settings: Settings, *, output: str, url: str | None) -> int:
     return 0
 
 
+def describe_world(settings: Settings) -> int:
+    from mockflow.seed import SeedError, build_store
+    from mockflow.seed.progress import TerminalProgress
+    from mockflow.seed.summary import describe
+
+    try:
+        store = build_store(settings, progress=TerminalProgress())
+    except SeedError as e:
+        print(f"mockflow: {e}", file=sys.stderr)
+        return 2
+    print(describe(store))
+    return 0
+
+
 def fetch_state(url: str) -> dict[str, Any]:
     """GET ``URL/_mockflow/state``, sending ``HOKUSAI_API_KEY`` as a Bearer token if set."""
     import json
@@ -122,6 +142,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command == "serve":
         return serve(settings)
+    if args.command == "seed":
+        return describe_world(settings)
     if args.command == "export":
         return export(settings, output=args.output, url=args.url)
     parser.error(f"unknown command {args.command}")
