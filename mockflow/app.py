@@ -83,6 +83,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             handler.schema,
             path_params,
             read_body=not handler.raw_body,
+            strict=settings.strict_fields,
         )
         with state.store.lock:
             result = handler.fn(message, state.store)
@@ -107,7 +108,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
     def dispatch_as(rpc: str, request_class: type[Message]) -> Response:
         handler = handlers[rpc]
-        message, _ = parse_request(request_class(), request, handler.schema)
+        message, _ = parse_request(
+            request_class(), request, handler.schema, strict=settings.strict_fields
+        )
         if not message.HasField("max_results"):
             message.max_results = 1000  # type: ignore[attr-defined]
         with state.store.lock:
@@ -118,6 +121,11 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
     _add_health_routes(app, add, state)
     _add_error_handlers(app)
+
+    # Auth: installed always, enforcing when settings.auth is on (tests may flip it at run time).
+    from mockflow.auth import install as install_auth
+
+    install_auth(app, settings)
     return app
 
 

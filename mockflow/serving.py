@@ -20,6 +20,7 @@ def banner(settings: Settings, port: int) -> str:
             f"mockflow serving MLflow's REST API at {base} and {base}{settings.prefix}",
             f"  world: {world_description(settings)}",
             f"  export MLFLOW_TRACKING_URI={base}{settings.prefix}",
+            *_auth_lines(settings),
         ]
     )
 
@@ -36,6 +37,18 @@ def world_description(settings: Settings) -> str:
         sizes.append(f"{settings.metric_points} metric points")
     extra = f", {', '.join(sizes)}" if sizes else ""
     return f"{settings.world} (seed {settings.seed}{extra})"
+
+
+def _auth_lines(settings: Settings) -> list[str]:
+    if not settings.auth:
+        return ["  auth: off (no API key needed)"]
+    from mockflow.mock_mode import DEFAULT_CLIENT_KEY_ID, default_client_key
+
+    key = default_client_key(settings.keys_file or None)
+    return [
+        f"  export MLFLOW_TRACKING_TOKEN={key}   # API key '{DEFAULT_CLIENT_KEY_ID}';"
+        " more in README, Authentication",
+    ]
 
 
 def run(settings: Settings) -> int:

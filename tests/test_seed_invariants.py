@@ -23,7 +23,7 @@ REF = "2026-01-15T00:00:00Z"
 
 @pytest.fixture(scope="module", params=["default", "large"])
 def world(request: pytest.FixtureRequest) -> Iterator[tuple[str, MlflowClient]]:
-    with MockflowServer(port=0, world=request.param, reference_time=REF) as srv:
+    with MockflowServer(port=0, world=request.param, reference_time=REF, auth=False) as srv:
         previous = mlflow.get_tracking_uri()
         mlflow.set_tracking_uri(srv.prefixed_url)
         try:

@@ -185,6 +185,17 @@ def _query_json(message: Message, request: Request) -> dict[str, Any]:
     return out
 
 
+def _reject_unknown(message: Message, keys: Any) -> None:
+    fields = message.DESCRIPTOR.fields
+    known = {f.name for f in fields} | {f.json_name for f in fields}
+    unknown = sorted(set(keys) - known)
+    if unknown:
+        raise MlflowException.invalid_parameter_value(
+            f"Unknown field(s) {', '.join(repr(u) for u in unknown)} for "
+            f"{message.DESCRIPTOR.name}; known fields: {', '.join(sorted(f.name for f in fields))}."
+        )
+
+
 def parse_request(
     message: Message,
     request: Request,
@@ -192,16 +203,22 @@ def parse_request(
     path_params: Mapping[str, str] | None = None,
     *,
     read_body: bool = True,
+    strict: bool = False,
 ) -> tuple[Message, dict[str, Any]]:
     """Fill ``message`` from the request; return it with the raw JSON it was parsed from.
 
     ``read_body=False`` is for RPCs whose body is not a JSON message (artifact uploads): the
-    message is filled from the path and the query string only.
+    message is filled from the path and the query string only. Unknown fields are ignored, as
+    MLflow's server ignores them (so newer clients keep working); ``strict`` rejects them instead.
     """
     if request.method == "GET" or not read_body:
         raw = _query_json(message, request)
+        if strict:
+            _reject_unknown(message, request.args.keys())
     else:
         raw = request_json(request)
+        if strict:
+            _reject_unknown(message, raw.keys())
     if path_params:
         raw = {**raw, **path_params}
     parsed = True
