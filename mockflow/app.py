@@ -131,7 +131,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
 def _seed_new_store(store: Store, settings: Settings) -> None:
     """Fill a new store with the world ``settings`` ask for; raises before anything is served."""
-    if not (settings.state or settings.fixture) and settings.world == "empty" and not settings.runs:
+    explicit = settings.state or settings.fixture or settings.runs or settings.metric_points
+    if not explicit and settings.world == "empty":
         return
     from mockflow.seed import populate
     from mockflow.seed.progress import TerminalProgress
@@ -199,8 +200,7 @@ def _add_error_handlers(app: Flask) -> None:
         allowed = sorted(exc.valid_methods or [])
         response = json_error(
             "ENDPOINT_NOT_FOUND",
-            f"Method {request.method} is not allowed for {request.path}; "
-            f"use {', '.join(allowed)}.",
+            f"Method {request.method} is not allowed for {request.path}; use {', '.join(allowed)}.",
             405,
         )
         response.headers["Allow"] = ", ".join(allowed)
