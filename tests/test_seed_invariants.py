@@ -166,6 +166,7 @@ def test_registry_latest_versions_aliases_and_runs_agree(world) -> None:
             logged = client.get_logged_model(v.source.removeprefix("models:/"))
             assert logged.status.to_int() == 2  # READY
             assert logged.source_run_id == v.run_id
+            assert {m.key for m in logged.metrics} >= {"val_loss"}
 
 
 def test_every_model_version_loads_and_every_listed_artifact_downloads(world, tmp_path) -> None:
