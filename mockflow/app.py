@@ -82,8 +82,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             request,
             handler.schema,
             path_params,
-            read_body=not handler.raw_body,
             strict=settings.strict_fields,
+            read_body=not handler.raw_body,
         )
         with state.store.lock:
             result = handler.fn(message, state.store)

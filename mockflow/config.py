@@ -53,22 +53,6 @@ class Settings:
         64 * 1024 * 1024, "Largest request body accepted, in bytes (artifact uploads included)."
     )
     quiet: bool = _setting(False, "Do not log one line per request.")
-    max_artifact_bytes: int = _setting(
-        64 * 1024 * 1024, "Largest single artifact file the artifact proxy stores, in bytes."
-    )
-    max_artifacts_total_bytes: int = _setting(
-        1024 * 1024 * 1024, "Most artifact bytes the server holds in memory in total."
-    )
-    pending_registration_seconds: float = _setting(
-        0.0,
-        "Seconds a new model version stays PENDING_REGISTRATION before it is READY "
-        "(0: READY at once), to exercise the client's wait loop.",
-    )
-    strict_model_version_source: bool = _setting(
-        False,
-        "Check model version sources as mlflow 3.17 does (a runs:/ or mlflow-artifacts:/ "
-        "source needs a matching run_id); off: accept them as production's mlflow 3.9.0 does.",
-    )
     strict_fields: bool = _setting(
         False,
         "Reject request fields the RPC does not define (MLflow ignores them; this catches typos).",
@@ -90,6 +74,22 @@ class Settings:
     )
     trust_proxy: bool = _setting(
         False, "Take the caller's IP from X-Forwarded-For (set one proxy in front) for allow-lists."
+    )
+    max_artifact_bytes: int = _setting(
+        64 * 1024 * 1024, "Largest single artifact file the artifact proxy stores, in bytes."
+    )
+    max_artifacts_total_bytes: int = _setting(
+        1024 * 1024 * 1024, "Most artifact bytes the server holds in memory in total."
+    )
+    pending_registration_seconds: float = _setting(
+        0.0,
+        "Seconds a new model version stays PENDING_REGISTRATION before it is READY "
+        "(0: READY at once), to exercise the client's wait loop.",
+    )
+    strict_model_version_source: bool = _setting(
+        False,
+        "Check model version sources as mlflow 3.17 does (a runs:/ or mlflow-artifacts:/ "
+        "source needs a matching run_id); off: accept them as production's mlflow 3.9.0 does.",
     )
 
     def __post_init__(self) -> None:

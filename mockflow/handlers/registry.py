@@ -188,7 +188,7 @@ def create_model_version(req: CreateModelVersion, store: Store) -> CreateModelVe
         pending_seconds=settings.pending_registration_seconds,
     )
     if model_id and not is_prompt:
-        store.logged_models.add_model_version(model_id, req.name, str(version.version))
+        store.logged_models.add_model_version(model_id, req.name, int(version.version))
     return CreateModelVersion.Response(model_version=version.to_proto())
 
 

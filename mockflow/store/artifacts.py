@@ -9,6 +9,7 @@ escapes the root is refused before anything is read or written.
 from __future__ import annotations
 
 import base64
+import builtins
 import posixpath
 from dataclasses import dataclass
 from typing import Any
@@ -32,10 +33,14 @@ class ArtifactTooLarge(MlflowException):
 def safe_path(path: str) -> str:
     """``path`` normalised, or INVALID_PARAMETER_VALUE "Invalid path" as MLflow answers.
 
-    MLflow's check decodes %-escapes repeatedly and refuses ``..`` segments, absolute paths
-    (POSIX and Windows) and backslashes.
+    MLflow's check decodes %-escapes repeatedly and refuses ``..`` segments and absolute paths
+    (POSIX and Windows).
     """
     checked = validate_path_is_safe(path)
+    # MLflow refuses backslashes only on Windows (os.altsep); mockflow refuses them everywhere,
+    # so a path that escapes on a Windows artifact store is refused before it gets there.
+    if "\\" in checked:
+        raise MlflowException("Invalid path", error_code=INVALID_PARAMETER_VALUE)
     parts = [p for p in checked.split("/") if p not in ("", ".")]
     return "/".join(parts)
 
@@ -102,7 +107,7 @@ class ArtifactStore:
         path = safe_path(path)
         return path in self.files or self._is_dir(path)
 
-    def list(self, path: str | None) -> list[FileInfo]:
+    def list(self, path: str | None) -> builtins.list[FileInfo]:
         """The direct children of directory ``path`` with paths relative to the root, sorted;
         ``[]`` for a file or a missing path, as MLflow's local artifact repository answers."""
         prefix = safe_path(path) if path else ""
@@ -119,7 +124,7 @@ class ArtifactStore:
                 children[child] = FileInfo(child, False, len(data))
         return sorted(children.values(), key=lambda f: f.path)
 
-    def _under(self, path: str) -> list[str]:
+    def _under(self, path: str) -> builtins.list[str]:
         return [k for k in self.files if k == path or k.startswith(path + "/")]
 
     def _is_dir(self, path: str) -> bool:

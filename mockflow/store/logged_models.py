@@ -177,9 +177,10 @@ class LoggedModelStore:
             )
         del record.tags[key]
 
-    def add_model_version(self, model_id: str, name: str, version: str) -> None:
+    def add_model_version(self, model_id: str, name: str, version: int) -> None:
         """Record a registered version on the model's ``mlflow.modelVersions`` tag, as the
-        server does after creating a version from a logged model."""
+        server does after creating a version from a logged model (with the version as a JSON
+        number: the client then appends its own entry with a string)."""
         record = self._record(model_id, allow_deleted=False)
         entry = {"name": name, "version": version}
         versions = json.loads(record.tags.get(MLFLOW_MODEL_VERSIONS) or "[]")

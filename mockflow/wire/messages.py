@@ -202,14 +202,14 @@ def parse_request(
     schema: Schema | None = None,
     path_params: Mapping[str, str] | None = None,
     *,
-    read_body: bool = True,
     strict: bool = False,
+    read_body: bool = True,
 ) -> tuple[Message, dict[str, Any]]:
     """Fill ``message`` from the request; return it with the raw JSON it was parsed from.
 
-    ``read_body=False`` is for RPCs whose body is not a JSON message (artifact uploads): the
-    message is filled from the path and the query string only. Unknown fields are ignored, as
-    MLflow's server ignores them (so newer clients keep working); ``strict`` rejects them instead.
+    Unknown fields are ignored, as MLflow's server ignores them (so newer clients keep working);
+    ``strict`` rejects them instead. ``read_body=False`` is for RPCs whose body is not a JSON
+    message (artifact uploads): the message is filled from the path and the query string only.
     """
     if request.method == "GET" or not read_body:
         raw = _query_json(message, request)
