@@ -200,7 +200,8 @@ def _add_error_handlers(app: Flask) -> None:
         allowed = sorted(exc.valid_methods or [])
         response = json_error(
             "ENDPOINT_NOT_FOUND",
-            f"Method {request.method} is not allowed for {request.path}; use {', '.join(allowed)}.",
+            f"Method {request.method} is not allowed for {request.path}; "
+            f"use {', '.join(allowed)}.",
             405,
         )
         response.headers["Allow"] = ", ".join(allowed)
