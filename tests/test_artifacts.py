@@ -266,7 +266,7 @@ run = c.post("/api/2.0/mlflow/runs/create", json={"experiment_id": "0"}).get_jso
 model = {"artifact_path": "m", "flavors": {}, "utc_time_created": "t", "run_id": run["run_id"]}
 logged = c.post("/api/2.0/mlflow/runs/log-model",
                 json={"run_id": run["run_id"], "model_json": json.dumps(model)})
-print(json.dumps([put.status_code, got.status_code, got.content_type, logged.status_code]))
+print(json.dumps([put.status_code, got.status_code, got.mimetype, logged.status_code]))
 """
 
 
