@@ -58,9 +58,12 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     settings = settings or Settings()
     app = Flask("mockflow")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    if store is None:
+        store = Store()
+        _seed_new_store(store, settings)
     state = MockflowState(
         settings=settings,
-        store=store or Store(),
+        store=store,
         journal=Journal(settings.journal_size),
         faults=FaultSet(),
     )
@@ -194,6 +197,17 @@ def _add_test_kit(app: Flask, state: MockflowState) -> None:
     controller = Controller(app, journal=state.journal, faults=state.faults)
     install(app, controller)
     controller.start()  # after the auth layer is installed: notes its keys, adds the default
+
+
+def _seed_new_store(store: Store, settings: Settings) -> None:
+    """Fill a new store with the world ``settings`` ask for; raises before anything is served."""
+    explicit = settings.state or settings.fixture or settings.runs or settings.metric_points
+    if not explicit and settings.world == "empty":
+        return
+    from mockflow.seed import populate
+    from mockflow.seed.progress import TerminalProgress
+
+    populate(store, settings, progress=TerminalProgress())
 
 
 def _add_health_routes(app: Flask, add: Callable[..., None], state: MockflowState) -> None:

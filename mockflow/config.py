@@ -37,6 +37,19 @@ class Settings:
         choices=("empty", "small", "default", "large"),
     )
     seed: int = _setting(42, "Random seed for the generated world.")
+    runs: int = _setting(0, "Runs in the generated world (0: the world's own count).")
+    metric_points: int = _setting(
+        0, "Metric points across all runs of the generated world (0: the world's own count)."
+    )
+    reference_time: str = _setting(
+        "",
+        "The generated world's 'now', ISO 8601 or epoch ms; runs happen before it"
+        " (empty: today 00:00 UTC).",
+    )
+    fixture: str = _setting(
+        "", "YAML fixture file to load at start instead of --world (docs/seeded-world.md)."
+    )
+    state: str = _setting("", "State file written by `mockflow export` to load at start.")
     max_body_bytes: int = _setting(
         64 * 1024 * 1024, "Largest request body accepted, in bytes (artifact uploads included)."
     )

@@ -38,7 +38,8 @@ if TYPE_CHECKING:
 
 class MockflowServer:
     def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:
-        base = settings or Settings(quiet=True)
+        # An empty world by default: tests start from a clean server and start fast.
+        base = settings or Settings(quiet=True, world="empty")
         self.settings = base.replace(**overrides) if overrides else base
         self.app: Flask = create_app(self.settings)
         self._server: BaseWSGIServer | None = None

@@ -60,13 +60,27 @@ def banner(settings: Settings, port: int, *, state: str = "") -> str:
         f"mockflow serving MLflow's REST API at {uri}",
         f"  bound:  {settings.host}:{port}",
         f"  prefix: {settings.prefix or '(none)'} (the API is also at {base}/)",
-        f"  world:  {settings.world} (seed {settings.seed})",
+        f"  world:  {world_description(settings)}",
     ]
     if state:
         lines.append(f"  state:  {state}")
     lines += auth_lines(settings)
     lines.append(f"  export MLFLOW_TRACKING_URI={uri}")
     return "\n".join(lines)
+
+
+def world_description(settings: Settings) -> str:
+    if settings.state:
+        return f"state file {settings.state}"
+    if settings.fixture:
+        return f"fixture {settings.fixture} (seed {settings.seed})"
+    sizes = []
+    if settings.runs:
+        sizes.append(f"{settings.runs} runs")
+    if settings.metric_points:
+        sizes.append(f"{settings.metric_points} metric points")
+    extra = f", {', '.join(sizes)}" if sizes else ""
+    return f"{settings.world} (seed {settings.seed}{extra})"
 
 
 def run(settings: Settings) -> int:
@@ -87,7 +101,15 @@ def _run(settings: Settings, stop: _Signals, create_server: Any) -> int:
     # else imports mlflow (so the persistence module, which imports the store, comes after).
     from mockflow.fastimport import import_app
 
-    app = import_app()(settings)
+    create_app = import_app()
+    from mockflow.seed import SeedError
+
+    try:
+        app = create_app(settings)
+    except SeedError as e:
+        print(f"mockflow: {e}", file=sys.stderr, flush=True)
+        print("mockflow: not starting (nothing was served)", file=sys.stderr, flush=True)
+        return 2
     store = app.extensions["mockflow"].store
     from mockflow.persistence import StateFileError, StateSaver, check_state_path, load_state_file
 
