@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, g, jsonify, request
 from google.protobuf.message import Message
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import INTERNAL_ERROR, ErrorCode
@@ -20,7 +20,10 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, Reque
 
 from mockflow import __version__, ui
 from mockflow.config import Settings
+from mockflow.faults import FaultMiddleware, FaultSet
 from mockflow.handlers import load_handlers, load_views
+from mockflow.logs import install as install_request_log
+from mockflow.journal import ENTRY_KEY, Journal, JournalMiddleware
 from mockflow.store import Store
 from mockflow.wire.errors import endpoint_not_found, error_response, json_error
 from mockflow.wire.messages import json_response, parse_request
@@ -33,6 +36,8 @@ class MockflowState:
 
     settings: Settings
     store: Store
+    journal: Journal
+    faults: FaultSet
     started_at: float = field(default_factory=time.time)
 
 
@@ -56,8 +61,15 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     if store is None:
         store = Store()
         _seed_new_store(store, settings)
-    state = MockflowState(settings=settings, store=store)
+    state = MockflowState(
+        settings=settings,
+        store=store,
+        journal=Journal(settings.journal_size),
+        faults=FaultSet(),
+    )
     app.extensions["mockflow"] = state
+    # Request id and request log: first, so every later layer's response is logged and tagged.
+    install_request_log(app)
 
     handlers = load_handlers()
     prefixes = [""] + ([settings.prefix] if settings.prefix else [])
@@ -132,12 +144,74 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     from mockflow.auth.session import add_session_routes
 
     add_session_routes(app, add, install_auth(app, settings))
+    _add_test_kit(app, state)
     return app
+
+
+def _add_test_kit(app: Flask, state: MockflowState) -> None:
+    """The layers around the handlers (journal outermost, then faults, then Flask: auth and the
+    handler) and the /_mockflow/ control API that drives them."""
+    from mockflow.control import Controller
+    from mockflow.control.api import install
+
+    def route_of(environ: dict[str, Any]) -> str | None:
+        if "mockflow.rpc" not in environ:
+            try:
+                endpoint, _ = app.url_map.bind_to_environ(environ).match()
+            except HTTPException:
+                endpoint = None
+            environ["mockflow.rpc"] = endpoint
+        return environ["mockflow.rpc"]  # type: ignore[no-any-return]
+
+    def key_of(environ: dict[str, Any]) -> str | None:
+        """The id of the API key a request presents, before the auth layer has run."""
+        layer = app.extensions.get("mockflow_auth")
+        if layer is None:
+            return None
+        from werkzeug.wrappers import Request
+
+        from mockflow.auth.credentials import find_credential  # type: ignore[import-not-found]
+
+        req = Request(environ, shallow=True)
+        # A browser signed in to the UI presents its key through the session cookie.
+        credential = find_credential(req.headers, req.args) or layer.sessions.credential(
+            req.cookies
+        )
+        key = layer.keys.find(credential.secret) if credential and credential.secret else None
+        return key.id if key is not None else None
+
+    @app.teardown_request
+    def journal_identity(exc: BaseException | None) -> None:
+        # The auth layer leaves the caller's key id on g; read it defensively (auth may be off).
+        entry = request.environ.get(ENTRY_KEY)
+        if entry is not None:
+            entry.rpc = request.endpoint or entry.rpc
+            entry.key_id = g.get("api_key_id") or entry.key_id
+
+    settings = state.settings
+    app.wsgi_app = JournalMiddleware(  # type: ignore[method-assign]
+        FaultMiddleware(
+            app.wsgi_app,
+            state.faults,
+            allow_header=lambda: state.settings.allow_fault_header,
+            hang_max=lambda: state.settings.fault_hang_max,
+            route_of=route_of,
+            key_of=key_of,
+            prefix=settings.prefix,
+        ),
+        state.journal,
+        include_control=settings.journal_control,
+        route_of=route_of,
+    )
+    controller = Controller(app, journal=state.journal, faults=state.faults)
+    install(app, controller)
+    controller.start()  # after the auth layer is installed: notes its keys, adds the default
 
 
 def _seed_new_store(store: Store, settings: Settings) -> None:
     """Fill a new store with the world ``settings`` ask for; raises before anything is served."""
-    if not (settings.state or settings.fixture) and settings.world == "empty" and not settings.runs:
+    explicit = settings.state or settings.fixture or settings.runs or settings.metric_points
+    if not explicit and settings.world == "empty":
         return
     from mockflow.seed import populate
     from mockflow.seed.progress import TerminalProgress
@@ -205,8 +279,7 @@ def _add_error_handlers(app: Flask) -> None:
         allowed = sorted(exc.valid_methods or [])
         response = json_error(
             "ENDPOINT_NOT_FOUND",
-            f"Method {request.method} is not allowed for {request.path}; "
-            f"use {', '.join(allowed)}.",
+            f"Method {request.method} is not allowed for {request.path}; use {', '.join(allowed)}.",
             405,
         )
         response.headers["Allow"] = ", ".join(allowed)

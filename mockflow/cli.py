@@ -8,14 +8,24 @@ import sys
 from dataclasses import fields
 from typing import Any
 
-from mockflow.config import Settings, SettingsError, env_name, field_type, parse_value
+from mockflow.config import (
+    Settings,
+    SettingsError,
+    env_name,
+    field_type,
+    flag_name,
+    parse_value,
+    shown_default,
+)
 
 
 def _add_settings_flags(parser: argparse.ArgumentParser) -> None:
-    defaults = Settings.__dataclass_fields__
+    # Flags default to None ("not given") so the environment can fill them in; the help shows
+    # the real default instead.
     for f in fields(Settings):
-        flag = "--" + f.name.replace("_", "-")
-        help_text = f"{f.metadata['help']} [env {env_name(f.name)}; default: {defaults[f.name].default!r}]"
+        flag = flag_name(f.name)
+        help_text = f"{f.metadata['help']} [env {env_name(f.name)}; default: {shown_default(f)}]"
+        help_text = help_text.replace("%", "%%").replace("`", "")
         if field_type(f) is bool:
             parser.add_argument(
                 flag, dest=f.name, nargs="?", const="true", default=None, metavar="on|off",
@@ -32,7 +42,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     for f in fields(Settings):
         raw = getattr(args, f.name, None)
         if raw is not None:
-            overrides[f.name] = parse_value(f, raw)
+            overrides[f.name] = parse_value(f, raw, source=flag_name(f.name))
     return Settings.from_env(**overrides)
 
 
@@ -45,18 +55,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser(
         "serve",
         help="Start the server.",
-        description="Start mockflow. Flags override MOCKFLOW_* environment variables.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description="Start mockflow. Precedence: a flag beats its MOCKFLOW_* environment "
+        "variable, which beats the default.",
     )
     _add_settings_flags(serve)
-    env = sub.add_parser(
-        "env",
-        help="Print the export lines that point mlflow and the Hokusai SDK at a running mockflow.",
-        description="Print MLFLOW_TRACKING_URI, MLFLOW_TRACKING_TOKEN, HOKUSAI_API_KEY and "
-        "HOKUSAI_MOCK_MODE for a running server: eval \"$(mockflow env)\".",
-    )
-    env.add_argument("--url", help="The server's URL (default: from MOCKFLOW_HOST/PORT/PREFIX).")
-    env.add_argument("--key-id", default="read-write", help="Which key of the key file to use.")
     export = sub.add_parser(
         "export",
         help="Write a world's whole state as JSON (loadable with --state).",
@@ -74,6 +76,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="Read a running mockflow's state (GET URL/_mockflow/state) instead of building one.",
     )
     _add_settings_flags(export)
+    seed = sub.add_parser(
+        "seed",
+        help="Build the world the flags describe and print what it contains (no server).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    _add_settings_flags(seed)
+    env = sub.add_parser(
+        "env",
+        help="Print the export lines that point mlflow and the Hokusai SDK at a running mockflow.",
+        description="Print MLFLOW_TRACKING_URI, MLFLOW_TRACKING_TOKEN, HOKUSAI_API_KEY and "
+        "HOKUSAI_MOCK_MODE for a running server: eval \"$(mockflow env)\".",
+    )
+    env.add_argument("--url", help="The server's URL (default: from MOCKFLOW_HOST/PORT/PREFIX).")
+    env.add_argument("--key-id", default="read-write", help="Which key of the key file to use.")
     return parser
 
 
@@ -102,6 +118,20 @@ def export(settings: Settings, *, output: str, url: str | None) -> int:
         with open(output, "w", encoding="utf-8") as f:
             f.write(text)
         print(f"mockflow: wrote {len(text):,} bytes to {output}", file=sys.stderr)
+    return 0
+
+
+def describe_world(settings: Settings) -> int:
+    from mockflow.seed import SeedError, build_store
+    from mockflow.seed.progress import TerminalProgress
+    from mockflow.seed.summary import describe
+
+    try:
+        store = build_store(settings, progress=TerminalProgress())
+    except SeedError as e:
+        print(f"mockflow: {e}", file=sys.stderr)
+        return 2
+    print(describe(store))
     return 0
 
 
@@ -140,6 +170,8 @@ def main(argv: list[str] | None = None) -> int:
         from mockflow.mock_mode import env_command
 
         return env_command(settings, url=args.url, key_id=args.key_id)
+    if args.command == "seed":
+        return describe_world(settings)
     if args.command == "export":
         return export(settings, output=args.output, url=args.url)
     parser.error(f"unknown command {args.command}")

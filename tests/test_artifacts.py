@@ -65,7 +65,8 @@ def test_list_artifacts_endpoint_for_runs_answers_run_relative_paths(
 def test_proxy_put_get_list_delete_are_binary_safe(server: MockflowServer) -> None:
     data = bytes(range(256)) * 3
     url = f"{server.prefixed_url}{PROXY}/5/run/artifacts/x/data.bin"
-    assert requests.put(url, data=data, timeout=10).json() == {}
+    put = requests.put(url, data=data, timeout=10)
+    assert (put.status_code, put.content) == (200, b"")
     got = requests.get(url, timeout=10)
     assert got.content == data
     assert got.headers["Content-Type"] == "application/octet-stream"
@@ -130,7 +131,7 @@ def test_list_paths_that_escape_the_root_are_refused(server: MockflowServer, pat
 
 
 def test_per_file_size_limit_refuses_the_file_and_keeps_nothing(tmp_path: Path) -> None:
-    with MockflowServer(port=0, world="empty", max_artifact_bytes=1000) as srv:
+    with MockflowServer(port=0, world="empty", auth=False, max_artifact_bytes=1000) as srv:
         small = requests.put(f"{srv.url}{PROXY}/1/small.bin", data=b"x" * 1000, timeout=10)
         big = requests.put(f"{srv.url}{PROXY}/1/big.bin", data=b"x" * 1001, timeout=10)
         assert small.status_code == 200
@@ -141,7 +142,7 @@ def test_per_file_size_limit_refuses_the_file_and_keeps_nothing(tmp_path: Path) 
 
 
 def test_total_size_limit_counts_replacements_once(tmp_path: Path) -> None:
-    with MockflowServer(port=0, world="empty", max_artifacts_total_bytes=2000) as srv:
+    with MockflowServer(port=0, world="empty", auth=False, max_artifacts_total_bytes=2000) as srv:
         for _ in range(3):  # replacing a file does not add up
             assert requests.put(f"{srv.url}{PROXY}/a", data=b"a" * 1500, timeout=10).ok
         refused = requests.put(f"{srv.url}{PROXY}/b", data=b"b" * 600, timeout=10)
@@ -154,7 +155,7 @@ def test_total_size_limit_counts_replacements_once(tmp_path: Path) -> None:
 def test_size_limit_reaches_the_client_as_an_error(tracking_uri: str, tmp_path: Path) -> None:
     big = tmp_path / "big.bin"
     big.write_bytes(b"z" * 2048)
-    with MockflowServer(port=0, world="empty", max_artifact_bytes=1024) as srv:
+    with MockflowServer(port=0, world="empty", auth=False, max_artifact_bytes=1024) as srv:
         mlflow.set_tracking_uri(srv.url)
         with mlflow.start_run():
             with pytest.raises(Exception, match="413"):
@@ -252,3 +253,30 @@ def test_state_export_includes_registry_models_and_artifact_bytes(server: Mockfl
         f"{base}/mlflow/model-versions/get", params={"name": "m", "version": "1"}, timeout=10
     ).json()
     assert got["model_version"]["source"] == "mlflow-artifacts:/0"
+
+
+FAST_PROBE = """
+import json
+from mockflow.fastimport import import_app
+app = import_app()(__import__("mockflow.config").config.Settings(world="empty", auth=False))
+c = app.test_client()
+put = c.put("/api/2.0/mlflow-artifacts/artifacts/1/r/artifacts/model/MLmodel", data=b"flavors: {}")
+got = c.get("/api/2.0/mlflow-artifacts/artifacts/1/r/artifacts/model/MLmodel")
+run = c.post("/api/2.0/mlflow/runs/create", json={"experiment_id": "0"}).get_json()["run"]["info"]
+model = {"artifact_path": "m", "flavors": {}, "utc_time_created": "t", "run_id": run["run_id"]}
+logged = c.post("/api/2.0/mlflow/runs/log-model",
+                json={"run_id": run["run_id"], "model_json": json.dumps(model)})
+print(json.dumps([put.status_code, got.status_code, got.mimetype, logged.status_code]))
+"""
+
+
+def test_serve_process_fast_import_path_serves_artifacts_and_log_model() -> None:
+    """`mockflow serve` skips mlflow's heavy imports: these handlers must not need them."""
+    import subprocess
+    import sys
+
+    out = subprocess.run(
+        [sys.executable, "-c", FAST_PROBE], capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == [200, 200, "text/plain", 200]

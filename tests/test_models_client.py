@@ -124,7 +124,9 @@ def test_transition_with_archive_existing_versions_archives_the_previous_one(
     for _ in range(2):
         client.create_model_version("ranker", f"runs:/{run_id}/model", run_id=run_id)
     client.transition_model_version_stage("ranker", "1", "Production")
-    client.transition_model_version_stage("ranker", "2", "Production", archive_existing_versions=True)
+    client.transition_model_version_stage(
+        "ranker", "2", "Production", archive_existing_versions=True
+    )
     assert client.get_model_version("ranker", "1").current_stage == "Archived"
     assert client.get_model_version("ranker", "2").current_stage == "Production"
     # MLflow raises this without an error code: a 500 INTERNAL_ERROR, which clients retry.
@@ -173,7 +175,10 @@ def test_logged_models_search_finalize_tags_params_and_delete(tracking_uri: str)
     first = client.create_logged_model(experiment_id, name="first", params={"lr": "0.1"})
     second = client.create_logged_model(experiment_id, name="second")
     assert first.status.name == "PENDING"
-    assert first.artifact_location == f"mlflow-artifacts:/{experiment_id}/models/{first.model_id}/artifacts"
+    assert (
+        first.artifact_location
+        == f"mlflow-artifacts:/{experiment_id}/models/{first.model_id}/artifacts"
+    )
     client.finalize_logged_model(first.model_id, "READY")
     client.set_logged_model_tags(first.model_id, {"stage": "good"})
     client.log_model_params(first.model_id, {"depth": "3"})
@@ -197,7 +202,7 @@ def test_pending_registration_setting_exercises_the_client_wait_loop(
     import mlflow.store.model_registry.abstract_store as abstract_store
 
     monkeypatch.setattr(abstract_store, "AWAIT_MODEL_VERSION_CREATE_SLEEP_INTERVAL_SECONDS", 0.1)
-    with MockflowServer(port=0, world="empty", pending_registration_seconds=0.5) as srv:
+    with MockflowServer(port=0, world="empty", auth=False, pending_registration_seconds=0.5) as srv:
         base = f"{srv.url}/api/2.0/mlflow"
         requests.post(f"{base}/registered-models/create", json={"name": "slow"}, timeout=10)
         created = requests.post(
@@ -228,7 +233,7 @@ def test_hokusai_registrations_without_run_id_are_accepted_as_production_does(
 
 
 def test_strict_setting_refuses_sources_the_run_does_not_contain(tracking_uri: str) -> None:
-    with MockflowServer(port=0, world="empty", strict_model_version_source=True) as srv:
+    with MockflowServer(port=0, world="empty", auth=False, strict_model_version_source=True) as srv:
         client = MlflowClient(tracking_uri=srv.url)
         client.create_registered_model("strict")
         for source in ("runs:/0123456789abcdef/model", "mlflow-artifacts:/models"):

@@ -25,7 +25,7 @@ def write(tmp_path: Path, text: str) -> Path:
 
 
 def test_example_fixture_serves_its_named_runs_and_models() -> None:
-    with MockflowServer(port=0, fixture=str(EXAMPLE)) as srv:
+    with MockflowServer(port=0, fixture=str(EXAMPLE), auth=False) as srv:
         client = MlflowClient(srv.prefixed_url)
         run = client.get_run("0123456789abcdef0123456789abcdef")
         assert run.info.run_name == "baseline-xgb"

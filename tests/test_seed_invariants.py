@@ -23,7 +23,7 @@ REF = "2026-01-15T00:00:00Z"
 
 @pytest.fixture(scope="module", params=["default", "large"])
 def world(request: pytest.FixtureRequest) -> Iterator[tuple[str, MlflowClient]]:
-    with MockflowServer(port=0, world=request.param, reference_time=REF) as srv:
+    with MockflowServer(port=0, world=request.param, reference_time=REF, auth=False) as srv:
         previous = mlflow.get_tracking_uri()
         mlflow.set_tracking_uri(srv.prefixed_url)
         try:
@@ -166,6 +166,7 @@ def test_registry_latest_versions_aliases_and_runs_agree(world) -> None:
             logged = client.get_logged_model(v.source.removeprefix("models:/"))
             assert logged.status.to_int() == 2  # READY
             assert logged.source_run_id == v.run_id
+            assert {m.key for m in logged.metrics} >= {"val_loss"}
 
 
 def test_every_model_version_loads_and_every_listed_artifact_downloads(world, tmp_path) -> None:

@@ -137,3 +137,15 @@ def test_progress_is_drawn_on_a_terminal_only() -> None:
         progress.done("world ready")
     assert "building world" in tty.getvalue() and "world ready" in tty.getvalue()
     assert pipe.getvalue() == ""
+
+
+def test_mockflow_seed_prints_what_the_world_holds(capsys) -> None:
+    assert main(["seed", "--world", "small", "--reference-time", REF]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("4 experiments, 24 runs, 2,400 metric points, 2 registered models")
+    assert "hokusai_model_improvements" in out and "@champion=" in out
+
+
+def test_counts_alone_grow_a_world_from_empty() -> None:
+    store = build_store(Settings(world="empty", metric_points=500, reference_time=REF))
+    assert store.counts()["metric_points"] == 500 and store.counts()["runs"] == 24

@@ -8,6 +8,7 @@ proxy's store; any other root (e.g. ``s3://``) is outside mockflow and lists as 
 
 from __future__ import annotations
 
+import mimetypes
 import posixpath
 import urllib.parse
 
@@ -17,7 +18,6 @@ from mlflow.exceptions import MlflowException, _UnsupportedMultipartUploadExcept
 from mlflow.protos import mlflow_artifacts_pb2 as proxy
 from mlflow.protos.databricks_pb2 import BAD_REQUEST, RESOURCE_DOES_NOT_EXIST
 from mlflow.protos.service_pb2 import ListArtifacts, ListLoggedModelArtifacts
-from mlflow.utils.mime_type_utils import _guess_mime_type
 from werkzeug.http import quote_header_value
 
 from mockflow.handlers import current_settings, rpc, view
@@ -46,6 +46,23 @@ def _artifact_path() -> str:
     return safe_path((request.view_args or {}).get("artifact_path", ""))
 
 
+# mlflow.utils.mime_type_utils.get_text_extensions(), whose MLmodel/MLproject names come from
+# importing mlflow.models (pandas, the client), which the serve process avoids.
+_TEXT_EXTENSIONS = frozenset(
+    "txt log err cfg conf cnf cf ini properties prop hocon toml yaml yml xml json js py py3 csv "
+    "tsv md rst ipynb MLmodel MLproject".split()
+)
+
+
+def _guess_mime_type(path: str) -> str:
+    """MLflow's ``_guess_mime_type``: text for known text files, else by extension, else binary."""
+    filename = posixpath.basename(path)
+    extension = posixpath.splitext(filename)[1].replace(".", "") or filename
+    if extension in _TEXT_EXTENSIONS:
+        return "text/plain"
+    return mimetypes.guess_type(filename)[0] or "application/octet-stream"
+
+
 def _send(data: bytes, name: str) -> Response:
     # Always an attachment, as MLflow sends them, so a browser never renders one on this origin.
     response = Response(data, mimetype=_guess_mime_type(name))
@@ -66,9 +83,10 @@ def _limits() -> Limits:
 
 
 @rpc(proxy.UploadArtifact, raw_body=True)
-def upload_artifact(req: proxy.UploadArtifact, store: Store) -> proxy.UploadArtifact.Response:
+def upload_artifact(req: proxy.UploadArtifact, store: Store) -> Response:
     store.artifacts.put(_artifact_path(), request.get_data(cache=True), limits=_limits())
-    return proxy.UploadArtifact.Response()
+    # mlflow server answers an upload with an empty JSON-typed body, not "{}".
+    return Response(b"", mimetype="application/json")
 
 
 @rpc(proxy.DownloadArtifact)

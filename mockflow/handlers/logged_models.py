@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from flask import request
 from mlflow.entities import LoggedModelParameter, LoggedModelStatus, LoggedModelTag, RunTag
@@ -174,12 +175,30 @@ def log_model(req: LogModel, store: Store) -> LogModel.Response:
             f"Model json is missing mandatory fields: {missing}",
             error_code=INVALID_PARAMETER_VALUE,
         )
-    from mlflow.models import Model
-
-    entry = Model.from_dict(model).get_tags_dict()
+    entry = _history_entry(model)
     run = store.tracking.get_run(req.run_id)
     previous = run.data.tags.get(MLFLOW_LOGGED_MODELS)
     value = json.dumps((json.loads(previous) if previous else []) + [entry])
     _validate_tag(MLFLOW_LOGGED_MODELS, value)
     store.tracking.set_tag(req.run_id, RunTag(MLFLOW_LOGGED_MODELS, value))
     return LogModel.Response()
+
+
+def _history_entry(model: dict[str, Any]) -> dict[str, Any]:
+    """``mlflow.models.Model.from_dict(model).get_tags_dict()``, without importing
+    ``mlflow.models`` (it pulls in pandas and the client, which the serve process skips)."""
+    flavors = model.get("flavors") or {}
+    return {
+        "run_id": model["run_id"],
+        "artifact_path": model["artifact_path"],
+        "utc_time_created": str(model["utc_time_created"]),
+        "model_uuid": model.get("model_uuid"),
+        "flavors": {
+            name: (
+                {k: v for k, v in config.items() if k != "config"}
+                if isinstance(config, dict)
+                else config
+            )
+            for name, config in flavors.items()
+        },
+    }

@@ -91,7 +91,7 @@ def populate(store: Store, settings: Settings, *, progress: Any = None) -> None:
         and hasattr(progress, "done")
         and not spec_from_settings(settings).empty
     ):
-        progress.done(summary(store))
+        progress.done(summary_line(store))
 
 
 def build_store(settings: Settings, *, progress: Any = None) -> Store:
@@ -103,7 +103,7 @@ def build_store(settings: Settings, *, progress: Any = None) -> Store:
     return store
 
 
-def summary(store: Store) -> str:
+def summary_line(store: Store) -> str:
     counts = store.counts()
     parts = [f"{counts.get('experiments', 0)} experiments", f"{counts.get('runs', 0):,} runs"]
     parts.append(f"{counts.get('metric_points', 0):,} metric points")

@@ -14,10 +14,12 @@ class TerminalProgress:
         self.stream = stream or sys.stderr
         self.enabled = bool(getattr(self.stream, "isatty", lambda: False)())
         self.label = label
-        self.started = time.monotonic()
+        self.started: float | None = None  # from the first report, so imports do not count
         self._drawn = False
 
     def __call__(self, stage: str, done: int, total: int) -> None:
+        if self.started is None:
+            self.started = time.monotonic()
         if not self.enabled or total <= 0:
             return
         percent = 100 * done // total
@@ -30,7 +32,7 @@ class TerminalProgress:
         """Replace the counter with one summary line (printed on a terminal only)."""
         if not self.enabled:
             return
-        elapsed = time.monotonic() - self.started
+        elapsed = time.monotonic() - (self.started or time.monotonic())
         clear = "\r\033[K" if self._drawn else ""
         self.stream.write(f"{clear}{summary} in {elapsed:.2f} s\n")
         self.stream.flush()

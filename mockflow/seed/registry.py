@@ -168,6 +168,7 @@ def register_version(
         },
     )
     run.model_outputs.append(LoggedModelOutput(model_id, 0))
+    _link_final_metrics(run, model_id)
     run.changed()
     root = location.removeprefix("mlflow-artifacts:/").removeprefix("mlflow-artifacts:")
     unlimited = Limits(1 << 62, 1 << 62)
@@ -191,6 +192,23 @@ def register_version(
         store.registry.set_registered_model_alias(name, alias, number)
     store.logged_models.add_model_version(model_id, name, str(number))
     store.registry.models[name].last_updated_time = created
+
+
+def _link_final_metrics(run: RunRecord, model_id: str) -> None:
+    """Mark the run's final evaluation points as logged with ``model_id`` (and the eval dataset),
+    as ``mlflow.log_metrics(..., model_id=...)`` after ``log_model`` would: the logged model
+    then reports them as its metrics. No points are added, so world sizes stay exact."""
+    eval_sets = [
+        d.dataset
+        for d in run.dataset_inputs
+        if any(t.key == "mlflow.data.context" and t.value == "validation" for t in d.tags)
+    ]
+    name = eval_sets[0].name if eval_sets else None
+    digest = eval_sets[0].digest if eval_sets else None
+    for key, history in run.history.items():
+        if key == "train_loss" or not len(history):
+            continue
+        history.extras[len(history) - 1] = (model_id, name, digest)
 
 
 def model_files(

@@ -9,6 +9,7 @@ escapes the root is refused before anything is read or written.
 from __future__ import annotations
 
 import base64
+import builtins
 import posixpath
 from dataclasses import dataclass
 from typing import Any
@@ -106,7 +107,7 @@ class ArtifactStore:
         path = safe_path(path)
         return path in self.files or self._is_dir(path)
 
-    def list(self, path: str | None) -> list[FileInfo]:
+    def list(self, path: str | None) -> builtins.list[FileInfo]:
         """The direct children of directory ``path`` with paths relative to the root, sorted;
         ``[]`` for a file or a missing path, as MLflow's local artifact repository answers."""
         prefix = safe_path(path) if path else ""
@@ -123,7 +124,7 @@ class ArtifactStore:
                 children[child] = FileInfo(child, False, len(data))
         return sorted(children.values(), key=lambda f: f.path)
 
-    def _under(self, path: str) -> list[str]:
+    def _under(self, path: str) -> builtins.list[str]:
         return [k for k in self.files if k == path or k.startswith(path + "/")]
 
     def _is_dir(self, path: str) -> bool:

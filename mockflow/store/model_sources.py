@@ -122,7 +122,7 @@ def storage_location(store: Store, source: str, run_id: str) -> tuple[str, str]:
         if uri.model_id is not None:
             model = store.logged_models.get_logged_model(uri.model_id)
             return model.artifact_location, run_id or (model.source_run_id or "")
-        return store.registry.get_model_version_download_uri(uri.name, uri.version), run_id
+        return store.registry.get_model_version_download_uri(uri.name or "", uri.version), run_id
     except Exception as e:
         raise MlflowException(
             f"Unable to fetch model from model URI source artifact location '{source}'.Error: {e}"

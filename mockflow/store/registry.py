@@ -310,8 +310,9 @@ class RegistryStore:
             source=source,
             storage_location=storage_location or source,
             run_id=run_id or None,
-            run_link=run_link or None,
-            description=description or None,
+            # The SQL store keeps the request's empty strings; so do we.
+            run_link=run_link,
+            description=description,
             tags={tag.key: tag.value for tag in tags},
             ready_at=time.time() + pending_seconds if pending_seconds > 0 else 0.0,
         )
@@ -398,8 +399,9 @@ class RegistryStore:
             ]
         else:
             prompts = set()
+        # MLflow's SQL search leaves aliases out of the versions it returns.
         versions = [
-            mv.to_entity(record.aliases_of(mv.version))
+            mv.to_entity()
             for record in self.models.values()
             if record.name not in prompts
             for mv in record.versions.values()

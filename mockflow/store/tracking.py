@@ -39,6 +39,7 @@ from mlflow.entities import (
 from mlflow.entities.metric import MetricWithRunId
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import (
+    BAD_REQUEST,
     INVALID_PARAMETER_VALUE,
     INVALID_STATE,
     RESOURCE_ALREADY_EXISTS,
@@ -57,6 +58,7 @@ from mlflow.utils.validation import (
     _validate_experiment_tag,
     _validate_metric,
     _validate_param,
+    _parse_experiment_id,
     _validate_param_keys_unique,
     _validate_run_id,
     _validate_tag,
@@ -304,13 +306,7 @@ class TrackingStore:
         return experiment_id
 
     def _experiment(self, experiment_id: str, view_type: int = ViewType.ALL) -> ExperimentRecord:
-        experiment_id = experiment_id or DEFAULT_EXPERIMENT_ID
-        try:
-            normalized = str(int(experiment_id))
-        except (TypeError, ValueError):
-            raise MlflowException(
-                f"Invalid experiment ID '{experiment_id}'", error_code=INVALID_PARAMETER_VALUE
-            ) from None
+        normalized = str(_parse_experiment_id(experiment_id or DEFAULT_EXPERIMENT_ID))
         record = self.experiments.get(normalized)
         stages = LifecycleStage.view_type_to_stages(view_type)
         if record is None or record.lifecycle_stage not in stages:
@@ -368,9 +364,10 @@ class TrackingStore:
             raise MlflowException("Cannot rename a non-active experiment.", INVALID_STATE)
         other = self._find_experiment_by_name(new_name)
         if other is not None and other is not record:
+            # mlflow server lets the database's unique-name error through as BAD_REQUEST
+            # (not RESOURCE_ALREADY_EXISTS as on create); clients see that code, so we keep it.
             raise MlflowException(
-                f"Experiment(name={new_name}) already exists.",
-                RESOURCE_ALREADY_EXISTS,
+                f"Experiment(name={new_name}) already exists.", error_code=BAD_REQUEST
             )
         record.name = new_name
         record.last_update_time = now_millis()
@@ -461,7 +458,9 @@ class TrackingStore:
             tags=tag_dict,
         )
         self.runs[run_id] = record
-        return record.to_entity()
+        entity = record.to_entity()
+        # MLflow's create-run response carries no `outputs` (get-run and search do).
+        return Run(entity.info, entity.data, entity.inputs)
 
     def get_run(self, run_id: str) -> Run:
         return self._run(run_id).to_entity()
@@ -676,14 +675,16 @@ class TrackingStore:
         max_results: int | None = None,
         page_token: str | None = None,
     ) -> PagedList:
-        self._run(run_id)
-        history = self.runs[run_id].history.get(metric_key)
+        # MLflow's SQL store answers an unknown run with an empty history, not an error, and
+        # leaves run_id out of each point.
+        run = self.runs.get(run_id)
+        history = run.history.get(metric_key) if run else None
         if history is None:
             return PagedList([], None)
         offset = SearchUtils.parse_start_offset_from_page_token(page_token)
         if max_results is None:
-            return PagedList(history.metrics(metric_key, run_id, offset), None)
-        page = history.metrics(metric_key, run_id, offset, offset + max_results)
+            return PagedList(history.metrics(metric_key, None, offset), None)
+        page = history.metrics(metric_key, None, offset, offset + max_results)
         token = None
         if offset + max_results < len(history):
             token = SearchUtils.create_page_token(offset + max_results)
