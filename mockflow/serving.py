@@ -53,6 +53,14 @@ def connect_host(host: str) -> str:
     return "127.0.0.1" if host in ("", "0.0.0.0", "::", "[::]") else host
 
 
+def ui_line(uri: str, settings: Settings) -> str:
+    from mockflow.ui import ui_build_dir
+
+    if ui_build_dir() is None:
+        return "not installed (pip install 'mockflow-server[ui]')"
+    return f"{uri}/" + (" (sign in with an API key)" if settings.auth else "")
+
+
 def banner(settings: Settings, port: int, *, state: str = "") -> str:
     base = f"http://{connect_host(settings.host)}:{port}"
     uri = f"{base}{settings.prefix}"
@@ -64,6 +72,7 @@ def banner(settings: Settings, port: int, *, state: str = "") -> str:
     ]
     if state:
         lines.append(f"  state:  {state}")
+    lines.append(f"  web UI: {ui_line(uri, settings)}")
     lines += auth_lines(settings)
     lines.append(f"  export MLFLOW_TRACKING_URI={uri}")
     return "\n".join(lines)

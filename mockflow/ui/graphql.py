@@ -21,6 +21,7 @@ from google.protobuf.json_format import ParseDict, ParseError
 from google.protobuf.message import Message
 from mlflow.exceptions import MlflowException
 from mlflow.protos import model_registry_pb2, service_pb2
+from mlflow.protos.databricks_pb2 import NOT_IMPLEMENTED
 
 from mockflow.handlers import Handler
 from mockflow.store import Store
@@ -155,9 +156,7 @@ class Executor:
             return self.metric_history_bulk_interval(request)  # type: ignore[arg-type]
         handler = self.handlers.get(rpc)
         if handler is None:
-            raise MlflowException(
-                f"mockflow does not implement {rpc}.", error_code="NOT_IMPLEMENTED"
-            )
+            raise MlflowException(f"mockflow does not implement {rpc}.", error_code=NOT_IMPLEMENTED)
         return handler.fn(request, self.store)
 
     def metric_history_bulk_interval(
