@@ -138,10 +138,25 @@ def new_tab(browser: Any, base: str) -> UiPage:
     )
     page.on(
         "response",
-        lambda r: r.status >= 400
-        and tab.failures.append(f"{r.request.method} {r.url} -> {r.status}"),
+        lambda r: (
+            r.status >= 400 and tab.failures.append(f"{r.request.method} {r.url} -> {r.status}")
+        ),
     )
     return tab
+
+
+@pytest.fixture
+def tabs(browser: Any) -> Iterator[Any]:
+    """Open tabs on any server: ``tabs(base_url)``; each is closed after the test."""
+    opened: list[UiPage] = []
+
+    def open_tab(base: str) -> UiPage:
+        opened.append(new_tab(browser, base))
+        return opened[-1]
+
+    yield open_tab
+    for tab in opened:
+        tab.page.context.close()
 
 
 @pytest.fixture
