@@ -1,9 +1,10 @@
-"""experiments/search-datasets: the dataset summaries the UI's run table filters by."""
+"""experiments/search-datasets: the dataset summaries the UI's run table filters by; and the
+(empty) search of GenAI evaluation datasets, which mockflow does not store."""
 
 from __future__ import annotations
 
 from mlflow.exceptions import MlflowException
-from mlflow.protos.service_pb2 import DatasetSummary, SearchDatasets
+from mlflow.protos.service_pb2 import DatasetSummary, SearchDatasets, SearchEvaluationDatasets
 
 from mockflow.handlers import rpc
 from mockflow.store import Store
@@ -34,3 +35,11 @@ def search_datasets(req: SearchDatasets, store: Store) -> SearchDatasets.Respons
             summary.context = context
         response.dataset_summaries.append(summary)
     return response
+
+
+@rpc(SearchEvaluationDatasets, {"experiment_ids": [assert_array]})
+def search_evaluation_datasets(
+    req: SearchEvaluationDatasets, store: Store
+) -> SearchEvaluationDatasets.Response:
+    # The UI's GenAI "Datasets" page; creating evaluation datasets is not implemented, so none.
+    return SearchEvaluationDatasets.Response()

@@ -96,6 +96,45 @@ def scenario(url: str) -> dict[str, Any]:
             f"{url}/ajax-api/2.0/mlflow/metrics/get-history-bulk",
             params={"run_id": run_id, "metric_key": "loss"},
         ).json(),
+        # The GenAI pages' questions about traces and evaluation datasets (none logged here).
+        "search_traces": requests.post(
+            f"{url}/ajax-api/3.0/mlflow/traces/search",
+            json={
+                "locations": [
+                    {
+                        "type": "MLFLOW_EXPERIMENT",
+                        "mlflow_experiment": {"experiment_id": experiment_id},
+                    }
+                ],
+                "max_results": 10,
+            },
+        ).json(),
+        "trace_metrics": requests.post(
+            f"{url}/ajax-api/3.0/mlflow/traces/metrics",
+            json={
+                "experiment_ids": [experiment_id],
+                "view_type": "TRACES",
+                "metric_name": "trace_count",
+                "aggregations": [{"aggregation_type": "COUNT"}],
+            },
+        ).json(),
+        "trace_metrics_by_day": requests.post(
+            f"{url}/ajax-api/3.0/mlflow/traces/metrics",
+            json={
+                "experiment_ids": [experiment_id],
+                "view_type": "TRACES",
+                "metric_name": "trace_count",
+                "aggregations": [{"aggregation_type": "COUNT"}],
+                "time_interval_seconds": 86400,
+                "start_time_ms": T0,
+                "end_time_ms": T0 + 7 * 86400 * 1000,
+                "dimensions": ["trace_status"],
+            },
+        ).json(),
+        "search_evaluation_datasets": requests.post(
+            f"{url}/ajax-api/3.0/mlflow/datasets/search",
+            json={"experiment_ids": [experiment_id], "max_results": 50},
+        ).json(),
         "history_bulk_no_run": requests.get(
             f"{url}/ajax-api/2.0/mlflow/metrics/get-history-bulk", params={"metric_key": "loss"}
         ).json(),
@@ -137,6 +176,10 @@ def answers(real_mlflow: Any, module_mockflow_server: Any) -> dict[str, dict[str
         "search_datasets",
         "history_bulk",
         "history_bulk_no_run",
+        "search_traces",
+        "trace_metrics",
+        "trace_metrics_by_day",
+        "search_evaluation_datasets",
     ],
 )
 def test_ui_request_answers_as_mlflow_server(
