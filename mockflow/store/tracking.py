@@ -116,8 +116,12 @@ class MetricHistory:
         self.steps.append(step)
         self.values.append(value)
 
+    def compact(self) -> None:
+        """Sort by (timestamp, step, value) and drop exact duplicates, in place (if needed)."""
+        if not self.ordered:
+            self._compact()
+
     def _compact(self) -> None:
-        """Sort by (timestamp, step, value) and drop exact duplicates, in place."""
         order = sorted(
             range(len(self.values)),
             key=lambda i: (self.timestamps[i], self.steps[i], _sort_value(self.values[i])),
@@ -168,6 +172,16 @@ class MetricHistory:
             self._compact()
         stop = len(self.values) if stop is None else min(stop, len(self.values))
         return [self.metric(key, i, run_id) for i in range(start, stop)]
+
+
+@dataclass
+class HistoryPage:
+    """Points ``start``..``stop`` of an ordered ``history`` (None: no such metric)."""
+
+    history: MetricHistory | None
+    start: int
+    stop: int
+    token: str | bytes | None
 
 
 @dataclass
@@ -657,18 +671,33 @@ class TrackingStore:
         max_results: int | None = None,
         page_token: str | None = None,
     ) -> PagedList:
+        page = self.metric_history_page(run_id, metric_key, max_results, page_token)
+        if page.history is None:
+            return PagedList([], None)
+        return PagedList(
+            page.history.metrics(metric_key, run_id, page.start, page.stop), page.token
+        )
+
+    def metric_history_page(
+        self,
+        run_id: str,
+        metric_key: str,
+        max_results: int | None = None,
+        page_token: str | None = None,
+    ) -> HistoryPage:
+        """Which points of a metric's ordered history one page holds, without building them."""
         self._run(run_id)
         history = self.runs[run_id].history.get(metric_key)
         if history is None:
-            return PagedList([], None)
+            return HistoryPage(None, 0, 0, None)
+        history.compact()
         offset = SearchUtils.parse_start_offset_from_page_token(page_token)
         if max_results is None:
-            return PagedList(history.metrics(metric_key, run_id, offset), None)
-        page = history.metrics(metric_key, run_id, offset, offset + max_results)
+            return HistoryPage(history, offset, len(history), None)
         token = None
         if offset + max_results < len(history):
             token = SearchUtils.create_page_token(offset + max_results)
-        return PagedList(page, token)
+        return HistoryPage(history, offset, min(offset + max_results, len(history)), token)
 
     def get_metric_history_bulk_interval(
         self,
