@@ -161,7 +161,7 @@ class Server:
         if self.kind == "mockflow":
             # This checkout's mockflow (cwd first on sys.path), as `mockflow serve` runs it.
             cmd = [PY, "-m", "mockflow.cli", "serve", "--host", "127.0.0.1"]
-            return [*cmd, "--port", str(port), "--quiet"], env
+            return [*cmd, "--port", str(port), "--quiet", "--auth", "off"], env
         if self.kind == "flask":
             return [PY, str(ROOT / "benchmarks" / "floor_app.py"), "--port", str(port)], env
         mlflow = Path(PY).with_name("mlflow")

@@ -1,3 +1,11 @@
 """mockflow: an offline, in-memory stand-in for an MLflow tracking server."""
 
 __version__ = "0.1.0"
+
+
+def activate(**kwargs):  # type: ignore[no-untyped-def]
+    """In Hokusai mock mode, start an in-process server when none is configured
+    (see :func:`mockflow.mock_mode.activate`)."""
+    from mockflow.mock_mode import activate as _activate
+
+    return _activate(**kwargs)

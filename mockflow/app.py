@@ -107,6 +107,11 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
     _add_health_routes(app, add, state)
     _add_error_handlers(app)
+
+    # Auth: installed always, enforcing when settings.auth is on (tests may flip it at run time).
+    from mockflow.auth import install as install_auth
+
+    install_auth(app, settings)
     return app
 
 

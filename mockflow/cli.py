@@ -49,6 +49,14 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     _add_settings_flags(serve)
+    env = sub.add_parser(
+        "env",
+        help="Print the export lines that point mlflow and the Hokusai SDK at a running mockflow.",
+        description="Print MLFLOW_TRACKING_URI, MLFLOW_TRACKING_TOKEN, HOKUSAI_API_KEY and "
+        "HOKUSAI_MOCK_MODE for a running server: eval \"$(mockflow env)\".",
+    )
+    env.add_argument("--url", help="The server's URL (default: from MOCKFLOW_HOST/PORT/PREFIX).")
+    env.add_argument("--key-id", default="read-write", help="Which key of the key file to use.")
     return parser
 
 
@@ -67,7 +75,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"mockflow: {e}", file=sys.stderr)
         return 2
     if args.command == "serve":
-        return serve(settings)
+        from mockflow.auth import KeyFileError
+
+        try:
+            return serve(settings)
+        except KeyFileError as e:  # a bad key file stops the start with the entry named
+            print(f"mockflow: {e}", file=sys.stderr)
+            return 2
+    if args.command == "env":
+        from mockflow.mock_mode import env_command
+
+        return env_command(settings, url=args.url, key_id=args.key_id)
     parser.error(f"unknown command {args.command}")
     return 2
 

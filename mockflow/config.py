@@ -44,6 +44,24 @@ class Settings:
         False,
         "Reject request fields the RPC does not define (MLflow ignores them; this catches typos).",
     )
+    # Hokusai API-key auth (mockflow/auth/).
+    auth: bool = _setting(
+        True, "Require a Hokusai API key on the MLflow API (off: an open data server)."
+    )
+    keys_file: str = _setting(
+        "", "YAML file of API keys (empty: the bundled fixtures/api_keys.yaml)."
+    )
+    rate_limit_status: int = _setting(
+        403,
+        "Status for a key over its rate limit: 403 as the Hokusai gateway, or 429 "
+        "(the mlflow client then retries; see MLFLOW_HTTP_REQUEST_MAX_RETRIES).",
+    )
+    rate_limit_window: str = _setting(
+        "fixed", "How a key's requests are counted.", choices=("fixed", "sliding")
+    )
+    trust_proxy: bool = _setting(
+        False, "Take the caller's IP from X-Forwarded-For (set one proxy in front) for allow-lists."
+    )
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -56,6 +74,11 @@ class Settings:
                 )
         if self.port < 0 or self.port > 65535:
             raise SettingsError(f"Invalid value {self.port} for setting 'port': must be 0-65535.")
+        if self.rate_limit_status not in (403, 429):
+            raise SettingsError(
+                f"Invalid value {self.rate_limit_status!r} for setting 'rate_limit_status' "
+                f"({env_name('rate_limit_status')}): choose 403 or 429."
+            )
         if self.prefix and (not self.prefix.startswith("/") or self.prefix.endswith("/")):
             raise SettingsError(
                 f"Invalid value {self.prefix!r} for setting 'prefix': "

@@ -58,7 +58,7 @@ class MockflowServer:
         self._server = make_server(
             self.settings.host, self.settings.port, self.app, threaded=True
         )
-        self._server.daemon_threads = True
+        self._server.daemon_threads = True  # type: ignore[attr-defined]
         server = self._server
         self._thread = threading.Thread(
             # A short poll interval makes stop() quick; the loop costs nothing between polls.

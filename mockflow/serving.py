@@ -20,8 +20,21 @@ def banner(settings: Settings, port: int) -> str:
             f"mockflow serving MLflow's REST API at {base} and {base}{settings.prefix}",
             f"  world: {settings.world} (seed {settings.seed})",
             f"  export MLFLOW_TRACKING_URI={base}{settings.prefix}",
+            *_auth_lines(settings),
         ]
     )
+
+
+def _auth_lines(settings: Settings) -> list[str]:
+    if not settings.auth:
+        return ["  auth: off (no API key needed)"]
+    from mockflow.mock_mode import DEFAULT_CLIENT_KEY_ID, default_client_key
+
+    key = default_client_key(settings.keys_file or None)
+    return [
+        f"  export MLFLOW_TRACKING_TOKEN={key}   # API key '{DEFAULT_CLIENT_KEY_ID}';"
+        " more in README, Authentication",
+    ]
 
 
 def run(settings: Settings) -> int:

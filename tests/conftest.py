@@ -1,9 +1,11 @@
-"""Shared fixtures: a live mockflow per test, and the real client pointed at it."""
+"""Shared fixtures: a live mockflow per test, the real client pointed at it, and a real
+`mlflow server` (the judge of the differential tests)."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -11,12 +13,13 @@ import pytest
 os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
 
 from mockflow.server import MockflowServer  # noqa: E402
+from tests.real_server import RealServer, running_mlflow_server  # noqa: E402
 
 
 @pytest.fixture
 def server() -> Iterator[MockflowServer]:
-    """A fresh, empty mockflow on a free port."""
-    with MockflowServer(port=0, world="empty") as srv:
+    """A fresh, empty mockflow on a free port, auth off (tests of auth build their own)."""
+    with MockflowServer(port=0, world="empty", auth=False) as srv:
         yield srv
 
 
@@ -37,3 +40,31 @@ def tracking_uri(server: MockflowServer, monkeypatch: pytest.MonkeyPatch) -> Ite
     while mlflow.active_run():
         mlflow.end_run()
     mlflow.set_tracking_uri(None)
+
+
+@pytest.fixture(scope="session")
+def real_mlflow() -> Iterator[RealServer]:
+    """One real `mlflow server` per test session (per xdist worker); ~5 s to start."""
+    with running_mlflow_server() as real:
+        yield real
+
+
+@contextmanager
+def _open_mockflow() -> Iterator[MockflowServer]:
+    # The real server under comparison has no auth: neither may mockflow.
+    with MockflowServer(port=0, world="empty", auth=False) as srv:
+        yield srv
+
+
+@pytest.fixture
+def mockflow_server() -> Iterator[MockflowServer]:
+    """A fresh, empty, auth-free mockflow; `.url` is its base URL."""
+    with _open_mockflow() as srv:
+        yield srv
+
+
+@pytest.fixture(scope="module")
+def module_mockflow_server() -> Iterator[MockflowServer]:
+    """Like `mockflow_server`, shared by one module's tests (for one long request sequence)."""
+    with _open_mockflow() as srv:
+        yield srv

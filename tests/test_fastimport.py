@@ -10,7 +10,7 @@ PROBE = """
 import json, sys
 from mockflow.fastimport import import_app
 create_app = import_app()
-app = create_app(__import__("mockflow.config").config.Settings(world="empty"))
+app = create_app(__import__("mockflow.config").config.Settings(world="empty", auth=False))
 client = app.test_client()
 created = client.post("/api/2.0/mlflow/experiments/create", json={"name": "x"}).get_json()
 import mlflow.entities

@@ -50,7 +50,7 @@ def test_history_json_is_byte_identical_to_message_to_json(
     store_and_run: tuple[Store, str], max_results: int | None
 ) -> None:
     store, run_id = store_and_run
-    client = create_app(Settings(), store).test_client()
+    client = create_app(Settings(auth=False), store).test_client()
     token: str | None = None
     pages = 0
     while True:
@@ -71,7 +71,7 @@ def test_history_json_is_byte_identical_to_message_to_json(
 
 def test_unknown_metric_is_an_empty_object(store_and_run: tuple[Store, str]) -> None:
     store, run_id = store_and_run
-    client = create_app(Settings(), store).test_client()
+    client = create_app(Settings(auth=False), store).test_client()
     response = client.get(
         "/api/2.0/mlflow/metrics/get-history", query_string={"run_id": run_id, "metric_key": "no"}
     )

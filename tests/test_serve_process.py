@@ -27,7 +27,7 @@ def free_port() -> int:
 def served() -> Iterator[str]:
     port = free_port()
     proc = subprocess.Popen(
-        [MOCKFLOW, "serve", "--port", str(port), "--world", "empty"],
+        [MOCKFLOW, "serve", "--port", str(port), "--world", "empty", "--auth", "off"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,

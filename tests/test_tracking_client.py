@@ -28,7 +28,10 @@ def test_fluent_run_logs_params_metrics_tags_and_reads_them_back(tracking_uri: s
     assert got.info.run_name == "first"
     assert got.info.status == "FINISHED"
     assert got.info.end_time is not None and got.info.end_time >= got.info.start_time
-    assert got.info.artifact_uri == f"mlflow-artifacts:/{got.info.experiment_id}/{run.info.run_id}/artifacts"
+    assert (
+        got.info.artifact_uri
+        == f"mlflow-artifacts:/{got.info.experiment_id}/{run.info.run_id}/artifacts"
+    )
 
 
 def test_set_experiment_creates_once_and_uses_mlflow_artifacts_location(tracking_uri: str) -> None:
@@ -142,7 +145,9 @@ def test_delete_and_restore_experiment_and_run(tracking_uri: str) -> None:
     client.delete_experiment(exp)
     assert client.get_experiment(exp).lifecycle_stage == "deleted"
     assert client.get_run(run.info.run_id).info.lifecycle_stage == "deleted"
-    assert [e.name for e in client.search_experiments(view_type=ViewType.DELETED_ONLY)] == ["doomed"]
+    assert [e.name for e in client.search_experiments(view_type=ViewType.DELETED_ONLY)] == [
+        "doomed"
+    ]
     with pytest.raises(MlflowException, match="must be in the 'active' state"):
         client.create_run(exp)
     client.restore_experiment(exp)

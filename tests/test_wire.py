@@ -81,9 +81,27 @@ def test_malformed_json_is_a_400_and_changes_nothing(base: str) -> None:
     assert len(requests.get(f"{base}/mlflow{API}/experiments/list").json()["experiments"]) == 1
 
 
+def test_a_bare_nan_literal_is_refused_and_stores_nothing(base: str) -> None:
+    # MLflow's server swallows the parse error and stores 0.0 at step 0, time 0; mockflow
+    # refuses the request instead (docs/compatibility.md).
+    run_id = create_run(base)
+    body = '{"run_id": "%s", "key": "bare", "value": NaN, "timestamp": 1, "step": 0}' % run_id
+    r = requests.post(
+        f"{base}{API}/runs/log-metric", data=body, headers={"Content-Type": "application/json"}
+    )
+    assert r.status_code == 400
+    assert r.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+    history = requests.get(
+        f"{base}{API}/metrics/get-history", params={"run_id": run_id, "metric_key": "bare"}
+    ).json()
+    assert history == {}
+
+
 def test_wrong_content_type_is_rejected_as_mlflow_does(base: str) -> None:
     r = requests.post(
-        f"{base}{API}/experiments/create", data='{"name": "x"}', headers={"Content-Type": "text/plain"}
+        f"{base}{API}/experiments/create",
+        data='{"name": "x"}',
+        headers={"Content-Type": "text/plain"},
     )
     assert r.status_code == 400
     assert r.json() == {
@@ -112,7 +130,7 @@ def test_unknown_fields_are_ignored_as_mlflow_does(base: str) -> None:
 
 
 def test_strict_fields_rejects_unknown_fields_and_changes_nothing() -> None:
-    with MockflowServer(port=0, world="empty", strict_fields=True) as srv:
+    with MockflowServer(port=0, world="empty", auth=False, strict_fields=True) as srv:
         r = post(f"{srv.url}{API}/experiments/create", {"name": "x", "nmae": "typo"})
         assert r.status_code == 400
         assert "'nmae'" in r.json()["message"]
@@ -133,7 +151,7 @@ def test_log_batch_limits_and_messages_come_from_mlflow(base: str) -> None:
 
 
 def test_oversized_body_is_a_clear_413() -> None:
-    with MockflowServer(port=0, world="empty", max_body_bytes=1024) as srv:
+    with MockflowServer(port=0, world="empty", max_body_bytes=1024, auth=False) as srv:
         r = post(f"{srv.url}{API}/experiments/create", {"name": "x" * 5000})
         assert r.status_code == 413
         assert r.json()["error_code"] == "INVALID_PARAMETER_VALUE"

@@ -40,9 +40,11 @@ def get_metric_history(req: GetMetricHistory, store: Store) -> Response:
             f"Invalid value {max_results} for parameter 'max_results' supplied. "
             "It must be a positive integer."
         )
-    run_id = req.run_id or req.run_uuid
     page = store.tracking.metric_history_page(
-        run_id, req.metric_key, max_results=max_results, page_token=req.page_token or None
+        req.run_id or req.run_uuid,
+        req.metric_key,
+        max_results=max_results,
+        page_token=req.page_token or None,
     )
     points: list[str] = []
     if page.history is not None:
@@ -53,7 +55,6 @@ def get_metric_history(req: GetMetricHistory, store: Store) -> Response:
             h.timestamps[start:stop],
             h.steps[start:stop],
             h.values[start:stop],
-            run_id=run_id,
             extras=h.extras,
             first_index=start,
         )

@@ -110,7 +110,11 @@ def restore_run(req: RestoreRun, store: Store) -> RestoreRun.Response:
     },
 )
 def search_runs(req: SearchRuns, store: Store) -> SearchRuns.Response:
-    view_type = ViewType.from_proto(req.run_view_type) if req.HasField("run_view_type") else 1
+    view_type = (
+        ViewType.from_proto(req.run_view_type)  # type: ignore[arg-type]
+        if req.HasField("run_view_type")
+        else ViewType.ACTIVE_ONLY
+    )
     runs = store.tracking.search_runs(
         experiment_ids=list(req.experiment_ids),
         filter_string=req.filter,

@@ -39,6 +39,7 @@ from mlflow.entities import (
 from mlflow.entities.metric import MetricWithRunId
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import (
+    BAD_REQUEST,
     INVALID_PARAMETER_VALUE,
     INVALID_STATE,
     RESOURCE_ALREADY_EXISTS,
@@ -57,6 +58,7 @@ from mlflow.utils.validation import (
     _validate_experiment_tag,
     _validate_metric,
     _validate_param,
+    _parse_experiment_id,
     _validate_param_keys_unique,
     _validate_run_id,
     _validate_tag,
@@ -318,13 +320,7 @@ class TrackingStore:
         return experiment_id
 
     def _experiment(self, experiment_id: str, view_type: int = ViewType.ALL) -> ExperimentRecord:
-        experiment_id = experiment_id or DEFAULT_EXPERIMENT_ID
-        try:
-            normalized = str(int(experiment_id))
-        except (TypeError, ValueError):
-            raise MlflowException(
-                f"Invalid experiment ID '{experiment_id}'", error_code=INVALID_PARAMETER_VALUE
-            ) from None
+        normalized = str(_parse_experiment_id(experiment_id or DEFAULT_EXPERIMENT_ID))
         record = self.experiments.get(normalized)
         stages = LifecycleStage.view_type_to_stages(view_type)
         if record is None or record.lifecycle_stage not in stages:
@@ -382,9 +378,10 @@ class TrackingStore:
             raise MlflowException("Cannot rename a non-active experiment.", INVALID_STATE)
         other = self._find_experiment_by_name(new_name)
         if other is not None and other is not record:
+            # mlflow server lets the database's unique-name error through as BAD_REQUEST
+            # (not RESOURCE_ALREADY_EXISTS as on create); clients see that code, so we keep it.
             raise MlflowException(
-                f"Experiment(name={new_name}) already exists.",
-                RESOURCE_ALREADY_EXISTS,
+                f"Experiment(name={new_name}) already exists.", error_code=BAD_REQUEST
             )
         record.name = new_name
         record.last_update_time = now_millis()
@@ -475,7 +472,9 @@ class TrackingStore:
             tags=tag_dict,
         )
         self.runs[run_id] = record
-        return record.to_entity()
+        entity = record.to_entity()
+        # MLflow's create-run response carries no `outputs` (get-run and search do).
+        return Run(entity.info, entity.data, entity.inputs)
 
     def get_run(self, run_id: str) -> Run:
         return self._run(run_id).to_entity()
@@ -671,12 +670,12 @@ class TrackingStore:
         max_results: int | None = None,
         page_token: str | None = None,
     ) -> PagedList:
+        # MLflow's SQL store answers an unknown run with an empty history, not an error, and
+        # leaves run_id out of each point.
         page = self.metric_history_page(run_id, metric_key, max_results, page_token)
         if page.history is None:
             return PagedList([], None)
-        return PagedList(
-            page.history.metrics(metric_key, run_id, page.start, page.stop), page.token
-        )
+        return PagedList(page.history.metrics(metric_key, None, page.start, page.stop), page.token)
 
     def metric_history_page(
         self,
@@ -686,8 +685,8 @@ class TrackingStore:
         page_token: str | None = None,
     ) -> HistoryPage:
         """Which points of a metric's ordered history one page holds, without building them."""
-        self._run(run_id)
-        history = self.runs[run_id].history.get(metric_key)
+        run = self.runs.get(run_id)
+        history = run.history.get(metric_key) if run else None
         if history is None:
             return HistoryPage(None, 0, 0, None)
         history.compact()
@@ -820,7 +819,8 @@ def _run_from_state(state: dict[str, Any]) -> RunRecord:
     from mlflow.protos.service_pb2 import DatasetInput as ProtoDatasetInput
     from mlflow.protos.service_pb2 import ModelInput, ModelOutput
 
-    run = RunRecord(**{name: state.get(name) for name in _RUN_SCALARS})
+    scalars: dict[str, Any] = {name: state.get(name) for name in _RUN_SCALARS}
+    run = RunRecord(**scalars)
     run.params = dict(state.get("params", {}))
     run.tags = dict(state.get("tags", {}))
     for key, series in state.get("metrics", {}).items():
