@@ -65,7 +65,7 @@ from mlflow.utils.validation import (
 )
 
 from mockflow.store.clock import now_millis
-from mockflow.store.search import search
+from mockflow.store.search import search, search_runs
 
 DEFAULT_EXPERIMENT_ID = "0"
 DEFAULT_EXPERIMENT_NAME = "Default"
@@ -654,12 +654,10 @@ class TrackingStore:
             max_results = SEARCH_MAX_RESULTS_DEFAULT
         ids = {str(e) for e in experiment_ids}
         stages = set(LifecycleStage.view_type_to_stages(run_view_type))
-        runs = [
-            r.to_entity()
-            for r in self.runs.values()
-            if r.experiment_id in ids and r.lifecycle_stage in stages
+        records = [
+            r for r in self.runs.values() if r.experiment_id in ids and r.lifecycle_stage in stages
         ]
-        return search(SearchUtils, runs, filter_string, order_by, page_token, max_results)
+        return search_runs(records, filter_string, order_by, page_token, max_results)
 
     # --- metrics -----------------------------------------------------------------------------
 
