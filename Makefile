@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install serve test lint clean image-test image-base
+.PHONY: install serve test lint clean image-test image-base bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,12 @@ serve: $(STAMP)
 
 test: $(STAMP)
 	MLFLOW_HTTP_REQUEST_MAX_RETRIES=0 $(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+# mockflow side by side with a real `mlflow server` and a bare-Flask floor (docs/performance.md).
+# Writes benchmarks/results/latest.{json,md}; about 30 minutes on 2 busy cores. BENCH_ARGS=--quick
+# for a smoke run, e.g. BENCH_ARGS="--quick --servers mockflow,flask".
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check mockflow tests

@@ -1,4 +1,4 @@
-"""mockflow side by side with a real ``mlflow server`` and a bare-Flask floor, through the real client.
+"""mockflow beside a real ``mlflow server`` and a bare-Flask floor, through the real client.
 
 One invocation measures, on this machine and in this order, each server the flags name:
 
@@ -12,7 +12,7 @@ history, concurrent logging, the scaling curve). Each figure is the median of se
 min and max. Results go to ``benchmarks/results/`` as JSON and Markdown.
 
     python benchmarks/bench.py                 # everything (about 15 minutes on 2 cores)
-    python benchmarks/bench.py --quick --servers mockflow,flask   # seconds; what the smoke test runs
+    python benchmarks/bench.py --quick --servers mockflow,flask  # the smoke test's run
 
 Every server binds 127.0.0.1; every loop is bounded in count and in time.
 """
@@ -24,7 +24,6 @@ import json
 import os
 import platform
 import random
-import shutil
 import signal
 import socket
 import statistics
@@ -61,6 +60,8 @@ SEARCH_MAX_RESULTS = 100  # a page as the MLflow UI asks for it
 class Plan:
     servers: list[str]
     start_repeats: int = 5
+    reference_start_repeats: int = 3  # the real server takes tens of seconds to start here
+    settle_seconds: float = 1.0  # after /health answers, before idle memory is read
     repeats: int = 3
     log_metric_calls: int = 500
     batches: int = 50
@@ -79,6 +80,8 @@ def quick_plan(servers: list[str]) -> Plan:
     return Plan(
         servers=servers,
         start_repeats=2,
+        reference_start_repeats=1,
+        settle_seconds=0.2,
         repeats=2,
         log_metric_calls=50,
         batches=5,
@@ -86,9 +89,9 @@ def quick_plan(servers: list[str]) -> Plan:
         search_queries=10,
         history_points=2_000,
         threads=4,
-        concurrent_seconds=1.0,
-        sizes=[100, 300],
-        reference_max_runs=300,
+        concurrent_seconds=0.5,
+        sizes=[50, 200],
+        reference_max_runs=200,
         load_cap_seconds=60.0,
         workload_cap_seconds=30.0,
     )
@@ -165,7 +168,10 @@ class Server:
         if self.kind == "flask":
             return [PY, str(ROOT / "benchmarks" / "floor_app.py"), "--port", str(port)], env
         mlflow = Path(PY).with_name("mlflow")
-        cmd = [str(mlflow) if mlflow.exists() else PY, *([] if mlflow.exists() else ["-m", "mlflow"])]
+        cmd = [
+            str(mlflow) if mlflow.exists() else PY,
+            *([] if mlflow.exists() else ["-m", "mlflow"]),
+        ]
         cmd += ["server", "--host", "127.0.0.1", "--port", str(port)]
         cmd += ["--backend-store-uri", f"sqlite:///{self.db}", "--serve-artifacts"]
         cmd += ["--artifacts-destination", str(self.workdir / "artifacts")]
@@ -289,7 +295,7 @@ def add_run(rest: Rest, experiment_id: str, i: int) -> str:
 
 
 def add_runs(rest: Rest, experiment_id: str, start: int, stop: int, deadline: float) -> int:
-    """Runs ``start``..``stop`` through 4 client threads; how many exist when done or out of time."""
+    """Runs ``start``..``stop`` through 4 client threads; how many exist when done or capped."""
     done = [0]
     lock = threading.Lock()
 
@@ -439,7 +445,10 @@ class Recorder:
 
     def put(self, name: str, values: list[float], unit: str, better: str = "lower") -> None:
         self.figures[name] = {**summary(values), "unit": unit, "better": better}
-        log(f"  {name}: {statistics.median(values):.4g} {unit} (min {min(values):.4g}, max {max(values):.4g})")
+        log(
+            f"  {name}: {statistics.median(values):.4g} {unit} "
+            f"(min {min(values):.4g}, max {max(values):.4g})"
+        )
 
 
 def repeat(times: int, fn: Callable[[], float]) -> list[float]:
@@ -456,9 +465,10 @@ def bench_server(kind: str, plan: Plan, workdir: Path) -> Recorder:
         server.stop()
         rec.put("first_start_fresh_db_s", [first], "s")
     starts, rss, pss = [], [], []
-    for _ in range(plan.start_repeats):
+    repeats = plan.reference_start_repeats if kind.startswith("mlflow") else plan.start_repeats
+    for _ in range(repeats):
         starts.append(server.start())
-        time.sleep(1.0)  # let start-up work (job runners, lazy imports) settle
+        time.sleep(plan.settle_seconds)  # let start-up work (job runners, lazy imports) settle
         memory = server.memory()
         rss.append(memory["rss"] / 2**20)
         pss.append(memory["pss"] / 2**20)
@@ -508,8 +518,9 @@ def history(server: Server, plan: Plan, rec: Recorder) -> None:
     rec.put("history_s", times, "s")
 
 
-def measure_at(server: Server, size: int, experiment_id: str, baseline: int, plan: Plan,
-               rec: Recorder) -> None:
+def measure_at(
+    server: Server, size: int, experiment_id: str, baseline: int, plan: Plan, rec: Recorder
+) -> None:
     memory = server.memory()
     rec.put(f"scale_{size}_pss_mb", [memory["pss"] / 2**20], "MB")
     rec.put(f"scale_{size}_bytes_per_run", [(memory["pss"] - baseline) / size], "B")
@@ -568,14 +579,14 @@ def scaling(kinds: list[str], plan: Plan, workdir: Path, recs: dict[str, Recorde
                     f"{plan.load_cap_seconds:.0f} s); no figures at {size:,}."
                 )
                 break
-            measure_at(loader, size, experiment_id, baselines[loader_kind], plan,
-                       recs[loader_kind])
+            measure_at(loader, size, experiment_id, baselines[loader_kind], plan, recs[loader_kind])
             for kind in kinds[1:]:
                 loader.stop()
                 log(f"{kind}: on the same database at {size:,} runs")
                 with running(servers[kind]):
-                    measure_at(servers[kind], size, experiment_id, baselines[kind], plan,
-                               recs[kind])
+                    measure_at(
+                        servers[kind], size, experiment_id, baselines[kind], plan, recs[kind]
+                    )
                 loader.start()
                 rest = Rest(loader.url)
     finally:
@@ -602,7 +613,11 @@ ROWS = [
 
 
 def search_size(plan: Plan) -> int:
-    return 10_000 if 10_000 in plan.sizes else max(s for s in plan.sizes if s <= plan.reference_max_runs)
+    return (
+        10_000
+        if 10_000 in plan.sizes
+        else max(s for s in plan.sizes if s <= plan.reference_max_runs)
+    )
 
 
 def add_aliases(plan: Plan, servers: dict[str, dict[str, Any]]) -> None:
@@ -625,8 +640,10 @@ def ratio(name: str, ours: dict[str, Any] | None, ref: dict[str, Any] | None) ->
 def fmt(figure: dict[str, Any] | None) -> str:
     if not figure:
         return "–"
+
     def g(x: float) -> str:
         return f"{x:.3g}" if abs(x) < 1000 else f"{x:,.0f}"
+
     if figure["min"] == figure["max"]:
         return g(figure["median"])
     return f"{g(figure['median'])} ({g(figure['min'])}–{g(figure['max'])})"
@@ -672,11 +689,19 @@ def targets(servers: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
         lambda r: r <= 1.5,
     )
     p50 = ours.get("search_p50_ms")
-    check("search over 10,000 runs, p50 (ms)", p50["median"] if p50 else None, "< 50 ms",
-          lambda v: v < 50)
+    check(
+        "search over 10,000 runs, p50 (ms)",
+        p50["median"] if p50 else None,
+        "< 50 ms",
+        lambda v: v < 50,
+    )
     bpp = ours.get("bytes_per_metric_point")
-    check("memory per stored metric point (B)", bpp["median"] if bpp else None, "< 200 B",
-          lambda v: v < 200)
+    check(
+        "memory per stored metric point (B)",
+        bpp["median"] if bpp else None,
+        "< 200 B",
+        lambda v: v < 200,
+    )
     return out
 
 
@@ -738,7 +763,7 @@ def markdown(doc: dict[str, Any]) -> str:
         f"Load average before / after: {doc['load_before']} / {doc['load_after']}. "
         f"Took {doc['seconds']:.0f} s.",
         "",
-        "Figures are medians (min–max) of the runs; \"× vs\" is how many times better mockflow is "
+        'Figures are medians (min–max) of the runs; "× vs" is how many times better mockflow is '
         "than that server by the medians (>1: mockflow better; for the bare-Flask floor, "
         "1 means as fast as the floor).",
         "",
@@ -778,11 +803,12 @@ def markdown(doc: dict[str, Any]) -> str:
         "",
         "## How it was measured",
         "",
-        f"- search: `search_runs([exp], filter_string=\"{SEARCH_FILTER}\", "
+        f'- search: `search_runs([exp], filter_string="{SEARCH_FILTER}", '
         f"order_by={SEARCH_ORDER}, max_results={SEARCH_MAX_RESULTS})`, "
         f"{plan.search_queries} queries a round, p50/p95 per round.",
         "- memory: RSS and PSS summed over the server's process tree (/proc/PID/smaps_rollup); "
-        "idle is 1 s after /health first answers 200; per metric point is the PSS growth over "
+        f"idle is {plan.settle_seconds:g} s after /health first answers 200; "
+        "per metric point is the PSS growth over "
         f"logging {plan.history_points:,} points, divided by that number.",
         "- mlflow: `mlflow server --backend-store-uri sqlite:///… --serve-artifacts`; start is "
         "timed on an existing database (the first start, which creates it, is shown apart).",

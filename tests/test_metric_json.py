@@ -15,8 +15,20 @@ from mockflow.config import Settings
 from mockflow.store import Store
 
 KEY = "val/lóss: top-1"  # non-ASCII, so the JSON escaping is compared too
-ODD_VALUES = [0.0, -0.0, 1.0, -2.5, 1e-300, 1.7976931348623157e308, math.inf, -math.inf,
-              math.nan, 0.1 + 0.2, 123456789.123456789, 5e-324]
+ODD_VALUES = [
+    0.0,
+    -0.0,
+    1.0,
+    -2.5,
+    1e-300,
+    1.7976931348623157e308,
+    math.inf,
+    -math.inf,
+    math.nan,
+    0.1 + 0.2,
+    123456789.123456789,
+    5e-324,
+]
 
 
 @pytest.fixture

@@ -50,6 +50,7 @@ from mlflow.utils.mlflow_tags import MLFLOW_RUN_NAME
 from mlflow.utils.name_utils import _generate_random_name
 from mlflow.utils.search_utils import SearchExperimentsUtils, SearchUtils
 from mlflow.utils.validation import (
+    _parse_experiment_id,
     _validate_batch_log_data,
     _validate_batch_log_limits,
     _validate_dataset_inputs,
@@ -58,7 +59,6 @@ from mlflow.utils.validation import (
     _validate_experiment_tag,
     _validate_metric,
     _validate_param,
-    _parse_experiment_id,
     _validate_param_keys_unique,
     _validate_run_id,
     _validate_tag,

@@ -42,7 +42,7 @@ def metrics_json(
     head = '{"key":' + json.dumps(key) + ',"value":'
     tail = ',"run_id":' + json.dumps(run_id) + "}" if run_id else "}"
     out = []
-    for i, (ts, step, value) in enumerate(zip(timestamps, steps, values)):
+    for i, (ts, step, value) in enumerate(zip(timestamps, steps, values, strict=True)):
         extra = extras.get(first_index + i) if extras else None
         if extra:
             model_id, dataset_name, dataset_digest = extra
