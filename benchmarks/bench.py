@@ -198,17 +198,20 @@ class Server:
         )
         logfile.close()
         deadline = began + timeout
-        while time.perf_counter() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.kind} exited; see {self.workdir / self.kind}.log")
-            try:
-                if requests.get(f"{self.url}/health", timeout=1).status_code == 200:
-                    return time.perf_counter() - began
-            except requests.RequestException:
-                pass
-            time.sleep(0.01)
-        self.stop()
-        raise RuntimeError(f"{self.kind} not healthy after {timeout} s")
+        try:
+            while time.perf_counter() < deadline:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"{self.kind} exited; see {self.workdir / self.kind}.log")
+                try:
+                    if requests.get(f"{self.url}/health", timeout=1).status_code == 200:
+                        return time.perf_counter() - began
+                except requests.RequestException:
+                    pass
+                time.sleep(0.01)
+            raise RuntimeError(f"{self.kind} not healthy after {timeout} s")
+        except BaseException:  # interrupted or failed: leave no server behind
+            self.stop()
+            raise
 
     def memory(self) -> dict[str, int]:
         assert self.proc is not None
@@ -571,8 +574,8 @@ def scaling(kinds: list[str], plan: Plan, workdir: Path, recs: dict[str, Recorde
     loader = servers[loader_kind]
     baselines: dict[str, int] = {}
     deadline = time.perf_counter() + plan.load_cap_seconds
-    loader.start()
     try:
+        loader.start()
         rest = Rest(loader.url)
         experiment_id, have = create_experiment(rest, "scaling"), 0
         for kind in kinds[1:]:

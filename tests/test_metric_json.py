@@ -88,3 +88,34 @@ def test_unknown_metric_is_an_empty_object(store_and_run: tuple[Store, str]) -> 
         "/api/2.0/mlflow/metrics/get-history", query_string={"run_id": run_id, "metric_key": "no"}
     )
     assert response.data == b"{}"
+
+
+def test_search_json_is_byte_identical_and_follows_changes(
+    store_and_run: tuple[Store, str],
+) -> None:
+    from mlflow.entities import RunTag
+    from mlflow.protos.service_pb2 import SearchRuns
+
+    store, run_id = store_and_run
+    with store.lock:
+        experiment_id = store.tracking.get_run(run_id).info.experiment_id
+        for i in range(5):
+            store.tracking.create_run(experiment_id, "u", i, [RunTag("t", "ü")], f"r{i}")
+    client = create_app(Settings(auth=False), store).test_client()
+
+    def both(max_results: int) -> tuple[bytes, bytes]:
+        body = {"experiment_ids": [experiment_id], "max_results": max_results}
+        got = client.post("/api/2.0/mlflow/runs/search", json=body).data
+        page = store.tracking.search_runs([experiment_id], None, 1, max_results, None, None)
+        response = SearchRuns.Response(runs=[r.to_proto() for r in page])
+        if page.token:
+            response.next_page_token = page.token
+        return got, message_to_json(response, pretty=False).encode()
+
+    for max_results in (2, 100):
+        got, want = both(max_results)
+        assert got == want
+    with store.lock:
+        store.tracking.set_tag(run_id, RunTag("changed", "yes"))
+    got, want = both(100)
+    assert got == want and b'"changed"' in got

@@ -18,7 +18,7 @@ from mockflow.wire.messages import (
     assert_string,
     assert_within,
 )
-from mockflow.wire.metric_json import metric_list_response, metrics_json
+from mockflow.wire.fast_json import metric_list_response, metrics_json
 
 # The limits of MLflow's server (mlflow/server/handlers.py).
 MAX_RUNS_GET_METRIC_HISTORY_BULK = 100

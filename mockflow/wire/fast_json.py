@@ -1,4 +1,4 @@
-"""Metric lists as JSON, written straight from the stored arrays.
+"""Metric lists and run lists as JSON, written without a proto per item.
 
 ``message_to_json`` on a ``GetMetricHistory.Response`` builds one proto, one dict and one int64
 fix-up pass per point: 100,000 points took seconds. This writes the same bytes directly: fields
@@ -12,6 +12,9 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
+from typing import Any
+
+from mlflow.utils.proto_json_utils import message_to_json
 
 _NAN, _INF, _NEG_INF = '"NaN"', '"Infinity"', '"-Infinity"'
 
@@ -63,11 +66,30 @@ def metrics_json(
 
 def metric_list_response(points: list[str], next_page_token: str | bytes | None = None) -> str:
     """A response whose field 1 is ``repeated Metric metrics`` and field 2 an optional token."""
+    return list_response("metrics", points, next_page_token)
+
+
+def list_response(field: str, items: list[str], next_page_token: str | bytes | None = None) -> str:
+    """``message_to_json`` of a response whose field 1 is the repeated ``field`` (``items``
+    already JSON) and field 2 an optional ``next_page_token``."""
     if isinstance(next_page_token, bytes):  # SearchUtils.create_page_token's base64
         next_page_token = next_page_token.decode()
     parts = []
-    if points:
-        parts.append('"metrics":[' + ",".join(points) + "]")
+    if items:
+        parts.append(f'"{field}":[' + ",".join(items) + "]")
     if next_page_token:
         parts.append('"next_page_token":' + json.dumps(next_page_token))
     return "{" + ",".join(parts) + "}"
+
+
+def entity_json(entity: Any) -> str:
+    """``message_to_json(entity.to_proto())``, kept on the entity.
+
+    The store caches one entity per run and replaces it on every change, so the JSON kept on it
+    can never be stale; a search returning the same runs again then serialises nothing.
+    """
+    cached: str | None = getattr(entity, "_mockflow_json", None)
+    if cached is None:
+        cached = message_to_json(entity.to_proto(), pretty=False)
+        entity._mockflow_json = cached
+    return cached
