@@ -8,7 +8,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    MOCKFLOW_PORT=5000
+    MOCKFLOW_PORT=5000 \
+    MOCKFLOW_KEYS_FILE=/opt/mockflow/fixtures/api_keys.yaml
 
 # A fixed, unprivileged uid so volume permissions are predictable across builds.
 RUN groupadd --system --gid 10001 mockflow \
@@ -22,10 +23,12 @@ RUN groupadd --system --gid 10001 mockflow \
 # the modules a start imports (~20 MB).
 COPY pyproject.toml README* /tmp/src/
 COPY mockflow /tmp/src/mockflow
+# The default API keys (and example fixtures) are data beside the package, not inside it.
+COPY fixtures /opt/mockflow/fixtures
 RUN pip install --no-compile /tmp/src \
     && rm -rf /tmp/src \
     && PYTHONDONTWRITEBYTECODE= python -c "import mockflow.cli, mockflow.serving as s, \
-waitress.server, mockflow.fastimport as f; f.import_app()(s.Settings())"
+waitress.server, mockflow.fastimport as f; f.import_app()(s.Settings.from_env())"
 
 USER mockflow
 WORKDIR /home/mockflow

@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install serve test lint clean image-test image-base bench
+.PHONY: install serve test lint docs clean image-test image-base compat bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check mockflow tests
 	$(BIN)/mypy mockflow
 
+# Regenerate the README's settings table from mockflow/config.py.
+docs: $(STAMP)
+	$(BIN)/python -m mockflow.config --write README.md
+
 # The container image, proven end to end (build, healthy, real client calls, clean stop).
 # Needs docker or podman and the python:3.11-slim base; not part of `make test` (docs/container.md).
 CLIENT_PYTHON ?= $(BIN)/python
@@ -41,5 +45,20 @@ image-test: $(STAMP)
 image-base:
 	scripts/image/local-base.sh
 
+# The model round trip with an mlflow 2.x client (its own venv) against `mockflow serve` from
+# this one. Separate from `test`: building the venv alone takes minutes; .ci/run calls it.
+COMPAT_VENV  := .venv-compat
+COMPAT_STAMP := $(COMPAT_VENV)/.installed
+$(COMPAT_STAMP):
+	$(PYTHON) -m venv $(COMPAT_VENV)
+	$(COMPAT_VENV)/bin/pip install -q --upgrade pip
+	$(COMPAT_VENV)/bin/pip install -q "mlflow==2.22.*" "opentelemetry-sdk==1.33.1" \
+		"opentelemetry-api==1.33.1" scikit-learn requests
+	touch $(COMPAT_STAMP)
+
+compat: $(STAMP) $(COMPAT_STAMP)
+	MLFLOW_HTTP_REQUEST_MAX_RETRIES=0 $(COMPAT_VENV)/bin/python tests/compat/roundtrip_2x.py \
+		--mockflow $(BIN)/mockflow
+
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) $(COMPAT_VENV) build *.egg-info

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, g, jsonify, request
 from google.protobuf.message import Message
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import INTERNAL_ERROR, ErrorCode
@@ -20,7 +20,10 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, Reque
 
 from mockflow import __version__
 from mockflow.config import Settings
-from mockflow.handlers import load_handlers
+from mockflow.faults import FaultMiddleware, FaultSet
+from mockflow.handlers import load_handlers, load_views
+from mockflow.logs import install as install_request_log
+from mockflow.journal import ENTRY_KEY, Journal, JournalMiddleware
 from mockflow.store import Store
 from mockflow.wire.errors import endpoint_not_found, error_response, json_error
 from mockflow.wire.messages import json_response, parse_request
@@ -33,6 +36,8 @@ class MockflowState:
 
     settings: Settings
     store: Store
+    journal: Journal
+    faults: FaultSet
     started_at: float = field(default_factory=time.time)
 
 
@@ -53,8 +58,18 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     settings = settings or Settings()
     app = Flask("mockflow")
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
-    state = MockflowState(settings=settings, store=store or Store())
+    if store is None:
+        store = Store()
+        _seed_new_store(store, settings)
+    state = MockflowState(
+        settings=settings,
+        store=store,
+        journal=Journal(settings.journal_size),
+        faults=FaultSet(),
+    )
     app.extensions["mockflow"] = state
+    # Request id and request log: first, so every later layer's response is logged and tagged.
+    install_request_log(app)
 
     handlers = load_handlers()
     prefixes = [""] + ([settings.prefix] if settings.prefix else [])
@@ -72,12 +87,15 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
                 f"mockflow does not implement {rpc} ({request.method} {request.path}).",
                 404,
             )
+        if handler.raw_body:
+            request.get_data(cache=True)  # read (e.g. an upload) outside the lock
         message, _ = parse_request(
             request_class_for(rpc)(),
             request,
             handler.schema,
             path_params,
             strict=settings.strict_fields,
+            read_body=not handler.raw_body,
         )
         with state.store.lock:
             result = handler.fn(message, state.store)
@@ -85,6 +103,14 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
     for route in proto_routes():
         add(route.rule, route.rpc, dispatch, [route.method])
+
+    def dispatch_view(**_path_params: str) -> Response:
+        with state.store.lock:
+            return views[request.endpoint or ""].fn(state.store)
+
+    views = load_views()
+    for v in views.values():
+        add(v.rule, v.endpoint, dispatch_view, list(v.methods))
 
     # The Hokusai docs' curl examples use the legacy list endpoint; answer it like search.
     def list_experiments() -> Response:
@@ -112,7 +138,76 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     from mockflow.auth import install as install_auth
 
     install_auth(app, settings)
+    _add_test_kit(app, state)
     return app
+
+
+def _add_test_kit(app: Flask, state: MockflowState) -> None:
+    """The layers around the handlers (journal outermost, then faults, then Flask: auth and the
+    handler) and the /_mockflow/ control API that drives them."""
+    from mockflow.control import Controller
+    from mockflow.control.api import install
+
+    def route_of(environ: dict[str, Any]) -> str | None:
+        if "mockflow.rpc" not in environ:
+            try:
+                endpoint, _ = app.url_map.bind_to_environ(environ).match()
+            except HTTPException:
+                endpoint = None
+            environ["mockflow.rpc"] = endpoint
+        return environ["mockflow.rpc"]  # type: ignore[no-any-return]
+
+    def key_of(environ: dict[str, Any]) -> str | None:
+        """The id of the API key a request presents, before the auth layer has run."""
+        layer = app.extensions.get("mockflow_auth")
+        if layer is None:
+            return None
+        from werkzeug.wrappers import Request
+
+        from mockflow.auth.credentials import find_credential  # type: ignore[import-not-found]
+
+        req = Request(environ, shallow=True)
+        credential = find_credential(req.headers, req.args)
+        key = layer.keys.find(credential.secret) if credential and credential.secret else None
+        return key.id if key is not None else None
+
+    @app.teardown_request
+    def journal_identity(exc: BaseException | None) -> None:
+        # The auth layer leaves the caller's key id on g; read it defensively (auth may be off).
+        entry = request.environ.get(ENTRY_KEY)
+        if entry is not None:
+            entry.rpc = request.endpoint or entry.rpc
+            entry.key_id = g.get("api_key_id") or entry.key_id
+
+    settings = state.settings
+    app.wsgi_app = JournalMiddleware(  # type: ignore[method-assign]
+        FaultMiddleware(
+            app.wsgi_app,
+            state.faults,
+            allow_header=lambda: state.settings.allow_fault_header,
+            hang_max=lambda: state.settings.fault_hang_max,
+            route_of=route_of,
+            key_of=key_of,
+            prefix=settings.prefix,
+        ),
+        state.journal,
+        include_control=settings.journal_control,
+        route_of=route_of,
+    )
+    controller = Controller(app, journal=state.journal, faults=state.faults)
+    install(app, controller)
+    controller.start()  # after the auth layer is installed: notes its keys, adds the default
+
+
+def _seed_new_store(store: Store, settings: Settings) -> None:
+    """Fill a new store with the world ``settings`` ask for; raises before anything is served."""
+    explicit = settings.state or settings.fixture or settings.runs or settings.metric_points
+    if not explicit and settings.world == "empty":
+        return
+    from mockflow.seed import populate
+    from mockflow.seed.progress import TerminalProgress
+
+    populate(store, settings, progress=TerminalProgress())
 
 
 def _add_health_routes(app: Flask, add: Callable[..., None], state: MockflowState) -> None:
@@ -175,8 +270,7 @@ def _add_error_handlers(app: Flask) -> None:
         allowed = sorted(exc.valid_methods or [])
         response = json_error(
             "ENDPOINT_NOT_FOUND",
-            f"Method {request.method} is not allowed for {request.path}; "
-            f"use {', '.join(allowed)}.",
+            f"Method {request.method} is not allowed for {request.path}; use {', '.join(allowed)}.",
             405,
         )
         response.headers["Allow"] = ", ".join(allowed)

@@ -8,14 +8,24 @@ import sys
 from dataclasses import fields
 from typing import Any
 
-from mockflow.config import Settings, SettingsError, env_name, field_type, parse_value
+from mockflow.config import (
+    Settings,
+    SettingsError,
+    env_name,
+    field_type,
+    flag_name,
+    parse_value,
+    shown_default,
+)
 
 
 def _add_settings_flags(parser: argparse.ArgumentParser) -> None:
-    defaults = Settings.__dataclass_fields__
+    # Flags default to None ("not given") so the environment can fill them in; the help shows
+    # the real default instead.
     for f in fields(Settings):
-        flag = "--" + f.name.replace("_", "-")
-        help_text = f"{f.metadata['help']} [env {env_name(f.name)}; default: {defaults[f.name].default!r}]"
+        flag = flag_name(f.name)
+        help_text = f"{f.metadata['help']} [env {env_name(f.name)}; default: {shown_default(f)}]"
+        help_text = help_text.replace("%", "%%").replace("`", "")
         if field_type(f) is bool:
             parser.add_argument(
                 flag, dest=f.name, nargs="?", const="true", default=None, metavar="on|off",
@@ -32,7 +42,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     for f in fields(Settings):
         raw = getattr(args, f.name, None)
         if raw is not None:
-            overrides[f.name] = parse_value(f, raw)
+            overrides[f.name] = parse_value(f, raw, source=flag_name(f.name))
     return Settings.from_env(**overrides)
 
 
@@ -45,10 +55,33 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser(
         "serve",
         help="Start the server.",
-        description="Start mockflow. Flags override MOCKFLOW_* environment variables.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        description="Start mockflow. Precedence: a flag beats its MOCKFLOW_* environment "
+        "variable, which beats the default.",
     )
     _add_settings_flags(serve)
+    export = sub.add_parser(
+        "export",
+        help="Write a world's whole state as JSON (loadable with --state).",
+        description=(
+            "Build the world the flags describe (as `serve` would) and write its state as JSON;"
+            " or, with --url, fetch the state of a running mockflow. The same flags give the"
+            " same bytes."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    export.add_argument("-o", "--output", default="-", help="File to write; - for stdout.")
+    export.add_argument(
+        "--url",
+        default=None,
+        help="Read a running mockflow's state (GET URL/_mockflow/state) instead of building one.",
+    )
+    _add_settings_flags(export)
+    seed = sub.add_parser(
+        "seed",
+        help="Build the world the flags describe and print what it contains (no server).",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    _add_settings_flags(seed)
     env = sub.add_parser(
         "env",
         help="Print the export lines that point mlflow and the Hokusai SDK at a running mockflow.",
@@ -64,6 +97,57 @@ def serve(settings: Settings) -> int:
     from mockflow.serving import run
 
     return run(settings)
+
+
+def export(settings: Settings, *, output: str, url: str | None) -> int:
+    from mockflow.seed import SeedError, build_store, dump_state
+    from mockflow.seed.progress import TerminalProgress
+
+    try:
+        if url:
+            doc = fetch_state(url)
+        else:
+            doc = build_store(settings, progress=TerminalProgress()).export_state()
+    except (SeedError, OSError) as e:
+        print(f"mockflow: {e}", file=sys.stderr)
+        return 2
+    text = dump_state(doc)
+    if output == "-":
+        sys.stdout.write(text)
+    else:
+        with open(output, "w", encoding="utf-8") as f:
+            f.write(text)
+        print(f"mockflow: wrote {len(text):,} bytes to {output}", file=sys.stderr)
+    return 0
+
+
+def describe_world(settings: Settings) -> int:
+    from mockflow.seed import SeedError, build_store
+    from mockflow.seed.progress import TerminalProgress
+    from mockflow.seed.summary import describe
+
+    try:
+        store = build_store(settings, progress=TerminalProgress())
+    except SeedError as e:
+        print(f"mockflow: {e}", file=sys.stderr)
+        return 2
+    print(describe(store))
+    return 0
+
+
+def fetch_state(url: str) -> dict[str, Any]:
+    """GET ``URL/_mockflow/state``, sending ``HOKUSAI_API_KEY`` as a Bearer token if set."""
+    import json
+    import os
+    import urllib.request
+
+    request = urllib.request.Request(url.rstrip("/") + "/_mockflow/state")
+    key = os.environ.get("HOKUSAI_API_KEY") or os.environ.get("MLFLOW_TRACKING_TOKEN")
+    if key:
+        request.add_header("Authorization", f"Bearer {key}")
+    with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 (user's URL)
+        doc: dict[str, Any] = json.load(response)
+    return doc
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -86,6 +170,10 @@ def main(argv: list[str] | None = None) -> int:
         from mockflow.mock_mode import env_command
 
         return env_command(settings, url=args.url, key_id=args.key_id)
+    if args.command == "seed":
+        return describe_world(settings)
+    if args.command == "export":
+        return export(settings, output=args.output, url=args.url)
     parser.error(f"unknown command {args.command}")
     return 2
 

@@ -1,61 +1,250 @@
-"""Running mockflow as a process: the production WSGI server, the banner, clean shutdown.
+"""Running mockflow as a process: the production WSGI server, the banner, clean shutdown and
+opt-in persistence.
 
 One process, many threads: the state lives in this process's memory, so several worker
-processes would each hold a different world.
+processes would each hold a different world (``Settings`` refuses ``workers`` > 1). The server
+is waitress, chosen by measurement (docs/performance.md, "WSGI server choice").
+
+Shutdown on SIGTERM or SIGINT: stop accepting (the listening socket is closed), let requests
+already received finish for up to ``grace_period`` seconds while closing connections as they
+fall idle, then close whatever is left, save the state (if ``state_file``) and exit 0. A second
+signal cuts the grace period short. Because the final save runs after every connection is
+closed, every response a client received describes a change that is in the saved file.
 """
 
 from __future__ import annotations
 
+import logging
 import signal
 import sys
+import threading
+import time
+from pathlib import Path
 from types import FrameType
+from typing import Any
 
+from mockflow import logs
 from mockflow.config import Settings
 
+_logger = logging.getLogger("mockflow.serving")
 
-def banner(settings: Settings, port: int) -> str:
-    base = f"http://{settings.host}:{port}"
-    return "\n".join(
-        [
-            f"mockflow serving MLflow's REST API at {base} and {base}{settings.prefix}",
-            f"  world: {settings.world} (seed {settings.seed})",
-            f"  export MLFLOW_TRACKING_URI={base}{settings.prefix}",
-            *_auth_lines(settings),
-        ]
-    )
+# How long one turn of the event loop may wait; bounds how late a signal is noticed.
+_LOOP_TIMEOUT = 0.2
 
 
-def _auth_lines(settings: Settings) -> list[str]:
+def auth_lines(settings: Settings) -> list[str]:
+    """The banner's auth state and a key that works (the key file's ``read-write`` key)."""
     if not settings.auth:
-        return ["  auth: off (no API key needed)"]
+        return ["  auth:   off (no API key needed)"]
     from mockflow.mock_mode import DEFAULT_CLIENT_KEY_ID, default_client_key
 
-    key = default_client_key(settings.keys_file or None)
+    try:
+        key = default_client_key(settings.keys_file or None)
+    except LookupError:
+        return [f"  auth:   on (the key file has no '{DEFAULT_CLIENT_KEY_ID}' key to show here)"]
     return [
-        f"  export MLFLOW_TRACKING_TOKEN={key}   # API key '{DEFAULT_CLIENT_KEY_ID}';"
-        " more in README, Authentication",
+        f"  auth:   on; API key '{DEFAULT_CLIENT_KEY_ID}' (more in README, Authentication):",
+        f"  export MLFLOW_TRACKING_TOKEN={key}",
     ]
 
 
+def connect_host(host: str) -> str:
+    """The address a local client should use: a wildcard bind is reached at loopback."""
+    return "127.0.0.1" if host in ("", "0.0.0.0", "::", "[::]") else host
+
+
+def banner(settings: Settings, port: int, *, state: str = "") -> str:
+    base = f"http://{connect_host(settings.host)}:{port}"
+    uri = f"{base}{settings.prefix}"
+    lines = [
+        f"mockflow serving MLflow's REST API at {uri}",
+        f"  bound:  {settings.host}:{port}",
+        f"  prefix: {settings.prefix or '(none)'} (the API is also at {base}/)",
+        f"  world:  {world_description(settings)}",
+    ]
+    if state:
+        lines.append(f"  state:  {state}")
+    lines += auth_lines(settings)
+    lines.append(f"  export MLFLOW_TRACKING_URI={uri}")
+    return "\n".join(lines)
+
+
+def world_description(settings: Settings) -> str:
+    if settings.state:
+        return f"state file {settings.state}"
+    if settings.fixture:
+        return f"fixture {settings.fixture} (seed {settings.seed})"
+    sizes = []
+    if settings.runs:
+        sizes.append(f"{settings.runs} runs")
+    if settings.metric_points:
+        sizes.append(f"{settings.metric_points} metric points")
+    extra = f", {', '.join(sizes)}" if sizes else ""
+    return f"{settings.world} (seed {settings.seed}{extra})"
+
+
 def run(settings: Settings) -> int:
+    """``mockflow serve``: serve until SIGTERM/SIGINT; returns the exit code."""
     from waitress.server import create_server
 
+    # Signals first: a SIGTERM during start-up then means "stop as soon as you are up".
+    stop = _Signals()
+    try:
+        return _run(settings, stop, create_server)
+    finally:
+        stop.restore()
+
+
+def _run(settings: Settings, stop: _Signals, create_server: Any) -> int:
+    logs.configure(settings)
+    # The fast path imports only the mlflow modules serving needs; it must run before anything
+    # else imports mlflow (so the persistence module, which imports the store, comes after).
     from mockflow.fastimport import import_app
 
-    app = import_app()(settings)
-    server = create_server(app, host=settings.host, port=settings.port, threads=8)
-    port = server.effective_port  # type: ignore[union-attr]
-    print(banner(settings, int(port)), flush=True)
+    create_app = import_app()
+    from mockflow.seed import SeedError
 
-    def stop(signum: int, frame: FrameType | None) -> None:
-        server.close()
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
     try:
-        server.run()
-    except OSError:
-        # close() from the signal handler ends the loop with a closed-socket error.
-        pass
-    print("mockflow stopped", file=sys.stderr, flush=True)
-    return 0
+        app = create_app(settings)
+    except SeedError as e:
+        print(f"mockflow: {e}", file=sys.stderr, flush=True)
+        print("mockflow: not starting (nothing was served)", file=sys.stderr, flush=True)
+        return 2
+    store = app.extensions["mockflow"].store
+    from mockflow.persistence import StateFileError, StateSaver, check_state_path, load_state_file
+
+    saver: StateSaver | None = None
+    state_line = ""
+    if settings.state_file:
+        path = Path(settings.state_file).expanduser().resolve()
+        try:
+            check_state_path(path)
+            loaded = load_state_file(store, path)  # replaces the seeded world, if any
+        except StateFileError as e:
+            print(f"mockflow: {e}", file=sys.stderr, flush=True)
+            return 2
+        state_line = f"{'loaded from' if loaded else 'new file,'} {path}, saved " + (
+            f"every {settings.save_interval:g} s and on shutdown"
+            if settings.save_interval > 0
+            else "on shutdown"
+        )
+        saver = StateSaver(store, path, interval=settings.save_interval)
+
+    # Our own socket map: the listening sockets (one per address the host resolves to) and
+    # their connections, which the drain below walks.
+    socket_map: dict[int, Any] = {}
+    try:
+        server = create_server(
+            app, map=socket_map, host=settings.host, port=settings.port, threads=settings.threads
+        )
+    except OSError as e:
+        print(f"mockflow: cannot listen on {settings.host}:{settings.port}: {e}", file=sys.stderr)
+        return 1
+    port = int(_listeners(socket_map)[0].effective_port)
+    if settings.log_format == "json":
+        _logger.info(
+            "mockflow started",
+            extra={
+                "fields": {
+                    "event": "started",
+                    "url": f"http://{connect_host(settings.host)}:{port}{settings.prefix}",
+                    "bound": f"{settings.host}:{port}",
+                    "prefix": settings.prefix,
+                    "world": settings.world,
+                    "auth": "on" if settings.auth else "off",
+                    "state_file": settings.state_file or None,
+                }
+            },
+        )
+    else:
+        print(banner(settings, port, state=state_line), flush=True)
+
+    if saver is not None:
+        saver.start()
+    _serve_until(stop, socket_map)
+    _drain(stop, socket_map, server.task_dispatcher, grace=settings.grace_period)
+    code = 0
+    if saver is not None:
+        try:
+            size = saver.stop()
+            _logger.info("state saved to %s (%d bytes)", saver.path, size)
+        except OSError as e:
+            _logger.error("could not save the state to %s: %s", saver.path, e)
+            code = 1
+    _logger.info("mockflow stopped")
+    return code
+
+
+class _Signals:
+    """SIGTERM/SIGINT set flags the event loop checks; nothing else happens in the handler."""
+
+    def __init__(self) -> None:
+        self.requested = threading.Event()
+        self.forced = threading.Event()
+        self._previous = {
+            sig: signal.signal(sig, self._handle) for sig in (signal.SIGTERM, signal.SIGINT)
+        }
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self.requested.is_set():
+            self.forced.set()
+        self.requested.set()
+
+    def restore(self) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
+def _listeners(socket_map: dict[int, Any]) -> list[Any]:
+    from waitress.server import BaseWSGIServer
+
+    return [d for d in socket_map.values() if isinstance(d, BaseWSGIServer)]
+
+
+def _channels(socket_map: dict[int, Any]) -> list[Any]:
+    from waitress.channel import HTTPChannel
+
+    return [d for d in list(socket_map.values()) if isinstance(d, HTTPChannel)]
+
+
+def _loop_once(socket_map: dict[int, Any], timeout: float) -> None:
+    from waitress import wasyncore
+
+    wasyncore.loop(timeout=timeout, map=socket_map, use_poll=True, count=1)
+
+
+def _serve_until(stop: _Signals, socket_map: dict[int, Any]) -> None:
+    while not stop.requested.is_set():
+        _loop_once(socket_map, _LOOP_TIMEOUT)
+
+
+def _is_idle(channel: Any) -> bool:
+    """No request being received, queued or served, and nothing left to send."""
+    return not channel.requests and channel.request is None and not channel.total_outbufs_len
+
+
+def _drain(stop: _Signals, socket_map: dict[int, Any], dispatcher: Any, *, grace: float) -> None:
+    from waitress import wasyncore
+
+    listeners = _listeners(socket_map)
+    # Stop accepting: close only the listening sockets (a listener's close() would also close
+    # the trigger the worker threads use to hand their responses to this loop).
+    for listener in listeners:
+        wasyncore.dispatcher.close(listener)
+    busy = [c for c in _channels(socket_map) if not _is_idle(c)]
+    _logger.info("shutting down: %d request(s) in flight, grace period %g s", len(busy), grace)
+    deadline = time.monotonic() + grace
+    while _channels(socket_map) and time.monotonic() < deadline and not stop.forced.is_set():
+        for channel in _channels(socket_map):
+            if _is_idle(channel):
+                channel.handle_close()
+        _loop_once(socket_map, 0.05)
+    left = _channels(socket_map)
+    if left:
+        _logger.warning("grace period over: closing %d connection(s) still busy", len(left))
+    for channel in left:
+        channel.handle_close()
+    # Waits for handlers still running (they hold the store lock) and drops queued tasks.
+    dispatcher.shutdown(cancel_pending=True, timeout=5)
+    for listener in listeners:
+        listener.trigger.close()

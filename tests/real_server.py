@@ -54,16 +54,17 @@ def _wait_healthy(
                 + _tail(stderr)
             )
         try:
-            if requests.get(f"{url}/health", timeout=1).status_code == 200:
+            if requests.get(f"{url}/health", timeout=5).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except requests.RequestException:
+            # Not listening yet, or too busy starting to answer in time: ask again.
             pass
         time.sleep(0.2)
     raise RuntimeError(f"mlflow server not healthy after {timeout:.0f} s:\n" + _tail(stderr))
 
 
 @contextmanager
-def running_mlflow_server(*, timeout: float = 60.0) -> Iterator[RealServer]:
+def running_mlflow_server(*, timeout: float = 120.0) -> Iterator[RealServer]:
     """Run `mlflow server` with a SQLite store and proxied artifacts until the block exits."""
     with tempfile.TemporaryDirectory(prefix="real-mlflow-") as tmp:
         root = Path(tmp)

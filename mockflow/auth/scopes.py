@@ -34,7 +34,9 @@ _OVERRIDES = {
 
 def required_scope(rpc: str) -> str:
     """The scope a key needs to call ``rpc`` (a proto method or request-message name)."""
-    # Proto names are CamelCase; Flask view names of non-proto routes are snake_case.
+    # Proto names are CamelCase; Flask view names of non-proto routes are snake_case. The
+    # artifact service's endpoints keep their package ("artifacts.DownloadArtifact").
+    rpc = rpc.rsplit(".", 1)[-1]
     name = "".join(part[:1].upper() + part[1:] for part in rpc.split("_"))
     if name.endswith("Request"):  # a few request messages carry the suffix
         name = name[: -len("Request")]

@@ -2,6 +2,8 @@
 
 Handlers are thin: parse (done by the dispatcher) → store call → response message. They register
 themselves by request class with ``@rpc``; an RPC without a handler answers ENDPOINT_NOT_FOUND.
+The few routes that are not proto RPCs (the web UI's artifact downloads) register with ``@view``
+and run under the same lock.
 """
 
 from __future__ import annotations
@@ -9,36 +11,78 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from google.protobuf.message import Message
 
 from mockflow.wire.messages import Schema
 from mockflow.wire.routes import rpc_name
 
+if TYPE_CHECKING:
+    from mockflow.config import Settings
+
 HandlerFn = Callable[[Any, Any], Any]  # (request message, Store) -> response message | Response
+ViewFn = Callable[[Any], Any]  # (Store) -> Response
 
 
 @dataclass(frozen=True)
 class Handler:
     fn: HandlerFn
     schema: Schema
+    # The body is not a JSON message (artifact uploads): the dispatcher reads it as bytes,
+    # before taking the store lock, and the handler takes it from ``flask.request``.
+    raw_body: bool = False
+
+
+@dataclass(frozen=True)
+class View:
+    rule: str
+    endpoint: str
+    fn: ViewFn
+    methods: tuple[str, ...] = ("GET",)
 
 
 HANDLERS: dict[str, Handler] = {}
+VIEWS: dict[str, View] = {}
 
-AREAS = ("experiments", "runs", "metrics")
+AREAS = ("experiments", "runs", "metrics", "registry", "artifacts", "logged_models")
 
 
-def rpc(request_class: type[Message], schema: Schema | None = None) -> Callable[[HandlerFn], HandlerFn]:
+def rpc(
+    request_class: type[Message], schema: Schema | None = None, *, raw_body: bool = False
+) -> Callable[[HandlerFn], HandlerFn]:
     def register(fn: HandlerFn) -> HandlerFn:
-        HANDLERS[rpc_name(request_class)] = Handler(fn, schema or {})
+        HANDLERS[rpc_name(request_class)] = Handler(fn, schema or {}, raw_body)
         return fn
 
     return register
+
+
+def view(
+    rule: str, endpoint: str, *, methods: tuple[str, ...] = ("GET",)
+) -> Callable[[ViewFn], ViewFn]:
+    """A non-proto route, mounted at the root and under the prefix like the RPCs."""
+
+    def register(fn: ViewFn) -> ViewFn:
+        VIEWS[endpoint] = View(rule, endpoint, fn, methods)
+        return fn
+
+    return register
+
+
+def current_settings() -> Settings:
+    """The running app's settings, for the few handlers whose behaviour is configurable."""
+    from flask import current_app
+
+    return current_app.extensions["mockflow"].settings
 
 
 def load_handlers() -> dict[str, Handler]:
     for area in AREAS:
         importlib.import_module(f"mockflow.handlers.{area}")
     return HANDLERS
+
+
+def load_views() -> dict[str, View]:
+    load_handlers()
+    return VIEWS

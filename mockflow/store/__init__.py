@@ -12,6 +12,9 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from mockflow.store.artifacts import ArtifactStore
+from mockflow.store.logged_models import LoggedModelStore
+from mockflow.store.registry import RegistryStore
 from mockflow.store.tracking import TrackingStore
 
 STATE_FORMAT = "mockflow-state"
@@ -19,7 +22,12 @@ STATE_VERSION = 1
 
 # name in the state document -> area store class; later areas (registry, artifacts, ...) add
 # themselves here.
-AREAS: dict[str, type[Any]] = {"tracking": TrackingStore}
+AREAS: dict[str, type[Any]] = {
+    "tracking": TrackingStore,
+    "registry": RegistryStore,
+    "logged_models": LoggedModelStore,
+    "artifacts": ArtifactStore,
+}
 
 
 class StateError(ValueError):
@@ -31,6 +39,9 @@ class Store:
         # Re-entrant, so a store method may call another without deadlocking.
         self.lock = threading.RLock()
         self.tracking = TrackingStore()
+        self.registry: RegistryStore
+        self.logged_models: LoggedModelStore
+        self.artifacts: ArtifactStore
         self._install({name: cls() for name, cls in AREAS.items() if name != "tracking"})
 
     def _install(self, areas: dict[str, Any]) -> None:

@@ -144,9 +144,7 @@ def request_json(request: Request) -> dict[str, Any]:
     try:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as e:
-        raise MlflowException(
-            f"Malformed JSON request body: {e}", error_code=BAD_REQUEST
-        ) from None
+        raise MlflowException(f"Malformed JSON request body: {e}", error_code=BAD_REQUEST) from None
     # Older clients double-encode the body as a JSON string, as MLflow's server tolerates.
     if isinstance(body, str):
         try:
@@ -205,13 +203,15 @@ def parse_request(
     path_params: Mapping[str, str] | None = None,
     *,
     strict: bool = False,
+    read_body: bool = True,
 ) -> tuple[Message, dict[str, Any]]:
     """Fill ``message`` from the request; return it with the raw JSON it was parsed from.
 
     Unknown fields are ignored, as MLflow's server ignores them (so newer clients keep working);
-    ``strict`` rejects them instead.
+    ``strict`` rejects them instead. ``read_body=False`` is for RPCs whose body is not a JSON
+    message (artifact uploads): the message is filled from the path and the query string only.
     """
-    if request.method == "GET":
+    if request.method == "GET" or not read_body:
         raw = _query_json(message, request)
         if strict:
             _reject_unknown(message, request.args.keys())
