@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install serve test lint docs clean image-test image-base compat ui-test
+.PHONY: install serve test lint docs clean image-test image-base compat ui-test bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,12 @@ ui-test: $(STAMP)
 	  if [ "$$(id -u)" = 0 ]; then sh -c '$(UI_APT)'; else sudo sh -c '$(UI_APT)'; fi; }
 	$(BIN)/pip install -q -e '.[ui,ui-test]'
 	MLFLOW_HTTP_REQUEST_MAX_RETRIES=0 $(BIN)/python -m pytest -m ui tests/ui $(PYTEST_ARGS)
+
+# mockflow side by side with a real `mlflow server` and a bare-Flask floor (docs/performance.md).
+# Writes benchmarks/results/latest.{json,md}; about 30 minutes on 2 busy cores. BENCH_ARGS=--quick
+# for a smoke run, e.g. BENCH_ARGS="--quick --servers mockflow,flask".
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check mockflow tests

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import request
+from flask import Response, request
 from mlflow.exceptions import MlflowException
 from mlflow.protos.service_pb2 import GetMetricHistory, GetMetricHistoryBulkInterval
 
 from mockflow.handlers import rpc
 from mockflow.store import Store
+from mockflow.wire.errors import JSON
 from mockflow.wire.messages import (
     assert_array,
     assert_at_most,
@@ -17,6 +18,7 @@ from mockflow.wire.messages import (
     assert_string,
     assert_within,
 )
+from mockflow.wire.fast_json import metric_list_response, metrics_json
 
 # The limits of MLflow's server (mlflow/server/handlers.py).
 MAX_RUNS_GET_METRIC_HISTORY_BULK = 100
@@ -31,23 +33,32 @@ MAX_RESULTS_PER_RUN = 2500
         "page_token": [assert_string],
     },
 )
-def get_metric_history(req: GetMetricHistory, store: Store) -> GetMetricHistory.Response:
+def get_metric_history(req: GetMetricHistory, store: Store) -> Response:
     max_results = req.max_results if req.HasField("max_results") else None
     if max_results is not None and max_results <= 0:
         raise MlflowException.invalid_parameter_value(
             f"Invalid value {max_results} for parameter 'max_results' supplied. "
             "It must be a positive integer."
         )
-    metrics = store.tracking.get_metric_history(
+    page = store.tracking.metric_history_page(
         req.run_id or req.run_uuid,
         req.metric_key,
         max_results=max_results,
         page_token=req.page_token or None,
     )
-    response = GetMetricHistory.Response(metrics=[m.to_proto() for m in metrics])
-    if metrics.token:
-        response.next_page_token = metrics.token
-    return response
+    points: list[str] = []
+    if page.history is not None:
+        h, start, stop = page.history, page.start, page.stop
+        # Written directly: building a proto per point took seconds for 100,000 points.
+        points = metrics_json(
+            req.metric_key,
+            h.timestamps[start:stop],
+            h.steps[start:stop],
+            h.values[start:stop],
+            extras=h.extras,
+            first_index=start,
+        )
+    return Response(metric_list_response(points, page.token), mimetype=JSON)
 
 
 @rpc(

@@ -50,6 +50,7 @@ from mlflow.utils.mlflow_tags import MLFLOW_DATASET_CONTEXT, MLFLOW_RUN_NAME
 from mlflow.utils.name_utils import _generate_random_name
 from mlflow.utils.search_utils import SearchExperimentsUtils, SearchUtils
 from mlflow.utils.validation import (
+    _parse_experiment_id,
     _validate_batch_log_data,
     _validate_batch_log_limits,
     _validate_dataset_inputs,
@@ -58,14 +59,13 @@ from mlflow.utils.validation import (
     _validate_experiment_tag,
     _validate_metric,
     _validate_param,
-    _parse_experiment_id,
     _validate_param_keys_unique,
     _validate_run_id,
     _validate_tag,
 )
 
 from mockflow.store.clock import now_millis
-from mockflow.store.search import search
+from mockflow.store.search import search, search_runs
 
 DEFAULT_EXPERIMENT_ID = "0"
 DEFAULT_EXPERIMENT_NAME = "Default"
@@ -118,8 +118,12 @@ class MetricHistory:
         self.steps.append(step)
         self.values.append(value)
 
+    def compact(self) -> None:
+        """Sort by (timestamp, step, value) and drop exact duplicates, in place (if needed)."""
+        if not self.ordered:
+            self._compact()
+
     def _compact(self) -> None:
-        """Sort by (timestamp, step, value) and drop exact duplicates, in place."""
         order = sorted(
             range(len(self.values)),
             key=lambda i: (self.timestamps[i], self.steps[i], _sort_value(self.values[i])),
@@ -170,6 +174,16 @@ class MetricHistory:
             self._compact()
         stop = len(self.values) if stop is None else min(stop, len(self.values))
         return [self.metric(key, i, run_id) for i in range(start, stop)]
+
+
+@dataclass
+class HistoryPage:
+    """Points ``start``..``stop`` of an ordered ``history`` (None: no such metric)."""
+
+    history: MetricHistory | None
+    start: int
+    stop: int
+    token: str | bytes | None
 
 
 @dataclass
@@ -640,12 +654,10 @@ class TrackingStore:
             max_results = SEARCH_MAX_RESULTS_DEFAULT
         ids = {str(e) for e in experiment_ids}
         stages = set(LifecycleStage.view_type_to_stages(run_view_type))
-        runs = [
-            r.to_entity()
-            for r in self.runs.values()
-            if r.experiment_id in ids and r.lifecycle_stage in stages
+        records = [
+            r for r in self.runs.values() if r.experiment_id in ids and r.lifecycle_stage in stages
         ]
-        return search(SearchUtils, runs, filter_string, order_by, page_token, max_results)
+        return search_runs(records, filter_string, order_by, page_token, max_results)
 
     def search_dataset_summaries(
         self, experiment_ids: Sequence[str], limit: int = 1000
@@ -677,18 +689,31 @@ class TrackingStore:
     ) -> PagedList:
         # MLflow's SQL store answers an unknown run with an empty history, not an error, and
         # leaves run_id out of each point.
+        page = self.metric_history_page(run_id, metric_key, max_results, page_token)
+        if page.history is None:
+            return PagedList([], None)
+        return PagedList(page.history.metrics(metric_key, None, page.start, page.stop), page.token)
+
+    def metric_history_page(
+        self,
+        run_id: str,
+        metric_key: str,
+        max_results: int | None = None,
+        page_token: str | None = None,
+    ) -> HistoryPage:
+        """Which points of a metric's ordered history one page holds, without building them."""
         run = self.runs.get(run_id)
         history = run.history.get(metric_key) if run else None
         if history is None:
-            return PagedList([], None)
+            return HistoryPage(None, 0, 0, None)
+        history.compact()
         offset = SearchUtils.parse_start_offset_from_page_token(page_token)
         if max_results is None:
-            return PagedList(history.metrics(metric_key, None, offset), None)
-        page = history.metrics(metric_key, None, offset, offset + max_results)
+            return HistoryPage(history, offset, len(history), None)
         token = None
         if offset + max_results < len(history):
             token = SearchUtils.create_page_token(offset + max_results)
-        return PagedList(page, token)
+        return HistoryPage(history, offset, min(offset + max_results, len(history)), token)
 
     def get_metric_history_bulk_interval(
         self,

@@ -1,0 +1,901 @@
+"""mockflow beside a real ``mlflow server`` and a bare-Flask floor, through the real client.
+
+One invocation measures, on this machine and in this order, each server the flags name:
+
+- ``mockflow``   ``mockflow serve`` as its own process (the production path; this checkout's code);
+- ``mlflow``     ``mlflow server`` on sqlite in a temp dir, ``--serve-artifacts``, its defaults;
+- ``mlflow-w1``  the same with ``--workers 1`` and ``MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false``;
+- ``flask``      ``benchmarks/floor_app.py``: Flask on waitress answering ``{}`` (the floor).
+
+The workloads are those of issue 8 (start, idle memory, log_metric, log_batch, search, metric
+history, concurrent logging, the scaling curve). Each figure is the median of several runs with
+min and max. Results go to ``benchmarks/results/`` as JSON and Markdown.
+
+    python benchmarks/bench.py                 # everything (about 15 minutes on 2 cores)
+    python benchmarks/bench.py --quick --servers mockflow,flask  # the smoke test's run
+
+Every server binds 127.0.0.1; every loop is bounded in count and in time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import platform
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "300")
+
+import requests  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+PY = sys.executable
+SERVERS = ("mockflow", "mlflow", "mlflow-w1", "flask")
+REFERENCES = ("mlflow", "mlflow-w1", "flask")
+T0 = 1_700_000_000_000  # timestamps of generated data (ms)
+MODELS = ("resnet", "vit", "bert", "mlp")
+SEARCH_FILTER = "metrics.accuracy > 0.5 and params.model = 'resnet'"
+SEARCH_ORDER = ["metrics.loss ASC"]
+SEARCH_MAX_RESULTS = 100  # a page as the MLflow UI asks for it
+
+
+@dataclass
+class Plan:
+    servers: list[str]
+    start_repeats: int = 5
+    reference_start_repeats: int = 3  # the real server takes tens of seconds to start here
+    settle_seconds: float = 1.0  # after /health answers, before idle memory is read
+    repeats: int = 3
+    log_metric_calls: int = 500
+    batches: int = 50
+    batch_size: int = 1000
+    search_queries: int = 50
+    history_points: int = 100_000
+    threads: int = 8
+    concurrent_seconds: float = 10.0
+    sizes: list[int] = field(default_factory=lambda: [1_000, 10_000, 100_000])
+    reference_max_runs: int = 10_000  # the real server is built through the client: slow
+    load_cap_seconds: float = 600.0  # per server, for building data
+    workload_cap_seconds: float = 300.0  # any one timed loop
+
+
+def quick_plan(servers: list[str]) -> Plan:
+    return Plan(
+        servers=servers,
+        start_repeats=2,
+        reference_start_repeats=1,
+        settle_seconds=0.2,
+        repeats=2,
+        log_metric_calls=50,
+        batches=5,
+        batch_size=100,
+        search_queries=10,
+        history_points=2_000,
+        threads=4,
+        concurrent_seconds=0.5,
+        sizes=[50, 200],
+        reference_max_runs=200,
+        load_cap_seconds=60.0,
+        workload_cap_seconds=30.0,
+    )
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+# --- processes and their memory ----------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _children() -> dict[int, list[int]]:
+    out: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])  # the name may hold spaces and ")"
+        out.setdefault(ppid, []).append(int(entry))
+    return out
+
+
+def tree_pids(root: int) -> list[int]:
+    children, pids, todo = _children(), [], [root]
+    while todo:
+        pid = todo.pop()
+        pids.append(pid)
+        todo.extend(children.get(pid, []))
+    return pids
+
+
+def tree_memory(root: int) -> dict[str, int]:
+    """RSS and PSS (bytes) summed over ``root`` and all its descendants, from smaps_rollup."""
+    total = {"rss": 0, "pss": 0, "processes": 0}
+    for pid in tree_pids(root):
+        try:
+            text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        except OSError:
+            continue
+        total["processes"] += 1
+        for line in text.splitlines():
+            name, _, rest = line.partition(":")
+            if name in ("Rss", "Pss"):
+                total[name.lower()] += int(rest.split()[0]) * 1024
+    return total
+
+
+class Server:
+    """One server process of one kind, started and stopped by this script only."""
+
+    def __init__(self, kind: str, workdir: Path, *, db: Path | None = None) -> None:
+        self.kind = kind
+        self.workdir = workdir
+        self.db = db or workdir / "mlflow.db"
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.url = ""
+
+    def command(self, port: int) -> tuple[list[str], dict[str, str]]:
+        env = dict(os.environ)
+        if self.kind == "mockflow":
+            # This checkout's mockflow (cwd first on sys.path), as `mockflow serve` runs it.
+            cmd = [PY, "-m", "mockflow.cli", "serve", "--host", "127.0.0.1"]
+            return [*cmd, "--port", str(port), "--quiet", "--auth", "off"], env
+        if self.kind == "flask":
+            return [PY, str(ROOT / "benchmarks" / "floor_app.py"), "--port", str(port)], env
+        mlflow = Path(PY).with_name("mlflow")
+        cmd = [
+            str(mlflow) if mlflow.exists() else PY,
+            *([] if mlflow.exists() else ["-m", "mlflow"]),
+        ]
+        cmd += ["server", "--host", "127.0.0.1", "--port", str(port)]
+        cmd += ["--backend-store-uri", f"sqlite:///{self.db}", "--serve-artifacts"]
+        cmd += ["--artifacts-destination", str(self.workdir / "artifacts")]
+        if self.kind == "mlflow-w1":
+            cmd += ["--workers", "1"]
+            env["MLFLOW_SERVER_ENABLE_JOB_EXECUTION"] = "false"
+        return cmd, env
+
+    def start(self, timeout: float = 180.0) -> float:
+        """Start and wait for a 200 on /health; the seconds that took."""
+        port = free_port()
+        cmd, env = self.command(port)
+        self.url = f"http://127.0.0.1:{port}"
+        logfile = open(self.workdir / f"{self.kind}.log", "ab")
+        began = time.perf_counter()
+        self.proc = subprocess.Popen(
+            cmd,
+            cwd=ROOT if self.kind == "mockflow" else self.workdir,
+            env=env,
+            stdout=logfile,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, so stop() ends the whole tree
+        )
+        logfile.close()
+        deadline = began + timeout
+        try:
+            while time.perf_counter() < deadline:
+                if self.proc.poll() is not None:
+                    raise RuntimeError(f"{self.kind} exited; see {self.workdir / self.kind}.log")
+                try:
+                    if requests.get(f"{self.url}/health", timeout=1).status_code == 200:
+                        return time.perf_counter() - began
+                except requests.RequestException:
+                    pass
+                time.sleep(0.01)
+            raise RuntimeError(f"{self.kind} not healthy after {timeout} s")
+        except BaseException:  # interrupted or failed: leave no server behind
+            self.stop()
+            raise
+
+    def memory(self) -> dict[str, int]:
+        assert self.proc is not None
+        return tree_memory(self.proc.pid)
+
+    def stop(self) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            self.proc = None
+            return
+        pgid = self.proc.pid  # start_new_session: the group id is our child's pid
+        try:
+            os.killpg(pgid, signal.SIGTERM)
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(pgid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+        except ProcessLookupError:
+            pass
+        # Workers a server left behind in its group (uvicorn, job runners).
+        try:
+            os.killpg(pgid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.proc = None
+
+
+@contextmanager
+def running(server: Server) -> Iterator[Server]:
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+# --- loading data through the REST API (untimed) -------------------------------------------------
+
+
+class Rest:
+    """Plain keep-alive HTTP for loading data: far less client CPU than requests or the client."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.host, port = url.removeprefix("http://").split(":")
+        self.port = int(port)
+        self.local = threading.local()
+
+    def post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        conn = getattr(self.local, "conn", None)
+        if conn is None:
+            conn = self.local.conn = http.client.HTTPConnection(self.host, self.port, timeout=300)
+        payload = json.dumps(body)
+        headers = {"Content-Type": "application/json"}
+        try:
+            conn.request("POST", f"/api/2.0/mlflow/{path}", payload, headers)
+            response = conn.getresponse()
+        except (ConnectionError, http.client.HTTPException):
+            conn.close()  # the server closed a kept-alive connection: once more, afresh
+            conn.request("POST", f"/api/2.0/mlflow/{path}", payload, headers)
+            response = conn.getresponse()
+        data = response.read()
+        if response.status != 200:
+            raise RuntimeError(f"{path}: {response.status} {data[:300]!r}")
+        return json.loads(data)  # type: ignore[no-any-return]
+
+
+def create_experiment(rest: Rest, name: str) -> str:
+    return str(rest.post("experiments/create", {"name": name})["experiment_id"])
+
+
+def add_run(rest: Rest, experiment_id: str, i: int) -> str:
+    rng = random.Random(i)
+    run = rest.post(
+        "runs/create",
+        {
+            "experiment_id": experiment_id,
+            "start_time": T0 + i,
+            "run_name": f"run-{i}",
+            "tags": [{"key": "team", "value": ("vision", "nlp", "tabular")[i % 3]}],
+        },
+    )
+    run_id = run["run"]["info"]["run_id"]
+    rest.post(
+        "runs/log-batch",
+        {
+            "run_id": run_id,
+            "metrics": [
+                {"key": "accuracy", "value": rng.random(), "timestamp": T0 + i, "step": 0},
+                {"key": "loss", "value": rng.random(), "timestamp": T0 + i, "step": 0},
+            ],
+            "params": [
+                {"key": "model", "value": MODELS[i % len(MODELS)]},
+                {"key": "lr", "value": str(round(rng.uniform(1e-4, 1e-1), 5))},
+            ],
+        },
+    )
+    return str(run_id)
+
+
+def add_runs(rest: Rest, experiment_id: str, start: int, stop: int, deadline: float) -> int:
+    """Runs ``start``..``stop`` through 4 client threads; how many exist when done or capped."""
+    done = [0]
+    lock = threading.Lock()
+
+    def worker(indices: range) -> None:
+        for i in indices:
+            if time.perf_counter() > deadline:
+                return
+            add_run(rest, experiment_id, i)
+            with lock:
+                done[0] += 1
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(worker, [range(start + k, stop, 4) for k in range(4)]))
+    return start + done[0]
+
+
+def add_points(rest: Rest, run_id: str, key: str, points: int, batch: int = 1000) -> None:
+    for first in range(0, points, batch):
+        metrics = [
+            {"key": key, "value": float(j % 977) / 977, "timestamp": T0 + j, "step": j}
+            for j in range(first, min(points, first + batch))
+        ]
+        rest.post("runs/log-batch", {"run_id": run_id, "metrics": metrics})
+
+
+# --- the timed workloads, through the real client ------------------------------------------------
+
+
+def summary(values: list[float]) -> dict[str, Any]:
+    return {
+        "median": statistics.median(values),
+        "min": min(values),
+        "max": max(values),
+        "values": values,
+    }
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+def client_for(url: str) -> Any:
+    from mlflow import MlflowClient
+
+    return MlflowClient(tracking_uri=url)
+
+
+def new_run(server: Server, client: Any, name: str) -> str:
+    if server.kind == "flask":
+        return "f" * 32  # the floor accepts any run id
+    experiment_id = client.create_experiment(f"{name}-{time.time_ns()}")
+    return str(client.create_run(experiment_id).info.run_id)
+
+
+def timed_log_metric(server: Server, plan: Plan) -> float:
+    client = client_for(server.url)
+    run_id = new_run(server, client, "log-metric")
+    cap = time.perf_counter() + plan.workload_cap_seconds
+    began = time.perf_counter()
+    for i in range(plan.log_metric_calls):
+        client.log_metric(run_id, "m", float(i), timestamp=T0 + i, step=i)
+        if time.perf_counter() > cap:
+            raise TimeoutError("log_metric loop over its time cap")
+    return time.perf_counter() - began
+
+
+def timed_log_batch(server: Server, plan: Plan) -> float:
+    from mlflow.entities import Metric
+
+    client = client_for(server.url)
+    run_id = new_run(server, client, "log-batch")
+    batches = [
+        [Metric("b", float(j), T0 + j, b * plan.batch_size + j) for j in range(plan.batch_size)]
+        for b in range(plan.batches)
+    ]
+    cap = time.perf_counter() + plan.workload_cap_seconds
+    began = time.perf_counter()
+    for batch in batches:
+        client.log_batch(run_id, metrics=batch)
+        if time.perf_counter() > cap:
+            raise TimeoutError("log_batch loop over its time cap")
+    return time.perf_counter() - began
+
+
+def concurrent_logging(server: Server, plan: Plan) -> dict[str, float]:
+    client = client_for(server.url)
+    run_ids = [new_run(server, client, f"concurrent-{t}") for t in range(plan.threads)]
+    latencies: list[list[float]] = [[] for _ in run_ids]
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(len(run_ids) + 1)
+    stop_at = [0.0]
+
+    def worker(t: int) -> None:
+        barrier.wait()
+        i = 0
+        while time.perf_counter() < stop_at[0] and i < 1_000_000:
+            began = time.perf_counter()
+            try:
+                client.log_metric(run_ids[t], "c", float(i), timestamp=T0 + i, step=i)
+            except Exception as e:  # noqa: BLE001 - counted, reported, never hidden
+                errors.append(e)
+                return
+            latencies[t].append(time.perf_counter() - began)
+            i += 1
+
+    threads = [threading.Thread(target=worker, args=(t,)) for t in range(len(run_ids))]
+    for th in threads:
+        th.start()
+    stop_at[0] = time.perf_counter() + plan.concurrent_seconds
+    began = time.perf_counter()
+    barrier.wait()
+    for th in threads:
+        th.join(timeout=plan.concurrent_seconds + 120)
+    elapsed = time.perf_counter() - began
+    if errors:
+        raise RuntimeError(f"concurrent logging failed: {errors[0]!r}")
+    flat = [x for lat in latencies for x in lat]
+    return {"rps": len(flat) / elapsed, "p99_ms": percentile(flat, 0.99) * 1000}
+
+
+def search_latencies(url: str, experiment_id: str, queries: int, cap: float) -> list[float]:
+    client = client_for(url)
+    times: list[float] = []
+    deadline = time.perf_counter() + cap
+    for _ in range(queries):
+        began = time.perf_counter()
+        client.search_runs(
+            [experiment_id],
+            filter_string=SEARCH_FILTER,
+            order_by=SEARCH_ORDER,
+            max_results=SEARCH_MAX_RESULTS,
+        )
+        times.append(time.perf_counter() - began)
+        if time.perf_counter() > deadline:
+            break
+    return times
+
+
+# --- one server through every workload -----------------------------------------------------------
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.figures: dict[str, dict[str, Any]] = {}
+        self.notes: list[str] = []
+
+    def put(self, name: str, values: list[float], unit: str, better: str = "lower") -> None:
+        self.figures[name] = {**summary(values), "unit": unit, "better": better}
+        log(
+            f"  {name}: {statistics.median(values):.4g} {unit} "
+            f"(min {min(values):.4g}, max {max(values):.4g})"
+        )
+
+
+def repeat(times: int, fn: Callable[[], float]) -> list[float]:
+    return [fn() for _ in range(times)]
+
+
+def bench_server(kind: str, plan: Plan, workdir: Path) -> Recorder:
+    rec = Recorder()
+    server = Server(kind, workdir)
+    log(f"{kind}: start to healthy, idle memory")
+    if kind.startswith("mlflow"):
+        # The first start creates and migrates the database; later starts reuse it, as a user's.
+        first = server.start()
+        server.stop()
+        rec.put("first_start_fresh_db_s", [first], "s")
+    starts, rss, pss = [], [], []
+    repeats = plan.reference_start_repeats if kind.startswith("mlflow") else plan.start_repeats
+    for _ in range(repeats):
+        starts.append(server.start())
+        time.sleep(plan.settle_seconds)  # let start-up work (job runners, lazy imports) settle
+        memory = server.memory()
+        rss.append(memory["rss"] / 2**20)
+        pss.append(memory["pss"] / 2**20)
+        server.stop()
+    rec.put("start_s", starts, "s")
+    rec.put("idle_rss_mb", rss, "MB")
+    rec.put("idle_pss_mb", pss, "MB")
+
+    with running(server):
+        log(f"{kind}: {plan.log_metric_calls} log_metric")
+        rec.put("log_metric_s", repeat(plan.repeats, lambda: timed_log_metric(server, plan)), "s")
+        log(f"{kind}: {plan.batches} log_batch of {plan.batch_size}")
+        rec.put("log_batch_s", repeat(plan.repeats, lambda: timed_log_batch(server, plan)), "s")
+        log(f"{kind}: {plan.threads} threads logging for {plan.concurrent_seconds} s")
+        runs = [concurrent_logging(server, plan) for _ in range(plan.repeats)]
+        rec.put("concurrent_rps", [r["rps"] for r in runs], "req/s", better="higher")
+        rec.put("concurrent_p99_ms", [r["p99_ms"] for r in runs], "ms")
+        if kind != "flask":
+            history(server, plan, rec)
+    return rec
+
+
+def history(server: Server, plan: Plan, rec: Recorder) -> None:
+    log(f"{server.kind}: get_metric_history of {plan.history_points} points")
+    rest = Rest(server.url)
+    experiment_id = create_experiment(rest, f"history-{time.time_ns()}")
+    run_id = rest.post("runs/create", {"experiment_id": experiment_id, "start_time": T0})["run"][
+        "info"
+    ]["run_id"]
+    before = server.memory()
+    add_points(rest, run_id, "h", plan.history_points)
+    after = server.memory()
+    if server.kind == "mockflow":
+        rec.put(
+            "bytes_per_metric_point",
+            [(after["pss"] - before["pss"]) / plan.history_points],
+            "B",
+        )
+    client = client_for(server.url)
+    times = []
+    for _ in range(plan.repeats):
+        began = time.perf_counter()
+        points = client.get_metric_history(run_id, "h")
+        times.append(time.perf_counter() - began)
+        if len(points) != plan.history_points:
+            raise RuntimeError(f"history has {len(points)} points, not {plan.history_points}")
+    rec.put("history_s", times, "s")
+
+
+def measure_at(
+    server: Server, size: int, experiment_id: str, baseline: int, plan: Plan, rec: Recorder
+) -> None:
+    memory = server.memory()
+    rec.put(f"scale_{size}_pss_mb", [memory["pss"] / 2**20], "MB")
+    rec.put(f"scale_{size}_bytes_per_run", [(memory["pss"] - baseline) / size], "B")
+    rounds = plan.repeats if size <= 10_000 else 1
+    p50, p95 = [], []
+    for _ in range(rounds):
+        times = search_latencies(
+            server.url, experiment_id, plan.search_queries, plan.workload_cap_seconds
+        )
+        p50.append(percentile(times, 0.5) * 1000)
+        p95.append(percentile(times, 0.95) * 1000)
+    rec.put(f"scale_{size}_search_p50_ms", p50, "ms")
+    rec.put(f"scale_{size}_search_p95_ms", p95, "ms")
+
+
+def scaling(kinds: list[str], plan: Plan, workdir: Path, recs: dict[str, Recorder]) -> None:
+    """Memory and search latency at each size, on fresh servers loaded step by step.
+
+    The first kind loads the data; the others (the real server's other configuration) are
+    started on the same database at each size. The real server stops at reference_max_runs.
+    """
+    loader_kind = kinds[0]
+    reference = loader_kind != "mockflow"
+    sizes = [s for s in plan.sizes if not reference or s <= plan.reference_max_runs]
+    skipped = [s for s in plan.sizes if s not in sizes]
+    if skipped:
+        recs[loader_kind].notes.append(
+            f"{'/'.join(kinds)}: not measured at {', '.join(f'{s:,}' for s in skipped)} runs "
+            "(building them through the client takes too long); the reference stops at "
+            f"{plan.reference_max_runs:,}."
+        )
+    db = workdir / "scaling.db"
+    servers = {k: Server(k, workdir, db=db) for k in kinds}
+    loader = servers[loader_kind]
+    baselines: dict[str, int] = {}
+    deadline = time.perf_counter() + plan.load_cap_seconds
+    try:
+        loader.start()
+        rest = Rest(loader.url)
+        experiment_id, have = create_experiment(rest, "scaling"), 0
+        for kind in kinds[1:]:
+            loader.stop()
+            with running(servers[kind]):
+                baselines[kind] = servers[kind].memory()["pss"]
+            loader.start()
+            rest = Rest(loader.url)
+        baselines[loader_kind] = loader.memory()["pss"]
+        for size in sizes:
+            log(f"{loader_kind}: loading runs {have:,}..{size:,}")
+            began = time.perf_counter()
+            have = add_runs(rest, experiment_id, have, size, deadline)
+            log(f"  {have:,} runs after {time.perf_counter() - began:.1f} s")
+            if have < size:
+                recs[loader_kind].notes.append(
+                    f"{'/'.join(kinds)}: loading stopped at {have:,} runs (time cap "
+                    f"{plan.load_cap_seconds:.0f} s); no figures at {size:,}."
+                )
+                break
+            measure_at(loader, size, experiment_id, baselines[loader_kind], plan, recs[loader_kind])
+            for kind in kinds[1:]:
+                loader.stop()
+                log(f"{kind}: on the same database at {size:,} runs")
+                with running(servers[kind]):
+                    measure_at(
+                        servers[kind], size, experiment_id, baselines[kind], plan, recs[kind]
+                    )
+                loader.start()
+                rest = Rest(loader.url)
+    finally:
+        loader.stop()
+
+
+# --- the report ----------------------------------------------------------------------------------
+
+
+ROWS = [
+    ("start_s", "start to healthy (s)"),
+    ("first_start_fresh_db_s", "first start, fresh database (s)"),
+    ("idle_rss_mb", "idle memory, RSS of the tree (MB)"),
+    ("idle_pss_mb", "idle memory, PSS of the tree (MB)"),
+    ("log_metric_s", "{log_metric_calls} log_metric (s)"),
+    ("log_batch_s", "{batches} log_batch × {batch_size} (s)"),
+    ("search_p50_ms", "search_runs over {search_size:,} runs, p50 (ms)"),
+    ("search_p95_ms", "search_runs over {search_size:,} runs, p95 (ms)"),
+    ("history_s", "get_metric_history, {history_points:,} points (s)"),
+    ("concurrent_rps", "{threads} threads log_metric for {concurrent_seconds:g} s (req/s)"),
+    ("concurrent_p99_ms", "{threads} threads log_metric, p99 (ms)"),
+    ("bytes_per_metric_point", "memory per stored metric point (B)"),
+]
+
+
+def search_size(plan: Plan) -> int:
+    return (
+        10_000
+        if 10_000 in plan.sizes
+        else max(s for s in plan.sizes if s <= plan.reference_max_runs)
+    )
+
+
+def add_aliases(plan: Plan, servers: dict[str, dict[str, Any]]) -> None:
+    size = search_size(plan)
+    for figures in servers.values():
+        for suffix in ("p50_ms", "p95_ms"):
+            if f"scale_{size}_search_{suffix}" in figures:
+                figures[f"search_{suffix}"] = figures[f"scale_{size}_search_{suffix}"]
+
+
+def ratio(name: str, ours: dict[str, Any] | None, ref: dict[str, Any] | None) -> float | None:
+    """How many times better mockflow is (>1: better), by medians."""
+    if not ours or not ref or not ours["median"] or not ref["median"]:
+        return None
+    if ours.get("better") == "higher":
+        return float(ours["median"] / ref["median"])
+    return float(ref["median"] / ours["median"])
+
+
+def fmt(figure: dict[str, Any] | None) -> str:
+    if not figure:
+        return "–"
+
+    def g(x: float) -> str:
+        return f"{x:.3g}" if abs(x) < 1000 else f"{x:,.0f}"
+
+    if figure["min"] == figure["max"]:
+        return g(figure["median"])
+    return f"{g(figure['median'])} ({g(figure['min'])}–{g(figure['max'])})"
+
+
+def targets(servers: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    ours, w1, floor = servers.get("mockflow", {}), servers.get("mlflow-w1"), servers.get("flask")
+    out = []
+
+    def check(name: str, value: float | None, goal: str, ok: Callable[[float], bool]) -> None:
+        out.append(
+            {
+                "target": name,
+                "goal": goal,
+                "value": value,
+                "met": None if value is None else bool(ok(value)),
+            }
+        )
+
+    check(
+        "start to healthy vs mlflow --workers 1",
+        ratio("start_s", ours.get("start_s"), (w1 or {}).get("start_s")),
+        "≥ 5× faster",
+        lambda r: r >= 5,
+    )
+    check(
+        "idle memory (PSS) vs mlflow --workers 1",
+        ratio("idle_pss_mb", ours.get("idle_pss_mb"), (w1 or {}).get("idle_pss_mb")),
+        "≥ 4× smaller",
+        lambda r: r >= 4,
+    )
+    check(
+        "log_metric vs mlflow --workers 1",
+        ratio("log_metric_s", ours.get("log_metric_s"), (w1 or {}).get("log_metric_s")),
+        "≥ 2.5× faster",
+        lambda r: r >= 2.5,
+    )
+    floor_ratio = ratio("log_metric_s", (floor or {}).get("log_metric_s"), ours.get("log_metric_s"))
+    check(
+        "log_metric vs bare Flask (mockflow time ÷ floor time)",
+        floor_ratio,
+        "≤ 1.5×",
+        lambda r: r <= 1.5,
+    )
+    p50 = ours.get("search_p50_ms")
+    check(
+        "search over 10,000 runs, p50 (ms)",
+        p50["median"] if p50 else None,
+        "< 50 ms",
+        lambda v: v < 50,
+    )
+    bpp = ours.get("bytes_per_metric_point")
+    check(
+        "memory per stored metric point (B)",
+        bpp["median"] if bpp else None,
+        "< 200 B",
+        lambda v: v < 200,
+    )
+    return out
+
+
+def machine() -> dict[str, Any]:
+    cpu = "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = "unknown"
+    try:
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        mem = f"{kb / 2**20:.1f} GiB"
+    except (OSError, ValueError, IndexError):
+        pass
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "memory": mem,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+
+
+def load_average() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "unknown"
+
+
+def versions() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for dist in ("mlflow", "mlflow-skinny", "flask", "waitress", "mockflow-server"):
+        try:
+            out[dist] = version(dist)
+        except PackageNotFoundError:
+            pass
+    return out
+
+
+def markdown(doc: dict[str, Any]) -> str:
+    plan = Plan(**doc["plan"])
+    servers = doc["servers"]
+    names = {"search_size": search_size(plan), **asdict(plan)}
+    present = [s for s in SERVERS if s in servers]
+    refs = [r for r in REFERENCES if r in servers and "mockflow" in servers]
+    header = ["workload", *present, *(f"× vs {r}" for r in refs)]
+    lines = [
+        f"# mockflow benchmark, {doc['finished']}",
+        "",
+        f"Machine: {doc['machine']['nproc']} CPUs, {doc['machine']['cpu']}, "
+        f"{doc['machine']['memory']}; Python {doc['machine']['python']}. "
+        f"Load average before / after: {doc['load_before']} / {doc['load_after']}. "
+        f"Took {doc['seconds']:.0f} s.",
+        "",
+        'Figures are medians (min–max) of the runs; "× vs" is how many times better mockflow is '
+        "than that server by the medians (>1: mockflow better; for the bare-Flask floor, "
+        "1 means as fast as the floor).",
+        "",
+        "| " + " | ".join(header) + " |",
+        "|" + "---|" * len(header),
+    ]
+    for key, label in ROWS:
+        if not any(key in servers[s] for s in present):
+            continue
+        cells = [label.format(**names)]
+        cells += [fmt(servers[s].get(key)) for s in present]
+        for r in refs:
+            value = ratio(key, servers["mockflow"].get(key), servers[r].get(key))
+            cells.append("–" if value is None else f"{value:.2f}")
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", "## Scaling: memory and search latency by number of runs", ""]
+    scale_header = ["runs", *(f"{s} PSS (MB)" for s in present if s != "flask")]
+    scale_header += [f"{s} search p50 / p95 (ms)" for s in present if s != "flask"]
+    lines += ["| " + " | ".join(scale_header) + " |", "|" + "---|" * len(scale_header)]
+    for size in plan.sizes:
+        cells = [f"{size:,}"]
+        for s in present:
+            if s != "flask":
+                cells.append(fmt(servers[s].get(f"scale_{size}_pss_mb")))
+        for s in present:
+            if s != "flask":
+                a = servers[s].get(f"scale_{size}_search_p50_ms")
+                b = servers[s].get(f"scale_{size}_search_p95_ms")
+                cells.append(f"{fmt(a)} / {fmt(b)}" if a else "–")
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", "## Targets", "", "| target | goal | measured | met |", "|---|---|---|---|"]
+    for t in doc["targets"]:
+        value = "–" if t["value"] is None else f"{t['value']:.3g}"
+        met = "–" if t["met"] is None else ("yes" if t["met"] else "**no**")
+        lines.append(f"| {t['target']} | {t['goal']} | {value} | {met} |")
+    lines += [
+        "",
+        "## How it was measured",
+        "",
+        f'- search: `search_runs([exp], filter_string="{SEARCH_FILTER}", '
+        f"order_by={SEARCH_ORDER}, max_results={SEARCH_MAX_RESULTS})`, "
+        f"{plan.search_queries} queries a round, p50/p95 per round.",
+        "- memory: RSS and PSS summed over the server's process tree (/proc/PID/smaps_rollup); "
+        f"idle is {plan.settle_seconds:g} s after /health first answers 200; "
+        "per metric point is the PSS growth over "
+        f"logging {plan.history_points:,} points, divided by that number.",
+        "- mlflow: `mlflow server --backend-store-uri sqlite:///… --serve-artifacts`; start is "
+        "timed on an existing database (the first start, which creates it, is shown apart).",
+        "- data for search and scaling is built through the REST API (create run + log_batch "
+        "per run, 4 client threads), untimed.",
+        *(f"- {note}" for note in doc["notes"]),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--servers", default=",".join(SERVERS), help="comma-separated subset")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes: a smoke run")
+    parser.add_argument("--out", default=str(RESULTS), help="directory for results")
+    parser.add_argument("--name", default="latest", help="file stem of the results")
+    parser.add_argument("--sizes", help="comma-separated run counts for the scaling curve")
+    parser.add_argument("--repeats", type=int)
+    args = parser.parse_args(argv)
+    servers = [s for s in args.servers.split(",") if s]
+    for s in servers:
+        if s not in SERVERS:
+            parser.error(f"unknown server {s!r}; choose from {', '.join(SERVERS)}")
+    plan = quick_plan(servers) if args.quick else Plan(servers=servers)
+    if args.sizes:
+        plan.sizes = [int(x) for x in args.sizes.split(",")]
+    if args.repeats:
+        plan.repeats = args.repeats
+    # mlflow-w1 reuses the database the default configuration built: run that one first.
+    order = [s for s in ("mockflow", "flask", "mlflow", "mlflow-w1") if s in servers]
+
+    began, load_before = time.perf_counter(), load_average()
+    doc: dict[str, Any] = {"plan": asdict(plan), "machine": machine(), "versions": versions()}
+    doc.update(load_before=load_before, servers={}, notes=[], errors={})
+    recs: dict[str, Recorder] = {}
+    with tempfile.TemporaryDirectory(prefix="mockflow-bench-") as tmp:
+        for kind in order:
+            workdir = Path(tmp) / kind
+            workdir.mkdir()
+            try:
+                recs[kind] = bench_server(kind, plan, workdir)
+            except Exception as e:
+                log(f"{kind} failed: {e!r}")
+                doc["errors"][kind] = repr(e)
+        groups = [["mockflow"], [k for k in ("mlflow", "mlflow-w1") if k in recs]]
+        for kinds in [g for g in groups if g and all(k in recs for k in g)]:
+            workdir = Path(tmp) / f"scaling-{kinds[0]}"
+            workdir.mkdir()
+            try:
+                scaling(kinds, plan, workdir, recs)
+            except Exception as e:
+                log(f"scaling {kinds} failed: {e!r}")
+                doc["errors"][f"scaling-{kinds[0]}"] = repr(e)
+    for kind, rec in recs.items():
+        doc["servers"][kind] = rec.figures
+        doc["notes"].extend(rec.notes)
+    doc["notes"].extend(f"{k}: failed: {v}" for k, v in doc["errors"].items())
+    add_aliases(plan, doc["servers"])
+    doc["targets"] = targets(doc["servers"])
+    doc["load_after"] = load_average()
+    doc["seconds"] = time.perf_counter() - began
+    doc["finished"] = time.strftime("%Y-%m-%d %H:%M:%S %Z")
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{args.name}.json").write_text(json.dumps(doc, indent=2) + "\n")
+    (out / f"{args.name}.md").write_text(markdown(doc))
+    print(markdown(doc))
+    log(f"wrote {out / args.name}.json and .md in {doc['seconds']:.0f} s")
+    return 1 if doc["errors"] else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
