@@ -22,8 +22,8 @@ from mockflow import __version__, ui
 from mockflow.config import Settings
 from mockflow.faults import FaultMiddleware, FaultSet
 from mockflow.handlers import load_handlers, load_views
-from mockflow.logs import install as install_request_log
 from mockflow.journal import ENTRY_KEY, Journal, JournalMiddleware
+from mockflow.logs import install as install_request_log
 from mockflow.store import Store
 from mockflow.wire.errors import endpoint_not_found, error_response, json_error
 from mockflow.wire.messages import json_response, parse_request

@@ -28,7 +28,12 @@ def _add_settings_flags(parser: argparse.ArgumentParser) -> None:
         help_text = help_text.replace("%", "%%").replace("`", "")
         if field_type(f) is bool:
             parser.add_argument(
-                flag, dest=f.name, nargs="?", const="true", default=None, metavar="on|off",
+                flag,
+                dest=f.name,
+                nargs="?",
+                const="true",
+                default=None,
+                metavar="on|off",
                 help=help_text,
             )
         else:
@@ -86,7 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
         "env",
         help="Print the export lines that point mlflow and the Hokusai SDK at a running mockflow.",
         description="Print MLFLOW_TRACKING_URI, MLFLOW_TRACKING_TOKEN, HOKUSAI_API_KEY and "
-        "HOKUSAI_MOCK_MODE for a running server: eval \"$(mockflow env)\".",
+        'HOKUSAI_MOCK_MODE for a running server: eval "$(mockflow env)".',
     )
     env.add_argument("--url", help="The server's URL (default: from MOCKFLOW_HOST/PORT/PREFIX).")
     env.add_argument("--key-id", default="read-write", help="Which key of the key file to use.")

@@ -140,9 +140,7 @@ class MockflowServer:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         if not self.settings.quiet:
             logs.configure(self.settings, stream=sys.stderr)
-        self._server = make_server(
-            self.settings.host, self.settings.port, self.app, threaded=True
-        )
+        self._server = make_server(self.settings.host, self.settings.port, self.app, threaded=True)
         self._server.daemon_threads = True  # type: ignore[attr-defined]
         server = self._server
         self._thread = threading.Thread(

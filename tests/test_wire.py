@@ -85,7 +85,7 @@ def test_a_bare_nan_literal_is_refused_and_stores_nothing(base: str) -> None:
     # MLflow's server swallows the parse error and stores 0.0 at step 0, time 0; mockflow
     # refuses the request instead (docs/compatibility.md).
     run_id = create_run(base)
-    body = '{"run_id": "%s", "key": "bare", "value": NaN, "timestamp": 1, "step": 0}' % run_id
+    body = f'{{"run_id": "{run_id}", "key": "bare", "value": NaN, "timestamp": 1, "step": 0}}'
     r = requests.post(
         f"{base}{API}/runs/log-metric", data=body, headers={"Content-Type": "application/json"}
     )

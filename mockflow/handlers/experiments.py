@@ -50,9 +50,7 @@ def get_experiment(req: GetExperiment, store: Store) -> GetExperiment.Response:
 
 
 @rpc(GetExperimentByName, {"experiment_name": [assert_required, assert_string]})
-def get_experiment_by_name(
-    req: GetExperimentByName, store: Store
-) -> GetExperimentByName.Response:
+def get_experiment_by_name(req: GetExperimentByName, store: Store) -> GetExperimentByName.Response:
     experiment = store.tracking.get_experiment_by_name(req.experiment_name)
     if experiment is None:
         raise MlflowException(

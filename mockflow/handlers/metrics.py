@@ -9,6 +9,7 @@ from mlflow.protos.service_pb2 import GetMetricHistory, GetMetricHistoryBulkInte
 from mockflow.handlers import rpc
 from mockflow.store import Store
 from mockflow.wire.errors import JSON
+from mockflow.wire.fast_json import metric_list_response, metrics_json
 from mockflow.wire.messages import (
     assert_array,
     assert_at_most,
@@ -18,7 +19,6 @@ from mockflow.wire.messages import (
     assert_string,
     assert_within,
 )
-from mockflow.wire.fast_json import metric_list_response, metrics_json
 
 # The limits of MLflow's server (mlflow/server/handlers.py).
 MAX_RUNS_GET_METRIC_HISTORY_BULK = 100

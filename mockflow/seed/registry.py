@@ -190,7 +190,7 @@ def register_version(
     mv.current_stage = stage
     for alias in aliases:
         store.registry.set_registered_model_alias(name, alias, number)
-    store.logged_models.add_model_version(model_id, name, str(number))
+    store.logged_models.add_model_version(model_id, name, number)
     store.registry.models[name].last_updated_time = created
 
 

@@ -1,8 +1,9 @@
 """Search through MLflow's own ``search_utils``: filter, order and page exactly as MLflow parses.
 
 MLflow's SQL store checks every clause's comparator when it builds its query, even when no row
-would be compared; ``SearchUtils.filter`` only checks a clause when it meets a row. ``check_clauses``
-closes that gap so a bad filter fails on an empty store just as it does on ``mlflow server``.
+would be compared; ``SearchUtils.filter`` only checks a clause when it meets a row.
+``check_clauses`` closes that gap so a bad filter fails on an empty store just as it does on
+``mlflow server``.
 """
 
 from __future__ import annotations
@@ -23,15 +24,16 @@ def check_clauses(utils: type[SearchUtils], filter_string: str | None) -> None:
         key_type = clause.get("type")
         key = clause.get("key")
         comparator = str(clause.get("comparator", "")).upper()
-        checks = (
-            lambda: utils.is_metric(key_type, comparator),
-            lambda: utils.is_param(key_type, comparator),
-            lambda: utils.is_tag(key_type, comparator),
-            lambda: utils.is_string_attribute(key_type, key, comparator),
-            lambda: utils.is_numeric_attribute(key_type, key, comparator),
-            lambda: utils.is_dataset(key_type, comparator),
+        # Each classifier raises MLflow's error for a comparator its type does not allow.
+        known = (
+            utils.is_metric(key_type, comparator)
+            or utils.is_param(key_type, comparator)
+            or utils.is_tag(key_type, comparator)
+            or utils.is_string_attribute(key_type, key, comparator)
+            or utils.is_numeric_attribute(key_type, key, comparator)
+            or utils.is_dataset(key_type, comparator)
         )
-        if not any(check() for check in checks):
+        if not known:
             raise MlflowException(
                 f"Invalid search expression type '{key_type}'", error_code=INVALID_PARAMETER_VALUE
             )

@@ -133,8 +133,10 @@ class MetricHistory:
         last: tuple[int, int, float] | None = None
         for i in order:
             point = (self.timestamps[i], self.steps[i], self.values[i])
-            same = last is not None and point[:2] == last[:2] and (
-                point[2] == last[2] or (math.isnan(point[2]) and math.isnan(last[2]))
+            same = (
+                last is not None
+                and point[:2] == last[:2]
+                and (point[2] == last[2] or (math.isnan(point[2]) and math.isnan(last[2])))
             )
             if same:
                 continue

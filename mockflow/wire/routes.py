@@ -50,7 +50,9 @@ def proto_routes() -> tuple[Route, ...]:
                 path = _flask_rule(endpoint.path)
                 for base in ("/api", "/ajax-api"):
                     rule = f"{base}/{endpoint.since.major}.0{path}"
-                    routes.append(Route(rule, endpoint.method, rpc_name(request_class), request_class))
+                    routes.append(
+                        Route(rule, endpoint.method, rpc_name(request_class), request_class)
+                    )
     return tuple(routes)
 
 

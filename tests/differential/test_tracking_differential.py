@@ -10,7 +10,6 @@ Error messages are compared exactly unless a step says why not (`skip_message`).
 from __future__ import annotations
 
 import json
-import math
 from typing import Any
 
 import pytest
