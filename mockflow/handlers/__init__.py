@@ -96,3 +96,10 @@ def load_handlers() -> dict[str, Handler]:
 def load_views() -> dict[str, View]:
     load_handlers()
     return VIEWS
+
+
+def paged(response: Any, page: Any) -> Any:
+    """``response`` with ``next_page_token`` set when ``page`` (a PagedList) has more."""
+    if page.token:
+        response.next_page_token = page.token
+    return response

@@ -17,7 +17,7 @@ from mlflow.protos.service_pb2 import (
     UpdateExperiment,
 )
 
-from mockflow.handlers import rpc
+from mockflow.handlers import paged, rpc
 from mockflow.store import Store
 from mockflow.wire.messages import (
     assert_array,
@@ -78,10 +78,9 @@ def search_experiments(req: SearchExperiments, store: Store) -> SearchExperiment
         order_by=list(req.order_by),
         page_token=req.page_token or None,
     )
-    response = SearchExperiments.Response(experiments=[e.to_proto() for e in experiments])
-    if experiments.token:
-        response.next_page_token = experiments.token
-    return response
+    return paged(
+        SearchExperiments.Response(experiments=[e.to_proto() for e in experiments]), experiments
+    )
 
 
 @rpc(UpdateExperiment, {**_REQUIRED_ID, "new_name": [assert_string, assert_required]})

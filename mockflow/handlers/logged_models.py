@@ -23,7 +23,7 @@ from mlflow.protos.service_pb2 import (
 from mlflow.utils.mlflow_tags import MLFLOW_LOGGED_MODELS
 from mlflow.utils.validation import _validate_tag
 
-from mockflow.handlers import rpc
+from mockflow.handlers import paged, rpc
 from mockflow.store import Store
 from mockflow.wire.messages import (
     assert_array,
@@ -147,10 +147,7 @@ def search_logged_models(req: SearchLoggedModels, store: Store) -> SearchLoggedM
         order_by=order_by or None,
         page_token=req.page_token or None,
     )
-    response = SearchLoggedModels.Response(models=[m.to_proto() for m in models])
-    if models.token:
-        response.next_page_token = models.token
-    return response
+    return paged(SearchLoggedModels.Response(models=[m.to_proto() for m in models]), models)
 
 
 @rpc(

@@ -28,7 +28,7 @@ from mlflow.protos.model_registry_pb2 import (
     UpdateRegisteredModel,
 )
 
-from mockflow.handlers import current_settings, rpc
+from mockflow.handlers import current_settings, paged, rpc
 from mockflow.store import Store, model_sources
 from mockflow.wire.messages import (
     assert_array,
@@ -110,10 +110,9 @@ def search_registered_models(
         order_by=list(req.order_by),
         page_token=req.page_token or None,
     )
-    response = SearchRegisteredModels.Response(registered_models=[m.to_proto() for m in models])
-    if models.token:
-        response.next_page_token = models.token
-    return response
+    return paged(
+        SearchRegisteredModels.Response(registered_models=[m.to_proto() for m in models]), models
+    )
 
 
 @rpc(GetLatestVersions, {**_NAME, "stages": [assert_array, assert_item_type_string]})
@@ -252,10 +251,9 @@ def search_model_versions(req: SearchModelVersions, store: Store) -> SearchModel
         order_by=list(req.order_by),
         page_token=req.page_token or None,
     )
-    response = SearchModelVersions.Response(model_versions=[v.to_proto() for v in versions])
-    if versions.token:
-        response.next_page_token = versions.token
-    return response
+    return paged(
+        SearchModelVersions.Response(model_versions=[v.to_proto() for v in versions]), versions
+    )
 
 
 @rpc(
