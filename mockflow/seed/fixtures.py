@@ -37,6 +37,7 @@ from mlflow.utils.mlflow_tags import (
 )
 
 from mockflow.seed.errors import FixtureError, SeedError
+from mockflow.seed.pyfunc import CLASSIFICATION, REGRESSION, ModelRequest
 from mockflow.seed.spec import PRESETS, WorldSpec, parse_reference_time, resolve_spec
 
 if TYPE_CHECKING:
@@ -105,6 +106,7 @@ class VersionSpec:
     description: str | None
     tags: dict[str, str]
     aliases: list[str]
+    model: ModelRequest | None = None
 
 
 @dataclass
@@ -465,7 +467,7 @@ def _read_model(check: _Checker, raw: Any, index: int) -> ModelSpec:
     for i, raw_version in enumerate(check.sequence(data.get("versions"), entry, "versions")):
         where = f"{entry} > versions[{i}]"
         v = check.mapping(raw_version, where, None)
-        check.known(v, ("run", "stage", "description", "tags", "aliases"), where)
+        check.known(v, ("run", "stage", "description", "tags", "aliases", "model"), where)
         aliases = [
             check.text(a, where, f"aliases[{j}]", required=True)
             for j, a in enumerate(check.sequence(v.get("aliases"), where, "aliases"))
@@ -478,6 +480,7 @@ def _read_model(check: _Checker, raw: Any, index: int) -> ModelSpec:
                 description=check.text(v.get("description"), where, "description") or None,
                 tags=check.strings(v.get("tags"), where, "tags"),
                 aliases=aliases,
+                model=_read_model_request(check, v.get("model"), where),
             )
         )
     return ModelSpec(
@@ -486,6 +489,46 @@ def _read_model(check: _Checker, raw: Any, index: int) -> ModelSpec:
         check.text(data.get("description"), entry, "description") or None,
         check.strings(data.get("tags"), entry, "tags"),
         versions,
+    )
+
+
+TASKS = (CLASSIFICATION, REGRESSION)
+MODEL_TYPES = ("double", "float", "long", "integer", "string", "boolean", "binary")
+
+
+def _read_model_request(check: _Checker, raw: Any, where: str) -> ModelRequest | None:
+    """A version's ``model``: the loadable model's task, columns, classes and score."""
+    if raw is None:
+        return None
+    data = check.mapping(raw, where, "model")
+    check.known(data, ("task", "inputs", "target", "classes", "score"), f"{where} > model")
+    columns: dict[str, list[tuple[str, str]]] = {}
+    for key in ("inputs", "target"):
+        columns[key] = [
+            (str(name), check.choice(kind, where, f"model.{key}.{name}", MODEL_TYPES))
+            for name, kind in check.mapping(data.get(key), where, f"model.{key}").items()
+        ]
+    if len(columns["target"]) > 1:
+        raise check.fail(where, "model.target", "expected one column (name: type)")
+    classes = []
+    for i, c in enumerate(check.sequence(data.get("classes"), where, "model.classes")):
+        if isinstance(c, dict | list) or c is None:
+            raise check.fail(where, f"model.classes[{i}]", f"expected a scalar, got {_kind(c)}")
+        classes.append(c)
+    if classes and len(set(map(str, classes))) != len(classes) or len(classes) == 1:
+        raise check.fail(where, "model.classes", "expected two or more distinct labels")
+    task = data.get("task")
+    score = data.get("score")
+    if score is not None:
+        score = check.number(score, where, "model.score")
+        if not 0.0 <= score <= 1.0:
+            raise check.fail(where, "model.score", f"expected a number in [0, 1], got {score}")
+    return ModelRequest(
+        task=check.choice(task, where, "model.task", TASKS) if task else None,
+        inputs=tuple(columns["inputs"]),
+        target=columns["target"][0] if columns["target"] else None,
+        classes=tuple(classes),
+        score=score,
     )
 
 

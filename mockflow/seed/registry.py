@@ -1,10 +1,9 @@
 """Registered models for a world: versions of the best runs, stages, aliases, Hokusai tags.
 
-Each version is backed as ``mlflow.<flavor>.log_model`` would leave it in MLflow 3: a READY
-logged model (``m-<id>``) that the run lists as an output, whose artifact directory holds an
-``MLmodel``, ``requirements.txt``, ``conda.yaml`` and ``python_env.yaml`` that
-``mlflow.models.Model.load`` parses, plus the weights file the flavor names (a placeholder: the
-seeded world carries no trained model). The version's source is ``models:/m-<id>``.
+Each version is backed as ``mlflow.pyfunc.log_model`` leaves a "models from code" model in
+MLflow 3: a READY logged model (``m-<id>``) that the run lists as an output, whose artifact
+directory ``mlflow.pyfunc.load_model`` loads and predicts with (``mockflow.seed.pyfunc``). The
+version's source is ``models:/m-<id>``.
 
 Records are written directly so times and ids stay deterministic (the API would use the clock
 and ``uuid4``); the same invariants hold as for versions created over the API.
@@ -13,7 +12,6 @@ and ``uuid4``); the same invariants hold as for versions created over the API.
 from __future__ import annotations
 
 import hashlib
-import json
 import random
 from typing import TYPE_CHECKING
 
@@ -24,6 +22,7 @@ from mlflow.utils.mlflow_tags import MLFLOW_SOURCE_NAME, MLFLOW_SOURCE_TYPE, MLF
 
 from mockflow.seed import catalog
 from mockflow.seed.errors import FixtureError
+from mockflow.seed.pyfunc import ModelRequest, SeededModels
 
 if TYPE_CHECKING:
     from mockflow.seed.fixtures import Fixture
@@ -33,8 +32,6 @@ if TYPE_CHECKING:
     from mockflow.store.tracking import RunRecord
 
 MINUTE = 60_000
-MLFLOW_VERSION = "3.17.2"
-PYTHON_VERSION = "3.11.9"
 
 MODEL_NAMES = {
     "hokusai_model_improvements": "hokusai-baseline",
@@ -47,20 +44,13 @@ MODEL_NAMES = {
     "image-classification": "product-image-classifier",
 }
 
-# The weights file each flavor's MLmodel names, and the flavor's own MLmodel section.
-WEIGHTS = {
-    "xgboost": "model.xgb",
-    "lightgbm": "model.lgb",
-    "sklearn": "model.pkl",
-    "pytorch": "data/model.pth",
-}
-
 
 def seed_registry(store: Store, world: World, spec: WorldSpec, *, seed: int) -> None:
     """Register ``spec.registered_models`` models, one per experiment, from its best runs."""
     if not hasattr(store, "registry") or spec.registered_models <= 0:
         return
     rng = random.Random(f"{seed}:registry")
+    models = SeededModels(seed)
     best = world.best_runs()
     by_experiment: dict[str, list[RunPlan]] = {}
     for plan in best:
@@ -112,6 +102,7 @@ def seed_registry(store: Store, world: World, spec: WorldSpec, *, seed: int) -> 
             model_id = f"m-{rng.getrandbits(128):032x}"
             register_version(
                 store,
+                models,
                 name,
                 run,
                 family=plan.family,
@@ -133,6 +124,7 @@ def seed_registry(store: Store, world: World, spec: WorldSpec, *, seed: int) -> 
 
 def register_version(
     store: Store,
+    models: SeededModels,
     name: str,
     run: RunRecord,
     *,
@@ -143,6 +135,7 @@ def register_version(
     aliases: list[str],
     description: str | None,
     tags: dict[str, str],
+    request: ModelRequest | None = None,
 ) -> None:
     """Log a model for ``run`` (logged model + artifacts) and register it as ``name``'s next
     version with ``stage`` and ``aliases``."""
@@ -151,6 +144,17 @@ def register_version(
 
     experiment = store.tracking.experiments[run.experiment_id]
     location = f"{experiment.artifact_location.rstrip('/')}/models/{model_id}/artifacts"
+    model_type = run.tags.get("model_type") or catalog.MODEL_TYPES.get(family, family)
+    files = models.version(
+        name,
+        run,
+        family=family,
+        model_type=model_type,
+        model_id=model_id,
+        location=location,
+        created=created,
+        request=request,
+    )
     store.logged_models.models[model_id] = LoggedModelRecord(
         model_id=model_id,
         experiment_id=run.experiment_id,
@@ -162,18 +166,22 @@ def register_version(
         source_run_id=run.run_id,
         params=dict(run.params),
         tags={
-            k: run.tags[k]
-            for k in (MLFLOW_USER, MLFLOW_SOURCE_NAME, MLFLOW_SOURCE_TYPE)
-            if k in run.tags
+            **{
+                k: run.tags[k]
+                for k in (MLFLOW_USER, MLFLOW_SOURCE_NAME, MLFLOW_SOURCE_TYPE)
+                if k in run.tags
+            },
+            "model_type": model_type,
         },
     )
     run.model_outputs.append(LoggedModelOutput(model_id, 0))
     _link_final_metrics(run, model_id)
     run.changed()
-    root = location.removeprefix("mlflow-artifacts:/").removeprefix("mlflow-artifacts:")
     unlimited = Limits(1 << 62, 1 << 62)
-    for path, data in model_files(run, family, model_id, location, created).items():
-        store.artifacts.put(f"{root}/{path}", data, limits=unlimited)
+    for base, tree in ((location, files.model), (run.artifact_uri, files.run)):
+        root = base.removeprefix("mlflow-artifacts:/").removeprefix("mlflow-artifacts:")
+        for path, data in tree.items():
+            store.artifacts.put(f"{root}/{path}", data, limits=unlimited)
 
     version = store.registry.create_model_version(
         name,
@@ -211,106 +219,6 @@ def _link_final_metrics(run: RunRecord, model_id: str) -> None:
         history.extras[len(history) - 1] = (model_id, name, digest)
 
 
-def model_files(
-    run: RunRecord, family: str, model_id: str, location: str, created: int
-) -> dict[str, bytes]:
-    """The files ``log_model`` writes, as MLflow 3.17 writes them."""
-    import datetime as dt
-
-    import yaml
-
-    flavor, requirement, loader = catalog.FLAVORS[family]
-    weights = WEIGHTS[flavor]
-    requirements = sorted(
-        {f"mlflow=={MLFLOW_VERSION}", requirement, "numpy==2.1.3", "pandas==2.2.3"}
-    )
-    flavor_section: dict[str, object]
-    if flavor == "sklearn":
-        flavor_section = {
-            "code": None,
-            "pickled_model": weights,
-            "serialization_format": "cloudpickle",
-            "sklearn_version": requirement.split("==")[1],
-        }
-    elif flavor == "pytorch":
-        flavor_section = {
-            "code": None,
-            "model_data": "data",
-            "pytorch_version": requirement.split("==")[1],
-        }
-    else:
-        flavor_section = {
-            "code": None,
-            "data": weights,
-            "model_class": f"{flavor}.sklearn.XGBClassifier"
-            if flavor == "xgboost"
-            else "lightgbm.sklearn.LGBMClassifier",
-            "model_format": "xgb" if flavor == "xgboost" else "lgb",
-            f"{flavor}_version": requirement.split("==")[1],
-        }
-    created_text = dt.datetime.fromtimestamp(created / 1000, dt.timezone.utc).strftime(
-        "%Y-%m-%d %H:%M:%S.%f"
-    )
-    mlmodel = {
-        "artifact_path": location,
-        "flavors": {
-            "python_function": {
-                "env": {"conda": "conda.yaml", "virtualenv": "python_env.yaml"},
-                "loader_module": loader,
-                "model_path": weights if flavor != "pytorch" else "data",
-                "predict_fn": "predict",
-                "python_version": PYTHON_VERSION,
-            },
-            flavor: flavor_section,
-        },
-        "mlflow_version": MLFLOW_VERSION,
-        "model_id": model_id,
-        "model_size_bytes": 4096,
-        "model_uuid": model_id,
-        "prompts": None,
-        "run_id": run.run_id,
-        "utc_time_created": created_text,
-    }
-    signature = _signature(run)
-    if signature:
-        mlmodel["signature"] = signature
-    conda = {
-        "channels": ["conda-forge"],
-        "dependencies": [f"python={PYTHON_VERSION}", "pip<=24.3", {"pip": requirements}],
-        "name": "mlflow-env",
-    }
-    python_env = {
-        "python": PYTHON_VERSION,
-        "build_dependencies": ["pip==24.3", "setuptools==75.6.0", "wheel"],
-        "dependencies": ["-r requirements.txt"],
-    }
-    dump = lambda doc: yaml.safe_dump(doc, default_flow_style=False, sort_keys=False).encode()  # noqa: E731
-    return {
-        "MLmodel": dump(mlmodel),
-        "conda.yaml": dump(conda),
-        "python_env.yaml": dump(python_env),
-        "requirements.txt": ("\n".join(requirements)).encode(),
-        weights: f"mockflow placeholder weights for {model_id} ({flavor})\n".encode(),
-    }
-
-
-def _signature(run: RunRecord) -> dict[str, str] | None:
-    """The model signature from the run's training dataset schema (features in, label out)."""
-    for dataset_input in run.dataset_inputs:
-        schema = dataset_input.dataset.schema
-        if not schema:
-            continue
-        columns = json.loads(schema).get("mlflow_colspec", [])
-        if len(columns) < 2:
-            continue
-        return {
-            "inputs": json.dumps(columns[:-1]),
-            "outputs": json.dumps([{"type": columns[-1]["type"], "required": True}]),
-            "params": None,  # type: ignore[dict-item]
-        }
-    return None
-
-
 def family_of(run: RunRecord) -> str:
     """The model family a fixture run's ``model_type`` names (sklearn when unclear)."""
     text = (run.tags.get("model_type") or run.params.get("model_type") or "").lower()
@@ -329,6 +237,7 @@ def apply_fixture_models(
     store: Store, fixture: Fixture, run_ids: dict[tuple[str, str], str]
 ) -> None:
     """The fixture's ``registered_models``, each version backed by its run's logged model."""
+    models = SeededModels(fixture.seed)
     for model in fixture.models:
         try:
             if model.name in store.registry.models:
@@ -359,6 +268,7 @@ def apply_fixture_models(
             try:
                 register_version(
                     store,
+                    models,
                     model.name,
                     run,
                     family=family_of(run),
@@ -368,6 +278,7 @@ def apply_fixture_models(
                     aliases=version.aliases,
                     description=version.description,
                     tags=version.tags,
+                    request=version.model,
                 )
             except MlflowException as e:
                 raise FixtureError(f"{fixture.path}: {version.where}: {e.message}") from e

@@ -1,0 +1,172 @@
+"""Seeded model versions that load and predict anywhere.
+
+Each registered version is an MLflow "models from code" pyfunc model: ``seeded_model.py`` (a
+linear model in plain Python and pandas) plus its weights in ``artifacts/params.json``. Loading
+needs only ``mlflow-skinny`` and pandas: no pickle, no torch, xgboost or scikit-learn. The
+family a run trained (xgboost, pytorch, …) is metadata (``MLmodel`` ``metadata`` and the logged
+model's ``model_type`` tag), not a flavor.
+
+Every version of a registered model is measured on one seeded evaluation set (saved beside the
+run as ``evaluation/<model>.json``); its weights are fitted so that its accuracy (classifiers)
+or R² (regressors) there is the run's logged ``accuracy`` / ``r2``. A champion with the better
+logged metric therefore agrees more often with the evaluation labels than its challenger.
+
+Everything here returns plain data (``dict[path, bytes]``) for the store to load.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from mockflow.seed.pyfunc import artifacts, fit
+from mockflow.seed.pyfunc.shapes import (
+    CLASSIFICATION,
+    REGRESSION,
+    SHAPES,
+    Shape,
+    schema_columns,
+    shape_from_schema,
+)
+
+if TYPE_CHECKING:
+    from mockflow.store.tracking import RunRecord
+
+EXAMPLE_ROWS = 5
+
+__all__ = ["CLASSIFICATION", "REGRESSION", "ModelRequest", "SeededModels", "VersionFiles"]
+
+
+@dataclass(frozen=True)
+class ModelRequest:
+    """What a fixture may say about a version's model; anything unset comes from the run."""
+
+    task: str | None = None
+    inputs: tuple[tuple[str, str], ...] = ()  # (column, MLflow type), in order
+    target: tuple[str, str] | None = None
+    classes: tuple[Any, ...] = ()
+    score: float | None = None
+
+
+@dataclass
+class VersionFiles:
+    """A version's model directory and the run artifacts that go with it (relative paths)."""
+
+    model: dict[str, bytes]
+    run: dict[str, bytes]
+    score: float  # the accuracy / R² measured on the evaluation set
+    metric: str  # "accuracy" | "r2"
+
+
+@dataclass
+class SeededModels:
+    """Builds versions' files; one per world, so versions of a model share their evaluation
+    set."""
+
+    seed: int
+    _sets: dict[tuple[str, str], fit.EvaluationSet] = field(default_factory=dict)
+
+    def version(
+        self,
+        name: str,
+        run: RunRecord,
+        *,
+        family: str,
+        model_type: str,
+        model_id: str,
+        location: str,
+        created: int,
+        request: ModelRequest | None = None,
+    ) -> VersionFiles:
+        """The files of ``name``'s version logged by ``run`` as ``model_id``."""
+        request = request or ModelRequest()
+        shape, dataset = shape_for(run, request)
+        key = (name, json.dumps(artifacts.signature(shape), sort_keys=True))
+        if key not in self._sets:
+            self._sets[key] = fit.evaluation_set(shape, f"{self.seed}:{name}")
+        evaluation = self._sets[key]
+        metric = "r2" if shape.task == REGRESSION else "accuracy"
+        wanted = request.score if request.score is not None else logged_score(run, metric)
+        weights, lam = fit.fit_version(evaluation, wanted)
+        params: dict[str, Any] = {
+            "format": 1,
+            "task": shape.task,
+            "family": family,
+            "features": fit.feature_specs(shape),
+            "weights": weights,
+            "bias": [round(b, 6) for b in evaluation.bias],
+            "outputs": [o.spec() for o in shape.outputs],
+        }
+        if shape.task == CLASSIFICATION:
+            params["classes"] = list(shape.classes)
+        measured = round(fit.measure(evaluation, lam), 4)
+        eval_name = f"evaluation/{name}.json"
+        rows = evaluation.frame_rows()
+        metadata = {
+            "model_family": family,
+            "model_type": model_type,
+            "trained_on": dataset,
+            "evaluation": {"artifact": f"runs:/{run.run_id}/{eval_name}", metric: measured},
+            "generated_by": "mockflow",
+        }
+        model = artifacts.model_files(
+            shape=shape,
+            params=params,
+            example=[
+                {k: v for k, v in r.items() if k != shape.target} for r in rows[:EXAMPLE_ROWS]
+            ],
+            metadata=metadata,
+            model_id=model_id,
+            run_id=run.run_id,
+            location=location,
+            created=created,
+        )
+        columns = [f.name for f in shape.features] + [shape.target]
+        table = {"columns": columns, "data": [[r[c] for c in columns] for r in rows]}
+        return VersionFiles(model, {eval_name: json.dumps(table).encode()}, measured, metric)
+
+
+def shape_for(run: RunRecord, request: ModelRequest) -> tuple[Shape, str | None]:
+    """The model's shape: the fixture's request, else the project shape its training dataset
+    names, else one read from that dataset's schema; and the dataset's name."""
+    training = [
+        d.dataset
+        for d in run.dataset_inputs
+        if any(t.key == "mlflow.data.context" and t.value == "training" for t in d.tags)
+    ] or [d.dataset for d in run.dataset_inputs]
+    dataset = training[0] if training else None
+    if request.inputs or request.target:
+        target = request.target or ("label", "double" if request.task == REGRESSION else "long")
+        named = [{"name": n, "type": t} for n, t in (*request.inputs, target)]
+        return shape_from_schema(named, task=request.task, classes=request.classes), (
+            dataset.name if dataset else None
+        )
+    if dataset is not None:
+        project = dataset.name.rsplit("-", 1)[0]
+        columns = schema_columns(dataset.schema)
+        known = SHAPES.get(project)
+        if known is not None and (request.task in (None, known.task)) and not request.classes:
+            names = [f.name for f in known.features] + [known.target]
+            if columns is None or [c.get("name") for c in columns] == names:
+                return known, dataset.name
+        task = request.task or _task_from_metrics(run)
+        return shape_from_schema(columns, task=task, classes=request.classes), dataset.name
+    task = request.task or _task_from_metrics(run)
+    return shape_from_schema(None, task=task, classes=request.classes), None
+
+
+def _task_from_metrics(run: RunRecord) -> str | None:
+    if "accuracy" in run.latest or "f1" in run.latest:
+        return CLASSIFICATION
+    if "r2" in run.latest or "rmse" in run.latest:
+        return REGRESSION
+    return None
+
+
+def logged_score(run: RunRecord, metric: str) -> float:
+    """The run's latest ``metric`` (accuracy, else f1; r2), or a plausible default."""
+    for key in (metric, "f1") if metric == "accuracy" else (metric,):
+        if key in run.latest:
+            return float(run.latest[key][2])
+    return 0.85 if metric == "accuracy" else 0.75

@@ -1,0 +1,171 @@
+"""The seeded world's model versions load with ``mlflow.pyfunc.load_model`` and predict
+plausibly, deterministically and as their logged metrics claim.
+
+``tests/models/test_seeded_models_venv.py`` (``make models-test``) proves the same from a bare
+environment (only mlflow-skinny and pandas) against ``mockflow serve``; this module is the quick
+version with the test environment's own mlflow, plus the checks that need mockflow's internals.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import pandas as pd
+import pytest
+import yaml
+from mlflow import MlflowClient
+
+from mockflow.seed.pyfunc import SeededModels, fit, shapes
+from mockflow.server import MockflowServer
+from tests.models.seeded_models_check import check_all, same
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = ROOT / "tests" / "data" / "seeded_model_predictions.json"
+REFERENCE_TIME = "2026-01-15T00:00:00Z"  # the golden file's world (seed 42)
+
+
+@pytest.fixture(scope="module")
+def default_world() -> Iterator[MlflowClient]:
+    with MockflowServer(port=0, world="default", reference_time=REFERENCE_TIME, auth=False) as srv:
+        previous = mlflow.get_tracking_uri()
+        os.environ["MLFLOW_TRACKING_URI"] = srv.prefixed_url
+        mlflow.set_tracking_uri(srv.prefixed_url)
+        try:
+            yield MlflowClient(srv.prefixed_url)
+        finally:
+            os.environ.pop("MLFLOW_TRACKING_URI", None)
+            mlflow.set_tracking_uri(previous)
+
+
+def test_every_version_loads_by_every_uri_and_predicts_the_golden_outputs(
+    default_world: MlflowClient,
+) -> None:
+    got = check_all()
+    if os.environ.get("MOCKFLOW_UPDATE_GOLDEN"):
+        GOLDEN.write_text(json.dumps(got, indent=1, sort_keys=True))
+    assert same(got, json.loads(GOLDEN.read_text()), tol=2e-6)
+    uris = [u for entry in got.values() for u in entry["uris"]]
+    for form in ("@champion", "@challenger", "/Production", "/Staging", "runs:/", "models:/m-"):
+        assert any(form in u for u in uris), form
+
+
+def score_on_evaluation_set(uri: str, client: MlflowClient, name: str) -> tuple[float, str]:
+    model = mlflow.pyfunc.load_model(uri)
+    version = client.get_model_version_by_alias(name, uri.rsplit("@", 1)[1])
+    path = mlflow.artifacts.download_artifacts(f"runs:/{version.run_id}/evaluation/{name}.json")
+    table = pd.read_json(path, orient="split")
+    target = model.metadata.signature.outputs.input_names()[0]
+    predicted = model.predict(table.drop(columns=[target]))[target]
+    if predicted.dtype.kind == "f":
+        truth = table[target]
+        r2 = 1 - ((predicted - truth) ** 2).sum() / ((truth - truth.mean()) ** 2).sum()
+        return float(r2), "r2"
+    return float((predicted == table[target]).mean()), "accuracy"
+
+
+def test_the_champion_beats_the_challenger_on_the_evaluation_set_as_logged_metrics_claim(
+    default_world: MlflowClient,
+) -> None:
+    client = default_world
+    tolerance = 1 / fit.EVAL_ROWS  # one row either way: the fit rounds to whole rows
+    champion_wins = 0
+    for model in client.search_registered_models():
+        measured, logged = {}, {}
+        for alias in ("champion", "challenger"):
+            uri = f"models:/{model.name}@{alias}"
+            measured[alias], metric = score_on_evaluation_set(uri, client, model.name)
+            run = client.get_run(client.get_model_version_by_alias(model.name, alias).run_id)
+            logged[alias] = run.data.metrics[metric]
+            assert measured[alias] == pytest.approx(logged[alias], abs=tolerance), (uri, metric)
+        if logged["champion"] > logged["challenger"] + 2 * tolerance:
+            assert measured["champion"] > measured["challenger"], model.name
+            champion_wins += 1
+        elif logged["champion"] < logged["challenger"] - 2 * tolerance:
+            # Champions are chosen on the benchmark metric (f1); the accuracy can still trail.
+            assert measured["champion"] < measured["challenger"], model.name
+    assert champion_wins >= 2  # the default world has champions ahead on accuracy / r2
+
+
+def test_a_seeded_model_declares_only_pyfunc_and_needs_only_mlflow_and_pandas(
+    default_world: MlflowClient,
+) -> None:
+    client = default_world
+    version = client.get_model_version_by_alias("hokusai-baseline", "champion")
+    local = Path(mlflow.artifacts.download_artifacts(f"models:/hokusai-baseline/{version.version}"))
+    mlmodel = yaml.safe_load((local / "MLmodel").read_text())
+    assert set(mlmodel["flavors"]) == {"python_function"}
+    pyfunc = mlmodel["flavors"]["python_function"]
+    assert pyfunc["loader_module"] == "mlflow.pyfunc.loaders.code_model"
+    assert (local / pyfunc["model_code_path"]).read_text().count("set_model(") == 1
+    assert (local / "requirements.txt").read_text().split() == ["mlflow-skinny>=3.0,<4", "pandas"]
+    assert mlmodel["metadata"]["model_family"] in {"xgboost", "lightgbm", "pytorch"}
+    assert json.loads(mlmodel["signature"]["inputs"])[0]["name"] == "feature_a"
+    logged = client.get_logged_model(version.source.removeprefix("models:/"))
+    assert logged.tags["model_type"] == client.get_run(version.run_id).data.tags["model_type"]
+    assert not any(name.endswith((".pkl", ".pth", ".xgb", ".lgb")) for name in os.listdir(local))
+
+
+@pytest.mark.parametrize("dataset", sorted(shapes.SHAPES))
+def test_every_project_shape_loads_from_its_files_and_predicts_its_signature(
+    dataset: str, tmp_path: Path
+) -> None:
+    """The large world's shapes too (images as bytes, reviews as text), without a server."""
+    files = _version_files(dataset, accuracy=0.9, r2=0.8)
+    for path, data in files.model.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_bytes(data)
+    model = mlflow.pyfunc.load_model(str(tmp_path))
+    predicted = model.predict(model.input_example)
+    assert list(predicted.columns) == model.metadata.signature.outputs.input_names()
+    assert len(predicted) == len(model.input_example)
+    for column in predicted.columns:
+        if column.startswith("probability") or column.endswith(("score", "probability")):
+            assert predicted[column].between(0, 1).all(), column
+    assert files.score == pytest.approx(0.8 if files.metric == "r2" else 0.9, abs=0.005)
+
+
+def _version_files(dataset: str, *, accuracy: float, r2: float) -> Any:
+    from mlflow.entities import Dataset, DatasetInput, InputTag
+
+    from mockflow.store.tracking import RunRecord
+
+    shape = shapes.SHAPES[dataset]
+    columns = [{"name": f.name, "type": f.type} for f in shape.features]
+    columns.append({"name": shape.target, "type": shape.target_type})
+    train = Dataset(f"{dataset}-train", "d", "s3", "{}", json.dumps({"mlflow_colspec": columns}))
+    run = RunRecord(
+        run_id="0" * 32,
+        experiment_id="1",
+        run_name="r",
+        user_id="u",
+        status="FINISHED",
+        start_time=0,
+        end_time=1,
+        lifecycle_stage="active",
+        artifact_uri="mlflow-artifacts:/1/r/artifacts",
+        dataset_inputs=[DatasetInput(train, [InputTag("mlflow.data.context", "training")])],
+        latest={"accuracy": (0, 0, accuracy), "r2": (0, 0, r2)},
+    )
+    return SeededModels(7).version(
+        "m",
+        run,
+        family="xgboost",
+        model_type="xgboost",
+        model_id="m-" + "1" * 32,
+        location="mlflow-artifacts:/1/models/m-1/artifacts",
+        created=0,
+    )
+
+
+def test_the_same_seed_gives_the_same_model_files() -> None:
+    a = _version_files("customer-churn", accuracy=0.87, r2=0.0)
+    b = _version_files("customer-churn", accuracy=0.87, r2=0.0)
+    assert a.model == b.model and a.run == b.run
+    c = _version_files("customer-churn", accuracy=0.80, r2=0.0)
+    assert c.model["artifacts/params.json"] != a.model["artifacts/params.json"]
+    assert c.run == a.run  # one evaluation set per model, whatever the version
