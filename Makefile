@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install serve test lint docs clean image-test image-base compat ui-test bench
+.PHONY: install serve test lint docs clean image-test image-base compat ui-test bench models-test
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +18,7 @@ serve: $(STAMP)
 	$(BIN)/mockflow serve
 
 test: $(STAMP)
-	MLFLOW_HTTP_REQUEST_MAX_RETRIES=0 $(BIN)/python -m pytest -n 2 -m "not ui" $(PYTEST_ARGS)
+	MLFLOW_HTTP_REQUEST_MAX_RETRIES=0 $(BIN)/python -m pytest -n 2 -m "not ui and not models_venv" $(PYTEST_ARGS)
 
 # The MLflow web UI in headless Chromium (tests/ui/). Installs what it needs: Debian's chromium
 # when missing (root or sudo), Playwright and the UI extra into .venv. Screenshots of each page
@@ -69,6 +69,12 @@ $(COMPAT_STAMP):
 compat: $(STAMP) $(COMPAT_STAMP)
 	MLFLOW_HTTP_REQUEST_MAX_RETRIES=0 $(COMPAT_VENV)/bin/python tests/compat/roundtrip_2x.py \
 		--mockflow $(BIN)/mockflow
+
+# The seeded models loaded from a bare client environment: a venv with only mlflow-skinny and
+# pandas (built on first use under the system temp dir, keyed by versions, then reused; pick the
+# client with MOCKFLOW_MODELS_MLFLOW=3.9.0) against `mockflow serve` (tests/models/).
+models-test: $(STAMP)
+	MLFLOW_HTTP_REQUEST_MAX_RETRIES=0 $(BIN)/python -m pytest -m models_venv tests/models $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) $(COMPAT_VENV) build *.egg-info

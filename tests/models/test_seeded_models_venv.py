@@ -60,13 +60,14 @@ def models_python() -> Path:
 
 
 @pytest.fixture
-def served() -> Iterator[str]:
+def served(tmp_path: Path) -> Iterator[str]:
     """``mockflow serve`` with the default world (auth on, as a user starts it)."""
     port = free_port()
+    log = (tmp_path / "serve.log").open("w")  # a file: an unread pipe would fill and block it
     proc = subprocess.Popen(
         [*MOCKFLOW, "serve", "--port", str(port), "--reference-time", REFERENCE_TIME],
         cwd=ROOT,
-        stdout=subprocess.PIPE,
+        stdout=log,
         stderr=subprocess.STDOUT,
         text=True,
     )
@@ -80,10 +81,14 @@ def served() -> Iterator[str]:
             time.sleep(0.1)
     else:
         proc.kill()
-        pytest.fail(f"mockflow serve did not become healthy:\n{proc.communicate()[0]}")
+        proc.wait()
+        pytest.fail(
+            f"mockflow serve did not become healthy:\n{(tmp_path / 'serve.log').read_text()}"
+        )
     yield url
     proc.terminate()
-    proc.communicate(timeout=10)
+    proc.wait(timeout=10)
+    log.close()
 
 
 def test_every_seeded_version_loads_and_predicts_in_a_bare_environment(
