@@ -169,3 +169,69 @@ def test_the_same_seed_gives_the_same_model_files() -> None:
     c = _version_files("customer-churn", accuracy=0.80, r2=0.0)
     assert c.model["artifacts/params.json"] != a.model["artifacts/params.json"]
     assert c.run == a.run  # one evaluation set per model, whatever the version
+
+
+def test_a_fixture_version_gets_the_model_it_asks_for(tmp_path: Path) -> None:
+    fixture = tmp_path / "models.yaml"
+    fixture.write_text(
+        """
+experiments:
+  - name: fraud
+    runs:
+      - name: xgb-1
+        tags: {model_type: xgboost}
+        metrics: {accuracy: 0.91}
+        datasets:
+          - name: card-train
+            context: training
+            schema: {mlflow_colspec: [{type: double, name: amount}, {type: string, name: shop},
+                                      {type: long, name: is_fraud}]}
+registered_models:
+  - name: from-the-run
+    versions: [{run: xgb-1, aliases: [champion]}]
+  - name: as-asked
+    versions:
+      - run: xgb-1
+        model:
+          task: regression
+          inputs: {store: long, promo: boolean}
+          target: {units: double}
+          score: 0.7
+""",
+        encoding="utf-8",
+    )
+    with MockflowServer(port=0, fixture=str(fixture), auth=False) as srv:
+        mlflow.set_tracking_uri(srv.url)
+        try:
+            by_run = mlflow.pyfunc.load_model("models:/from-the-run@champion")
+            asked = mlflow.pyfunc.load_model("models:/as-asked/1")
+            by_run_out = by_run.predict(by_run.input_example)
+            asked_out = asked.predict(asked.input_example)
+        finally:
+            mlflow.set_tracking_uri(None)
+    assert by_run.metadata.signature.inputs.input_names() == ["amount", "shop"]
+    assert by_run.metadata.metadata["model_family"] == "xgboost"
+    assert by_run.metadata.metadata["evaluation"]["accuracy"] == pytest.approx(0.91, abs=0.005)
+    assert list(by_run_out.columns) == ["is_fraud", "probability_0", "probability_1"]
+    assert set(by_run_out["is_fraud"]) <= {0, 1}
+    assert asked.metadata.signature.inputs.input_names() == ["store", "promo"]
+    assert asked.metadata.metadata["evaluation"]["r2"] == pytest.approx(0.7, abs=0.005)
+    assert list(asked_out.columns) == ["units"] and asked_out["units"].dtype.kind == "f"
+
+
+def test_a_fixture_model_field_is_checked(tmp_path: Path) -> None:
+    from mockflow.config import Settings
+    from mockflow.seed import FixtureError, build_store
+
+    fixture = tmp_path / "bad.yaml"
+    fixture.write_text(
+        """
+experiments: [{name: e, runs: [{name: r}]}]
+registered_models:
+  - name: m
+    versions: [{run: r, model: {inputs: {x: tensor}}}]
+""",
+        encoding="utf-8",
+    )
+    with pytest.raises(FixtureError, match=r"versions\[0\]: field 'model.inputs.x': 'tensor'"):
+        build_store(Settings(fixture=str(fixture)))
