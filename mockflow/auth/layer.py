@@ -73,8 +73,9 @@ class AuthLayer:
             raise ValueError(f"rate_limit_status must be 403 or 429, not {rate_limit_status!r}")
         self.keys = keys
         self.keys_file = keys_file
-        # The key file is read when enforcement is first switched on, never while auth is off.
-        self._keys_loaded = enabled
+        # Whether the ring holds the key file's keys: the file is read when enforcement is first
+        # switched on, never while auth is off.
+        self.keys_loaded = enabled
         self._enabled = False
         self.enabled = enabled
         self.prefix = prefix
@@ -90,14 +91,14 @@ class AuthLayer:
 
     @enabled.setter
     def enabled(self, value: bool) -> None:
-        if value and not self._keys_loaded:
+        if value and not self.keys_loaded:
             # Keys added while auth was off stay, beside the key file's.
             added = list(self.keys)
             ids = {k.id for k in added}
             self.keys.replace(
                 [k for k in load_keys(self.keys_file or None) if k.id not in ids] + added
             )
-            self._keys_loaded = True
+            self.keys_loaded = True
         self._enabled = value
 
     def reset(self) -> None:
@@ -106,7 +107,7 @@ class AuthLayer:
             self.keys.replace(load_keys(self.keys_file or None))
         else:
             self.keys.replace([])
-            self._keys_loaded = False
+            self.keys_loaded = False
         self.limiter.reset()
         self.sessions.clear()
 
