@@ -235,3 +235,62 @@ registered_models:
     )
     with pytest.raises(FixtureError, match=r"versions\[0\]: field 'model.inputs.x': 'tensor'"):
         build_store(Settings(fixture=str(fixture)))
+
+
+def test_the_model_directory_is_the_one_mlflow_writes_for_a_models_from_code_model(
+    tmp_path: Path,
+) -> None:
+    """``mlflow.pyfunc.save_model(python_model="seeded_model.py", artifacts=...)`` with the
+    installed MLflow writes the same files and ``MLmodel`` shape mockflow generates."""
+    import pandas as pd
+
+    ours = _version_files("customer-churn", accuracy=0.87, r2=0.0).model
+    source = tmp_path / "src"
+    source.mkdir()
+    (source / "seeded_model.py").write_bytes(ours["seeded_model.py"])
+    (source / "params.json").write_bytes(ours["artifacts/params.json"])
+    example = json.loads(ours["input_example.json"])
+    frame = pd.DataFrame(example["data"], columns=example["columns"])
+    ours_mlmodel = yaml.safe_load(ours["MLmodel"])
+    real_dir = tmp_path / "real"
+    mlflow.pyfunc.save_model(
+        str(real_dir),
+        python_model=str(source / "seeded_model.py"),
+        artifacts={"params": str(source / "params.json")},
+        input_example=frame,
+        signature=mlflow.models.ModelSignature.from_dict(ours_mlmodel["signature"]),
+        metadata=ours_mlmodel["metadata"],
+    )
+    real = {
+        str(p.relative_to(real_dir)): p.read_bytes() for p in real_dir.rglob("*") if p.is_file()
+    }
+    assert set(ours) == set(real)
+    for name in ("seeded_model.py", "artifacts/params.json", "input_example.json"):
+        assert (
+            json.loads(ours[name]) == json.loads(real[name])
+            if name.endswith("json")
+            else (ours[name] == real[name])
+        ), name
+    assert json.loads(ours["serving_input_example.json"]) == json.loads(
+        real["serving_input_example.json"]
+    )
+    real_mlmodel = yaml.safe_load(real["MLmodel"])
+    # Set when logged to a tracking server (save_model has no run or logged model).
+    logged_only = {"artifact_path", "model_id", "run_id"}
+    assert set(ours_mlmodel) - logged_only == set(real_mlmodel) - logged_only
+    ours_pyfunc = ours_mlmodel["flavors"]["python_function"]
+    real_pyfunc = real_mlmodel["flavors"]["python_function"]
+    assert set(real_mlmodel["flavors"]) == {"python_function"}
+    # cloudpickle_version: written, never read for a models-from-code model
+    assert set(ours_pyfunc) == set(real_pyfunc) - {"cloudpickle_version"}
+    for key in ("code", "env", "loader_module", "streamable"):
+        assert ours_pyfunc[key] == real_pyfunc[key], key
+    # Where the author's files were (paths on their machine); loading reads only the names.
+    assert Path(real_pyfunc["model_code_path"]).name == ours_pyfunc["model_code_path"]
+    real_params = real_pyfunc["artifacts"]["params"]
+    assert ours_pyfunc["artifacts"]["params"]["path"] == real_params["path"]
+    assert ours_pyfunc["artifacts"]["params"]["uri"] == Path(real_params["uri"]).name
+    for key in ("saved_input_example_info", "signature", "metadata", "prompts"):
+        assert ours_mlmodel[key] == real_mlmodel[key], key
+    for key in ("is_signature_from_type_hint", "type_hint_from_example"):
+        assert ours_mlmodel[key] == real_mlmodel[key], key

@@ -24,4 +24,6 @@ Modules:
 - ``model_sources``    model-version source rules of ``mlflow/server/handlers.py``
 - ``sql_store``    checks and sampling of ``mlflow/store/tracking/sqlalchemy_store.py``
 - ``mime_types``   artifact MIME types of ``mlflow/server/handlers.py`` / ``mime_type_utils``
+- ``models_from_code``  the model directory ``mlflow.pyfunc.log_model(python_model="f.py")``
+  writes (``mlflow/pyfunc/__init__.py``, ``mlflow/models/model.py``)
 """

@@ -16,11 +16,14 @@ Everything here returns plain data (``dict[path, bytes]``) for the store to load
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass, field
+from importlib import resources
 from typing import TYPE_CHECKING, Any
 
-from mockflow.seed.pyfunc import artifacts, fit
+from mockflow.mlflow_mirror import models_from_code
+from mockflow.seed.pyfunc import fit
 from mockflow.seed.pyfunc.shapes import (
     CLASSIFICATION,
     REGRESSION,
@@ -34,6 +37,9 @@ if TYPE_CHECKING:
     from mockflow.store.tracking import RunRecord
 
 EXAMPLE_ROWS = 5
+CODE_FILE = "seeded_model.py"
+# What loading needs: the code file imports mlflow (models from code, 3.x) and pandas.
+REQUIREMENTS = ("mlflow-skinny>=3.0,<4", "pandas")
 
 __all__ = ["CLASSIFICATION", "REGRESSION", "ModelRequest", "SeededModels", "VersionFiles"]
 
@@ -82,7 +88,7 @@ class SeededModels:
         """The files of ``name``'s version logged by ``run`` as ``model_id``."""
         request = request or ModelRequest()
         shape, dataset = shape_for(run, request)
-        key = (name, json.dumps(artifacts.signature(shape), sort_keys=True))
+        key = (name, repr((shape.features, shape.target, shape.task, shape.classes)))
         if key not in self._sets:
             self._sets[key] = fit.evaluation_set(shape, f"{self.seed}:{name}")
         evaluation = self._sets[key]
@@ -110,12 +116,15 @@ class SeededModels:
             "evaluation": {"artifact": f"runs:/{run.run_id}/{eval_name}", metric: measured},
             "generated_by": "mockflow",
         }
-        model = artifacts.model_files(
-            shape=shape,
-            params=params,
-            example=[
-                {k: v for k, v in r.items() if k != shape.target} for r in rows[:EXAMPLE_ROWS]
-            ],
+        inputs = [(f.name, f.type) for f in shape.features]
+        model = models_from_code.model_files(
+            code_name=CODE_FILE,
+            code=code_file(),
+            artifacts={"params": ("params.json", _json(params))},
+            inputs=inputs,
+            outputs=[(o.name, o.type) for o in shape.outputs],
+            example=[[r[c] for c, _ in inputs] for r in rows[:EXAMPLE_ROWS]],
+            requirements=REQUIREMENTS,
             metadata=metadata,
             model_id=model_id,
             run_id=run.run_id,
@@ -125,6 +134,16 @@ class SeededModels:
         columns = [f.name for f in shape.features] + [shape.target]
         table = {"columns": columns, "data": [[r[c] for c in columns] for r in rows]}
         return VersionFiles(model, {eval_name: json.dumps(table).encode()}, measured, metric)
+
+
+@functools.cache
+def code_file() -> bytes:
+    """The model code every seeded version ships (this package's ``seeded_model.py``)."""
+    return (resources.files(__name__) / CODE_FILE).read_bytes()
+
+
+def _json(doc: Any) -> bytes:
+    return json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
 
 
 def shape_for(run: RunRecord, request: ModelRequest) -> tuple[Shape, str | None]:

@@ -1,12 +1,15 @@
-"""The files of a seeded model version, as ``mlflow.pyfunc.log_model(python_model="...py",
-artifacts={"params": ...}, input_example=...)`` writes them in MLflow 3.17 ("models from code").
+"""The directory ``mlflow.pyfunc.log_model`` writes for a "models from code" model.
 
-Checked against the real client: ``MLmodel`` declares only the ``python_function`` flavor, with
-loader ``mlflow.pyfunc.loaders.code_model``, ``model_code_path`` (MLflow loads the file of that
-base name from the model directory) and the ``params`` artifact under ``artifacts/``; the input
+Mirrors ``mlflow/pyfunc/__init__.py`` ``save_model`` with ``python_model="<file>.py"`` and
+``artifacts=``, ``mlflow/pyfunc/model.py`` ``_save_model_with_class_artifacts_params``,
+``mlflow/models/model.py`` ``Model.to_dict`` and ``mlflow/models/utils.py``
+``_save_example`` (MLflow 3.17.2): ``MLmodel`` declares only the ``python_function`` flavor,
+with loader ``mlflow.pyfunc.loaders.code_model``, ``model_code_path`` (loading takes the file of
+that base name from the model directory) and each artifact under ``artifacts/``; the input
 example is saved in pandas ``split`` orient beside its serving payload. What the client writes
-that loading never reads (``cloudpickle_version``, ``registered_model_meta``, inferred numpy and
-scipy requirements) is left out, so ``requirements.txt`` lists only what loading needs.
+that loading never reads (``cloudpickle_version``, ``registered_model_meta``) is left out, and
+``requirements`` are the caller's (the client would infer numpy, scipy, cloudpickle).
+``tests/test_seeded_models.py`` compares the result with what the installed MLflow writes.
 """
 
 from __future__ import annotations
@@ -14,55 +17,47 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
-from importlib import resources
 from typing import Any
 
 import yaml
 
-from mockflow.seed.pyfunc.shapes import Shape
-
 MLFLOW_VERSION = "3.17.2"
 PYTHON_VERSION = "3.11.9"
-CODE_FILE = "seeded_model.py"
-PARAMS_FILE = "artifacts/params.json"
-# What loading needs: the code file imports mlflow (models from code: 3.x) and pandas.
-REQUIREMENTS = ("mlflow-skinny>=3.0,<4", "pandas")
+LOADER_MODULE = "mlflow.pyfunc.loaders.code_model"
 
 
-@functools.cache
-def code_file() -> bytes:
-    """The model code every seeded version ships (``mockflow/seed/pyfunc/seeded_model.py``)."""
-    return (resources.files("mockflow.seed.pyfunc") / CODE_FILE).read_bytes()
-
-
-def signature(shape: Shape) -> dict[str, Any]:
-    inputs = [{"type": f.type, "name": f.name, "required": True} for f in shape.features]
-    outputs = [{"type": o.type, "name": o.name, "required": True} for o in shape.outputs]
-    return {"inputs": json.dumps(inputs), "outputs": json.dumps(outputs), "params": None}
+def colspec(columns: list[tuple[str, str]]) -> str:
+    """A signature's ``inputs`` / ``outputs``: MLflow's column-spec JSON."""
+    return json.dumps([{"type": t, "name": n, "required": True} for n, t in columns])
 
 
 def model_files(
     *,
-    shape: Shape,
-    params: dict[str, Any],
-    example: list[dict[str, Any]],
+    code_name: str,
+    code: bytes,
+    artifacts: dict[str, tuple[str, bytes]],
+    inputs: list[tuple[str, str]],
+    outputs: list[tuple[str, str]],
+    example: list[list[Any]],
+    requirements: tuple[str, ...],
     metadata: dict[str, Any],
     model_id: str,
     run_id: str,
     location: str,
     created: int,
 ) -> dict[str, bytes]:
-    """Every file of the model's artifact directory, by relative path."""
-    columns = [f.name for f in shape.features]
-    example_split = {"columns": columns, "data": [[row[c] for c in columns] for row in example]}
+    """Every file of the model's directory, by relative path. ``artifacts`` maps a name to the
+    file's base name and bytes (``context.artifacts[name]`` when loaded); ``inputs`` and
+    ``outputs`` are (column, MLflow type); ``example`` the input example's rows."""
+    example_split = {"columns": [name for name, _ in inputs], "data": example}
     files = {
-        CODE_FILE: code_file(),
-        PARAMS_FILE: _json(params),
+        code_name: code,
+        **{f"artifacts/{base}": data for base, data in artifacts.values()},
         "input_example.json": json.dumps(example_split).encode(),
         "serving_input_example.json": json.dumps(
             {"dataframe_split": example_split}, indent=2
         ).encode(),
-        **_environment(),
+        **_environment(requirements),
     }
     created_text = dt.datetime.fromtimestamp(created / 1000, dt.timezone.utc).strftime(
         "%Y-%m-%d %H:%M:%S.%f"
@@ -71,11 +66,14 @@ def model_files(
         "artifact_path": location,
         "flavors": {
             "python_function": {
-                "artifacts": {"params": {"path": PARAMS_FILE, "uri": "params.json"}},
+                "artifacts": {
+                    name: {"path": f"artifacts/{base}", "uri": base}
+                    for name, (base, _) in artifacts.items()
+                },
                 "code": None,
                 "env": {"conda": "conda.yaml", "virtualenv": "python_env.yaml"},
-                "loader_module": "mlflow.pyfunc.loaders.code_model",
-                "model_code_path": CODE_FILE,
+                "loader_module": LOADER_MODULE,
+                "model_code_path": code_name,
                 "python_version": PYTHON_VERSION,
                 "streamable": False,
             }
@@ -94,7 +92,7 @@ def model_files(
             "serving_input_path": "serving_input_example.json",
             "type": "dataframe",
         },
-        "signature": signature(shape),
+        "signature": {"inputs": colspec(inputs), "outputs": colspec(outputs), "params": None},
         "type_hint_from_example": False,
         "utc_time_created": created_text,
     }
@@ -102,17 +100,18 @@ def model_files(
 
 
 @functools.cache
-def _environment() -> dict[str, bytes]:
-    """The environment files, the same for every version."""
+def _environment(requirements: tuple[str, ...]) -> dict[str, bytes]:
+    """``requirements.txt``, ``conda.yaml`` and ``python_env.yaml`` (as ``_PythonEnv`` and
+    ``_mlflow_conda_env`` write them)."""
     return {
-        "requirements.txt": "\n".join(REQUIREMENTS).encode(),
+        "requirements.txt": "\n".join(requirements).encode(),
         "conda.yaml": _yaml(
             {
                 "channels": ["conda-forge"],
                 "dependencies": [
                     f"python={PYTHON_VERSION}",
                     "pip<=24.3",
-                    {"pip": list(REQUIREMENTS)},
+                    {"pip": list(requirements)},
                 ],
                 "name": "mlflow-env",
             },
@@ -133,7 +132,3 @@ def _yaml(doc: dict[str, Any], *, sort: bool) -> bytes:
     # libyaml's emitter when present: the same text, several times faster.
     dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
     return yaml.dump(doc, Dumper=dumper, default_flow_style=False, sort_keys=sort).encode()
-
-
-def _json(doc: Any) -> bytes:
-    return json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
