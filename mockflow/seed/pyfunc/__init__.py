@@ -108,7 +108,7 @@ class SeededModels:
             params["classes"] = list(shape.classes)
         measured = round(fit.measure(evaluation, lam), 4)
         eval_name = f"evaluation/{name}.json"
-        rows = evaluation.frame_rows()
+        rows = evaluation.frame_rows
         metadata = {
             "model_family": family,
             "model_type": model_type,
@@ -131,9 +131,7 @@ class SeededModels:
             location=location,
             created=created,
         )
-        columns = [f.name for f in shape.features] + [shape.target]
-        table = {"columns": columns, "data": [[r[c] for c in columns] for r in rows]}
-        return VersionFiles(model, {eval_name: json.dumps(table).encode()}, measured, metric)
+        return VersionFiles(model, {eval_name: evaluation.table}, measured, metric)
 
 
 @functools.cache

@@ -12,7 +12,10 @@ regressor, R² is a quadratic in ``lam``; its root gives the wanted R². So a ve
 from __future__ import annotations
 
 import base64
+import functools
+import json
 import math
+import operator
 import random
 from dataclasses import dataclass, field
 from typing import Any
@@ -63,6 +66,14 @@ class EvaluationSet:
             self._thresholds.sort()
         return self._thresholds
 
+    @functools.cached_property
+    def table(self) -> bytes:
+        """The set as pandas ``split`` JSON: the input columns and the label column."""
+        columns = [f.name for f in self.shape.features] + [self.shape.target]
+        data = [[r[c] for c in columns] for r in self.frame_rows]
+        return json.dumps({"columns": columns, "data": data}).encode()
+
+    @functools.cached_property
     def frame_rows(self) -> list[dict[str, Any]]:
         """Rows with the target, JSON-ready (binary columns base64, as MLflow encodes them)."""
         out = []
@@ -231,7 +242,7 @@ def measure(evaluation: EvaluationSet, lam: float) -> float:
 
 
 def _dot(w: list[float], x: list[float]) -> float:
-    return sum(a * b for a, b in zip(w, x, strict=True))
+    return sum(map(operator.mul, w, x))
 
 
 def _argmax(values: list[float]) -> int:
