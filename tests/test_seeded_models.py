@@ -189,6 +189,9 @@ experiments:
 registered_models:
   - name: from-the-run
     versions: [{run: xgb-1, aliases: [champion]}]
+  - name: labels-asked
+    versions:
+      - {run: xgb-1, model: {target: {verdict: string}, classes: [ok, review, block]}}
   - name: as-asked
     versions:
       - run: xgb-1
@@ -207,6 +210,8 @@ registered_models:
             asked = mlflow.pyfunc.load_model("models:/as-asked/1")
             by_run_out = by_run.predict(by_run.input_example)
             asked_out = asked.predict(asked.input_example)
+            labels = mlflow.pyfunc.load_model("models:/labels-asked/1")
+            labels_out = labels.predict(labels.input_example)
         finally:
             mlflow.set_tracking_uri(None)
     assert by_run.metadata.signature.inputs.input_names() == ["amount", "shop"]
@@ -214,6 +219,9 @@ registered_models:
     assert by_run.metadata.metadata["evaluation"]["accuracy"] == pytest.approx(0.91, abs=0.005)
     assert list(by_run_out.columns) == ["is_fraud", "probability_0", "probability_1"]
     assert set(by_run_out["is_fraud"]) <= {0, 1}
+    assert labels.metadata.signature.inputs.input_names() == ["amount", "shop"]
+    assert set(labels_out["verdict"]) <= {"ok", "review", "block"}
+    assert list(labels_out.columns) == ["verdict"] + [f"probability_{k}" for k in range(3)]
     assert asked.metadata.signature.inputs.input_names() == ["store", "promo"]
     assert asked.metadata.metadata["evaluation"]["r2"] == pytest.approx(0.7, abs=0.005)
     assert list(asked_out.columns) == ["units"] and asked_out["units"].dtype.kind == "f"

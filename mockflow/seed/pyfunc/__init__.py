@@ -153,24 +153,24 @@ def shape_for(run: RunRecord, request: ModelRequest) -> tuple[Shape, str | None]
         if any(t.key == "mlflow.data.context" and t.value == "training" for t in d.tags)
     ] or [d.dataset for d in run.dataset_inputs]
     dataset = training[0] if training else None
+    name = dataset.name if dataset else None
+    columns = schema_columns(dataset.schema) if dataset else None
+    task = request.task or _task_from_metrics(run)
     if request.inputs or request.target:
-        target = request.target or ("label", "double" if request.task == REGRESSION else "long")
-        named = [{"name": n, "type": t} for n, t in (*request.inputs, target)]
-        return shape_from_schema(named, task=request.task, classes=request.classes), (
-            dataset.name if dataset else None
-        )
-    if dataset is not None:
-        project = dataset.name.rsplit("-", 1)[0]
-        columns = schema_columns(dataset.schema)
-        known = SHAPES.get(project)
-        if known is not None and (request.task in (None, known.task)) and not request.classes:
+        # What the fixture names; the rest from the run's schema.
+        inputs = [{"name": n, "type": t} for n, t in request.inputs] or (columns or [])[:-1]
+        if request.target:
+            target = [{"name": request.target[0], "type": request.target[1]}]
+        else:
+            target = (columns or [])[-1:] or [{"name": "label", "type": "long"}]
+        columns = [*(c for c in inputs if c.get("name") != target[0]["name"]), *target]
+    elif dataset is not None:
+        known = SHAPES.get(dataset.name.rsplit("-", 1)[0])
+        if known is not None and request.task in (None, known.task) and not request.classes:
             names = [f.name for f in known.features] + [known.target]
             if columns is None or [c.get("name") for c in columns] == names:
-                return known, dataset.name
-        task = request.task or _task_from_metrics(run)
-        return shape_from_schema(columns, task=task, classes=request.classes), dataset.name
-    task = request.task or _task_from_metrics(run)
-    return shape_from_schema(None, task=task, classes=request.classes), None
+                return known, name
+    return shape_from_schema(columns, task=task, classes=request.classes), name
 
 
 def _task_from_metrics(run: RunRecord) -> str | None:

@@ -258,14 +258,13 @@ def shape_from_schema(
     columns: list[dict[str, Any]] | None, *, task: str | None = None, classes: Any = None
 ) -> Shape:
     """A shape for any run: features from its dataset's ``mlflow_colspec`` (the last column is
-    the target), or three numeric features and a binary ``label`` when it has none."""
-    if not columns or len(columns) < 2:
-        columns = [
-            {"name": "x1", "type": "double"},
-            {"name": "x2", "type": "double"},
-            {"name": "x3", "type": "double"},
-            {"name": "label", "type": "long"},
-        ]
+    the target); three numeric features ``x1``..``x3`` when it names none, and a ``label``
+    when it names no column at all."""
+    default_inputs = [{"name": f"x{i}", "type": "double"} for i in (1, 2, 3)]
+    if not columns:
+        columns = [*default_inputs, {"name": "label", "type": "long"}]
+    elif len(columns) == 1:
+        columns = [*default_inputs, *columns]
     *inputs, target = columns
     target_type = str(target.get("type", "long"))
     if task is None:
