@@ -37,6 +37,19 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def wait_until_healthy(url: str, proc: subprocess.Popen[str], timeout: float = 30) -> None:
+    """Return once ``url/health`` answers 200; fail the test if it does not in time."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{url}/health", timeout=1).status_code == 200:
+                return
+        except requests.ConnectionError:
+            time.sleep(0.05)
+    proc.kill()
+    pytest.fail(f"mockflow serve did not become healthy:\n{proc.communicate()[0] or ''}")
+
+
 @pytest.fixture
 def served() -> Iterator[str]:
     port = free_port()
@@ -48,16 +61,7 @@ def served() -> Iterator[str]:
         text=True,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"{url}/health", timeout=1).status_code == 200:
-                break
-        except requests.ConnectionError:
-            time.sleep(0.05)
-    else:
-        proc.kill()
-        pytest.fail(f"mockflow serve did not become healthy:\n{proc.communicate()[0]}")
+    wait_until_healthy(url, proc)
     yield url
     proc.terminate()
     out, _ = proc.communicate(timeout=10)

@@ -16,15 +16,13 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
 
 from tests.models.seeded_models_check import same
-from tests.test_serve_process import MOCKFLOW, ROOT, free_port
+from tests.test_serve_process import MOCKFLOW, ROOT, free_port, wait_until_healthy
 
 pytestmark = pytest.mark.models_venv
 
@@ -72,23 +70,13 @@ def served(tmp_path: Path) -> Iterator[str]:
         text=True,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"{url}/health", timeout=1).status_code == 200:
-                break
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    else:
-        proc.kill()
-        proc.wait()
-        pytest.fail(
-            f"mockflow serve did not become healthy:\n{(tmp_path / 'serve.log').read_text()}"
-        )
+    try:
+        wait_until_healthy(url, proc, timeout=90)
+    finally:
+        log.close()
     yield url
     proc.terminate()
     proc.wait(timeout=10)
-    log.close()
 
 
 def test_every_seeded_version_loads_and_predicts_in_a_bare_environment(
