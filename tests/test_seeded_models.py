@@ -4,6 +4,8 @@ plausibly, deterministically and as their logged metrics claim.
 ``tests/models/test_seeded_models_venv.py`` (``make models-test``) proves the same from a bare
 environment (only mlflow-skinny and pandas) against ``mockflow serve``; this module is the quick
 version with the test environment's own mlflow, plus the checks that need mockflow's internals.
+After a deliberate change to the seeded models, ``MOCKFLOW_UPDATE_GOLDEN=1`` rewrites the golden
+file from this module's first test (review the diff before committing it).
 """
 
 from __future__ import annotations

@@ -104,13 +104,13 @@ if not __name__.startswith("mockflow."):
     class SeededModel(PythonModel):
         """Predicts from the weights in the ``params`` artifact (``artifacts/params.json``)."""
 
-        def load_context(self, context):  # noqa: ANN001 (MLflow's signature)
+        def load_context(self, context):
             with open(context.artifacts["params"], encoding="utf-8") as f:
                 self.params = json.load(f)
 
         # A DataFrame hint: MLflow checks inputs against the logged signature (a hint it cannot
         # infer a schema from adds no second check), and does not warn about a missing hint.
-        def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:  # noqa: ANN001
+        def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
             frame = model_input
             if not isinstance(frame, pd.DataFrame):
                 frame = pd.DataFrame(frame)
