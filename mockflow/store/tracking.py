@@ -318,6 +318,7 @@ class RunRecord:
     # Shared with a snapshot (and perhaps other stores restored from it): never changed again.
     # The store swaps in a thawed copy before a write (``TrackingStore._writable``).
     frozen: bool = False
+    _points: int | None = None  # points() of a frozen run
 
     def changed(self) -> None:
         if self.frozen:
@@ -328,6 +329,13 @@ class RunRecord:
         for history in self.history.values():
             history.freeze()
         self.frozen = True
+        self._points = self.points()
+
+    def points(self) -> int:
+        """How many metric points the run holds (counted once when it is frozen)."""
+        if self.frozen and self._points is not None:
+            return self._points
+        return sum(len(h) for h in self.history.values())
 
     def thaw(self) -> RunRecord:
         """A writable copy: its own containers; histories stay shared until written to."""
@@ -341,6 +349,7 @@ class RunRecord:
             model_inputs=list(self.model_inputs),
             model_outputs=list(self.model_outputs),
             frozen=False,
+            _points=None,
         )
         return copy
 
@@ -996,7 +1005,7 @@ class TrackingStore:
         return {
             "experiments": len(self.experiments),
             "runs": len(self.runs),
-            "metric_points": sum(len(h) for r in self.runs.values() for h in r.history.values()),
+            "metric_points": sum(r.points() for r in self.runs.values()),
         }
 
 
