@@ -18,19 +18,20 @@ from dataclasses import dataclass, field
 from mlflow.entities import DatasetInput, LifecycleStage, RunStatus
 from mlflow.entities.model_registry.model_version_stages import get_canonical_stage
 from mlflow.exceptions import MlflowException
-from mlflow.utils.validation import (
-    _validate_dataset_inputs,
-    _validate_experiment_name,
-    _validate_experiment_tag,
-    _validate_metric_name,
-    _validate_model_alias_name,
-    _validate_model_alias_name_reserved,
-    _validate_model_name,
-    _validate_model_version_tag,
-    _validate_param,
-    _validate_registered_model_tag,
-    _validate_run_id,
-    _validate_tag,
+
+from mockflow.mlflow_mirror.validation import (
+    validate_dataset_inputs,
+    validate_experiment_name,
+    validate_experiment_tag,
+    validate_metric_name,
+    validate_model_alias_name,
+    validate_model_alias_name_reserved,
+    validate_model_name,
+    validate_model_version_tag,
+    validate_param,
+    validate_registered_model_tag,
+    validate_run_id,
+    validate_tag,
 )
 
 # (model_id, dataset_name, dataset_digest): MLflow 3's per-point fields of a metric point.
@@ -47,7 +48,7 @@ class MetricData:
     extras: dict[int, PointExtra] = field(default_factory=dict)  # by point index
 
     def check(self, key: str) -> None:
-        _validate_metric_name(key)
+        validate_metric_name(key)
         if not len(self.timestamps) == len(self.steps) == len(self.values):
             raise MlflowException.invalid_parameter_value(
                 f"Metric '{key}': {len(self.timestamps)} timestamps, {len(self.steps)} steps and"
@@ -71,9 +72,9 @@ class ExperimentData:
     tags: dict[str, str] = field(default_factory=dict)
 
     def check(self) -> None:
-        _validate_experiment_name(self.name)
+        validate_experiment_name(self.name)
         for key, value in self.tags.items():
-            _validate_experiment_tag(key, value)
+            validate_experiment_tag(key, value)
         _check_stage(self.lifecycle_stage, f"experiment '{self.name}'")
 
 
@@ -97,23 +98,25 @@ class RunData:
     model_outputs: list[tuple[str, int]] = field(default_factory=list)  # (model id, step)
 
     def check(self) -> None:
-        _validate_run_id(self.run_id)
+        validate_run_id(self.run_id)
         if not self.run_name:
             raise MlflowException.invalid_parameter_value(f"Run {self.run_id} has no name.")
-        if self.status not in RunStatus._STRING_TO_STATUS:
+        try:
+            RunStatus.from_string(self.status)
+        except Exception:
+            names = ", ".join(RunStatus.to_string(s) for s in RunStatus.all_status())
             raise MlflowException.invalid_parameter_value(
-                f"Run {self.run_id}: unknown status {self.status!r}; expected one of"
-                f" {', '.join(RunStatus._STRING_TO_STATUS)}."
-            )
+                f"Run {self.run_id}: unknown status {self.status!r}; expected one of {names}."
+            ) from None
         _check_stage(self.lifecycle_stage, f"run {self.run_id}")
         for key, value in self.params.items():
-            _validate_param(key, value)
+            validate_param(key, value)
         for key, value in self.tags.items():
-            _validate_tag(key, value)
+            validate_tag(key, value)
         for key, metric in self.metrics.items():
             metric.check(key)
         if self.dataset_inputs:
-            _validate_dataset_inputs(list(self.dataset_inputs))
+            validate_dataset_inputs(list(self.dataset_inputs))
 
 
 @dataclass
@@ -139,7 +142,7 @@ class ModelVersionData:
             )
         get_canonical_stage(self.current_stage)
         for key, value in self.tags.items():
-            _validate_model_version_tag(key, value)
+            validate_model_version_tag(key, value)
 
 
 @dataclass
@@ -155,9 +158,9 @@ class RegisteredModelData:
     max_version: int = 0
 
     def check(self) -> None:
-        _validate_model_name(self.name)
+        validate_model_name(self.name)
         for key, value in self.tags.items():
-            _validate_registered_model_tag(key, value)
+            validate_registered_model_tag(key, value)
         numbers = [v.version for v in self.versions]
         if len(set(numbers)) != len(numbers):
             raise MlflowException.invalid_parameter_value(
@@ -166,8 +169,8 @@ class RegisteredModelData:
         for version in self.versions:
             version.check(self.name)
         for alias, number in self.aliases.items():
-            _validate_model_alias_name(alias)
-            _validate_model_alias_name_reserved(alias)
+            validate_model_alias_name(alias)
+            validate_model_alias_name_reserved(alias)
             if number not in numbers:
                 raise MlflowException.invalid_parameter_value(
                     f"Model '{self.name}': alias '{alias}' points at version {number},"
