@@ -166,24 +166,24 @@ def writes(world: World) -> st.SearchStrategy[tuple[str, dict[str, Any]]]:
     return st.one_of(options)
 
 
+# Writes whose body is the drawn arguments as they are.
+PLAIN = {
+    "log_metric": "runs/log-metric",
+    "log_batch": "runs/log-batch",
+    "log_param": "runs/log-parameter",
+    "set_tag": "runs/set-tag",
+    "delete_tag": "runs/delete-tag",
+    "delete_run": "runs/delete",
+    "restore_run": "runs/restore",
+    "update_run": "runs/update",
+    "set_alias": "registered-models/alias",
+}
+
+
 def request_for(world: World, op: str, args: dict[str, Any]) -> tuple[str, str, Any]:
     """(method, path, body) of one write."""
-    if op == "log_metric":
-        return "POST", f"{API}/runs/log-metric", args
-    if op == "log_batch":
-        return "POST", f"{API}/runs/log-batch", args
-    if op == "log_param":
-        return "POST", f"{API}/runs/log-parameter", args
-    if op == "set_tag":
-        return "POST", f"{API}/runs/set-tag", args
-    if op == "delete_tag":
-        return "POST", f"{API}/runs/delete-tag", args
-    if op == "delete_run":
-        return "POST", f"{API}/runs/delete", args
-    if op == "restore_run":
-        return "POST", f"{API}/runs/restore", args
-    if op == "update_run":
-        return "POST", f"{API}/runs/update", args
+    if op in PLAIN:
+        return "POST", f"{API}/{PLAIN[op]}", args
     if op == "artifact":
         return "PUT", artifact_path(world, args), args["data"]
     if op == "create_version":
@@ -195,12 +195,9 @@ def request_for(world: World, op: str, args: dict[str, Any]) -> tuple[str, str, 
             "tags": [{"key": "written", "value": args["tag"]}],
         }
         return "POST", f"{API}/model-versions/create", body
-    if op == "set_alias":
-        return "POST", f"{API}/registered-models/alias", args
-    if op == "version_tag":
-        body = {"name": args["name"], "version": str(args["version"]), "key": "k"}
-        return "POST", f"{API}/model-versions/set-tag", {**body, "value": args["value"]}
-    raise AssertionError(op)
+    assert op == "version_tag", op
+    body = {"name": args["name"], "version": str(args["version"]), "key": "k"}
+    return "POST", f"{API}/model-versions/set-tag", {**body, "value": args["value"]}
 
 
 def artifact_path(world: World, args: dict[str, Any]) -> str:

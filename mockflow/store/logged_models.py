@@ -103,25 +103,11 @@ class LoggedModelStore:
             )
         validate_logged_model_name(data.name)
         LoggedModelStatus.from_int(data.status)
-        self.models[data.model_id] = LoggedModelRecord(
-            model_id=data.model_id,
-            experiment_id=data.experiment_id,
-            name=data.name,
-            artifact_location=data.artifact_location,
-            creation_timestamp=data.creation_timestamp,
-            last_updated_timestamp=(
-                data.creation_timestamp
-                if data.last_updated_timestamp is None
-                else data.last_updated_timestamp
-            ),
-            status=data.status,
-            lifecycle_stage=data.lifecycle_stage,
-            model_type=data.model_type,
-            source_run_id=data.source_run_id,
-            status_message=data.status_message,
-            params=dict(data.params),
-            tags=dict(data.tags),
-        )
+        # The data has the record's fields; asdict gives the record containers of its own.
+        record = LoggedModelRecord(**dataclasses.asdict(data))
+        if data.last_updated_timestamp is None:
+            record.last_updated_timestamp = data.creation_timestamp
+        self.models[data.model_id] = record
 
     def snapshot(self) -> LoggedModelStore:
         """A private copy (logged models are few: copying beats sharing here)."""
