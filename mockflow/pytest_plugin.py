@@ -82,7 +82,9 @@ def mockflow(
     """A clean mockflow for this test, with the MLflow and Hokusai environment pointed at it."""
     options = _options(request)
     srv = mockflow_session_server
+    from mockflow.config import SettingsError
     from mockflow.control import KeysUnavailable, WorldUnavailable
+    from mockflow.seed import SeedError
     from mockflow.store import StateError
 
     try:
@@ -93,7 +95,7 @@ def mockflow(
             state_file=options["state_file"],
             auth=options["auth"],
         )
-    except (KeysUnavailable, WorldUnavailable, StateError) as e:
+    except (KeysUnavailable, WorldUnavailable, StateError, SeedError, SettingsError) as e:
         pytest.fail(f"mockflow fixture: {e}", pytrace=False)
     env = {
         "MLFLOW_TRACKING_URI": srv.tracking_uri,
