@@ -134,13 +134,13 @@ def test_every_project_shape_loads_from_its_files_and_predicts_its_signature(
 def _version_files(dataset: str, *, accuracy: float, r2: float) -> Any:
     from mlflow.entities import Dataset, DatasetInput, InputTag
 
-    from mockflow.store.tracking import RunRecord
+    from mockflow.store.data import MetricData, RunData
 
     shape = shapes.SHAPES[dataset]
     columns = [{"name": f.name, "type": f.type} for f in shape.features]
     columns.append({"name": shape.target, "type": shape.target_type})
     train = Dataset(f"{dataset}-train", "d", "s3", "{}", json.dumps({"mlflow_colspec": columns}))
-    run = RunRecord(
+    run = RunData(
         run_id="0" * 32,
         experiment_id="1",
         run_name="r",
@@ -148,10 +148,12 @@ def _version_files(dataset: str, *, accuracy: float, r2: float) -> Any:
         status="FINISHED",
         start_time=0,
         end_time=1,
-        lifecycle_stage="active",
-        artifact_uri="mlflow-artifacts:/1/r/artifacts",
         dataset_inputs=[DatasetInput(train, [InputTag("mlflow.data.context", "training")])],
-        latest={"accuracy": (0, 0, accuracy), "r2": (0, 0, r2)},
+        # The latest point is MLflow's choice: the greatest step, whatever the order.
+        metrics={
+            "accuracy": MetricData([2, 1], [5, 0], [accuracy, 0.5]),
+            "r2": MetricData([1], [0], [r2]),
+        },
     )
     return SeededModels(7).version(
         "m",

@@ -34,7 +34,7 @@ from mockflow.seed.pyfunc.shapes import (
 )
 
 if TYPE_CHECKING:
-    from mockflow.store.tracking import RunRecord
+    from mockflow.store.data import RunData
 
 EXAMPLE_ROWS = 5
 CODE_FILE = "seeded_model.py"
@@ -76,7 +76,7 @@ class SeededModels:
     def version(
         self,
         name: str,
-        run: RunRecord,
+        run: RunData,
         *,
         family: str,
         model_type: str,
@@ -144,7 +144,7 @@ def _json(doc: Any) -> bytes:
     return json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
 
 
-def shape_for(run: RunRecord, request: ModelRequest) -> tuple[Shape, str | None]:
+def shape_for(run: RunData, request: ModelRequest) -> tuple[Shape, str | None]:
     """The model's shape: the fixture's request, else the project shape its training dataset
     names, else one read from that dataset's schema; and the dataset's name."""
     training = [
@@ -173,17 +173,20 @@ def shape_for(run: RunRecord, request: ModelRequest) -> tuple[Shape, str | None]
     return shape_from_schema(columns, task=task, classes=request.classes), name
 
 
-def _task_from_metrics(run: RunRecord) -> str | None:
-    if "accuracy" in run.latest or "f1" in run.latest:
+def _task_from_metrics(run: RunData) -> str | None:
+    if "accuracy" in run.metrics or "f1" in run.metrics:
         return CLASSIFICATION
-    if "r2" in run.latest or "rmse" in run.latest:
+    if "r2" in run.metrics or "rmse" in run.metrics:
         return REGRESSION
     return None
 
 
-def logged_score(run: RunRecord, metric: str) -> float:
+def logged_score(run: RunData, metric: str) -> float:
     """The run's latest ``metric`` (accuracy, else f1; r2), or a plausible default."""
     for key in (metric, "f1") if metric == "accuracy" else (metric,):
-        if key in run.latest:
-            return float(run.latest[key][2])
+        series = run.metrics.get(key)
+        if series is not None and len(series.values):
+            # MLflow's latest value: the greatest (step, timestamp, value)
+            points = zip(series.steps, series.timestamps, series.values, strict=True)
+            return float(max(points, key=lambda p: (p[0], p[1], p[2] if p[2] == p[2] else 0))[2])
     return 0.85 if metric == "accuracy" else 0.75
