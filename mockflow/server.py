@@ -70,6 +70,12 @@ class MockflowServer:
         """What ``MLFLOW_TRACKING_URI`` should be: the prefixed URL, as in production."""
         return self.prefixed_url
 
+    def client_env(self) -> dict[str, str]:
+        """The variables that point mlflow and the Hokusai SDK at this server, with its key."""
+        from mockflow.remote import client_env
+
+        return client_env(self.tracking_uri, self.api_key)
+
     def client(self) -> MlflowClient:
         """A real ``MlflowClient`` pointed at this server."""
         from mlflow import MlflowClient
