@@ -41,16 +41,6 @@ def _release(version: str) -> tuple[int, ...]:
 
 def problem() -> str | None:
     """Why a server cannot run here, or None when it can."""
-    missing = []
-    for module in _MODULES:
-        try:
-            found = importlib.util.find_spec(module) is not None
-        except ModuleNotFoundError:  # a parent package (google) is missing
-            found = False
-        if not found:
-            missing.append(module.split(".")[0])
-    if missing:
-        return f"missing {', '.join(missing)}: install the server with {SERVER_EXTRA}"
     version = _installed_mlflow()
     if version is not None:
         release = _release(version)
@@ -61,6 +51,16 @@ def problem() -> str | None:
                 f"({SERVER_EXTRA}) or the container image, and point clients and the pytest "
                 "plugin at it (--mockflow-url / MOCKFLOW_URL)"
             )
+    missing = []
+    for module in _MODULES:
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except ModuleNotFoundError:  # a parent package (google) is missing
+            found = False
+        if not found:
+            missing.append(module.split(".")[0])
+    if missing:
+        return f"missing {', '.join(missing)}: install the server with {SERVER_EXTRA}"
     return None
 
 

@@ -4,7 +4,8 @@
 # virtualenv (the wheel with [server] and the newest MLflow), named by MOCKFLOW_URL:
 #   1. the mlflow 2.x model round trip (scikit-learn: log, register, alias, stage, load);
 #   2. the how-to examples (journal, faults, reset, auth) through the plugin, over the control API;
-#   3. without MOCKFLOW_URL the fixture fails with a message naming what to do.
+#   3. without MOCKFLOW_URL the fixture fails with a message naming what to do;
+#   4. `mockflow serve` there refuses with a sentence (mlflow 2.22 is outside the range).
 set -euo pipefail
 LEG=compat
 . "$(dirname "$0")/lib.sh"
@@ -39,4 +40,11 @@ if (cd "$WORK/project" && "$venv/bin/python" -m pytest -q -p no:cacheprovider \
     die "the fixture ran without a server"
 fi
 grep -q "MOCKFLOW_URL" "$WORK/no-url.log" || { cat "$WORK/no-url.log"; die "no hint at MOCKFLOW_URL"; }
+
+say "4. mockflow serve in this environment: a clear refusal, not a traceback"
+if "$venv/bin/mockflow" serve --port "$(free_port)" > "$WORK/serve-here.log" 2>&1; then
+    die "mockflow serve started next to mlflow 2.22"
+fi
+grep -q "mlflow 2.22" "$WORK/serve-here.log" && ! grep -q Traceback "$WORK/serve-here.log" \
+    || { cat "$WORK/serve-here.log"; die "no clear message"; }
 say "all passed"
