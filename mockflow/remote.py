@@ -53,14 +53,37 @@ def client_env(tracking_uri: str, api_key: str | None) -> dict[str, str]:
     return env
 
 
-class RemoteMockflow:
+class ClientKit:
+    """What a server handle gives the code under test: the environment and a client. Shared by
+    :class:`RemoteMockflow` and :class:`mockflow.server.MockflowServer`."""
+
+    @property
+    def tracking_uri(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def api_key(self) -> str:
+        raise NotImplementedError
+
+    def client_env(self) -> dict[str, str]:
+        """The variables that point mlflow and the Hokusai SDK at this server, with its key."""
+        return client_env(self.tracking_uri, self.api_key)
+
+    def client(self) -> Any:
+        """A real ``MlflowClient`` (of this environment's mlflow) pointed at the server."""
+        from mlflow import MlflowClient
+
+        return MlflowClient(tracking_uri=self.tracking_uri)
+
+
+class RemoteMockflow(ClientKit):
     """A running mockflow at ``url`` (its root or its ``/mlflow`` prefix; both serve the API)."""
 
     def __init__(self, url: str, *, admin_token: str | None = None, timeout: float = 60.0) -> None:
         self.url = url.rstrip("/")
         self.admin_token = admin_token
         self.timeout = timeout
-        self.api_key = f"hk_test_{secrets.token_hex(16)}"
+        self._api_key = f"hk_test_{secrets.token_hex(16)}"
         self.requests = RemoteJournal(self)
         self.faults = RemoteFaults(self)
         self.keys = RemoteKeys(self)
@@ -70,14 +93,10 @@ class RemoteMockflow:
         """What ``MLFLOW_TRACKING_URI`` should be: the URL this handle was given."""
         return self.url
 
-    def client_env(self) -> dict[str, str]:
-        return client_env(self.tracking_uri, self.api_key)
-
-    def client(self) -> Any:
-        """A real ``MlflowClient`` (of this environment's mlflow) pointed at the server."""
-        from mlflow import MlflowClient
-
-        return MlflowClient(tracking_uri=self.tracking_uri)
+    @property
+    def api_key(self) -> str:
+        """A full-scope key this handle adds after every reset (its secret is known here)."""
+        return self._api_key
 
     # -- HTTP ------------------------------------------------------------------------------------
 

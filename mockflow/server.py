@@ -30,13 +30,14 @@ from mockflow.config import Settings
 from mockflow.control import EXTENSION, Controller, KeyAdmin
 from mockflow.faults import FaultSet
 from mockflow.journal import Journal
+from mockflow.remote import ClientKit
 from mockflow.store import Store
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
 
 
-class MockflowServer:
+class MockflowServer(ClientKit):
     def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:
         # An empty world by default: tests start from a clean server and start fast.
         base = settings or Settings(quiet=True, world="empty")
@@ -70,17 +71,9 @@ class MockflowServer:
         """What ``MLFLOW_TRACKING_URI`` should be: the prefixed URL, as in production."""
         return self.prefixed_url
 
-    def client_env(self) -> dict[str, str]:
-        """The variables that point mlflow and the Hokusai SDK at this server, with its key."""
-        from mockflow.remote import client_env
-
-        return client_env(self.tracking_uri, self.api_key)
-
     def client(self) -> MlflowClient:
         """A real ``MlflowClient`` pointed at this server."""
-        from mlflow import MlflowClient
-
-        return MlflowClient(tracking_uri=self.tracking_uri)
+        return super().client()  # type: ignore[no-any-return]
 
     # -- the test kit: each is also an endpoint of the /_mockflow/ control API --------------------
 

@@ -7,7 +7,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,7 +17,7 @@ from tests.differential.harness import Step, compare_on
 from tests.differential.test_models_differential import STEPS as MODEL_STEPS
 from tests.differential.test_models_differential import _times as registry_times
 from tests.differential.test_tracking_differential import STEPS as TRACKING_STEPS
-from tests.test_serve_process import MOCKFLOW, ROOT, START_TIMEOUT, free_port
+from tests.test_serve_process import serving
 
 PROBE = """
 import json, sys
@@ -102,31 +101,9 @@ def _server_error(entry: dict[str, Any]) -> bool:
 @pytest.fixture(scope="module")
 def fast_served() -> Iterator[str]:
     """``mockflow serve`` with fast import on (its default), auth off, an empty world."""
-    port = free_port()
-    env = {**os.environ, "MOCKFLOW_FAST_IMPORT": "1"}
-    proc = subprocess.Popen(
-        [*MOCKFLOW, "serve", "--port", str(port), "--world", "empty", "--auth", "off", "--quiet"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"{url}/health", timeout=1).status_code == 200:
-                break
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    else:
-        proc.kill()
-        pytest.fail(f"mockflow serve did not become healthy:\n{proc.communicate()[0]}")
-    yield url
-    proc.terminate()
-    out, _ = proc.communicate(timeout=20)
-    assert proc.returncode == 0, out
+    args = ("--world", "empty", "--auth", "off", "--quiet")
+    with serving(*args, env={"MOCKFLOW_FAST_IMPORT": "1"}) as url:
+        yield url
 
 
 def test_every_rpc_answers_through_fast_import_as_through_a_normal_import(

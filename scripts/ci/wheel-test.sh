@@ -60,6 +60,7 @@ print("activate(): ok,", os.environ["MLFLOW_TRACKING_URI"])
 PY
 
 say "4. the how-to examples as a separate project"
+"$bin/pip" install -q pandas  # the examples' own dependency (mlflow.search_runs returns a DataFrame)
 mkdir "$WORK/project"
 cp -r "$ROOT/tests/examples" "$WORK/project/tests"
 (cd "$WORK/project" && "$bin/python" -m pytest -q -p no:cacheprovider tests)
