@@ -22,7 +22,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from mockflow.journal import Journal, JournalEntry
 
@@ -53,9 +53,30 @@ def client_env(tracking_uri: str, api_key: str | None) -> dict[str, str]:
     return env
 
 
-class ClientKit:
-    """What a server handle gives the code under test: the environment and a client. Shared by
-    :class:`RemoteMockflow` and :class:`mockflow.server.MockflowServer`."""
+Handle = TypeVar("Handle", bound="ServerHandle")
+
+
+class ServerHandle:
+    """What every server handle has besides its test kit: a context manager over start/stop,
+    the environment for the code under test, and a client. Shared by :class:`RemoteMockflow`
+    and :class:`mockflow.server.MockflowServer`."""
+
+    def start(self: Handle) -> Handle:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self: Handle) -> Handle:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
 
     @property
     def tracking_uri(self) -> str:
@@ -76,7 +97,7 @@ class ClientKit:
         return MlflowClient(tracking_uri=self.tracking_uri)
 
 
-class RemoteMockflow(ClientKit):
+class RemoteMockflow(ServerHandle):
     """A running mockflow at ``url`` (its root or its ``/mlflow`` prefix; both serve the API)."""
 
     def __init__(self, url: str, *, admin_token: str | None = None, timeout: float = 60.0) -> None:
@@ -182,17 +203,6 @@ class RemoteMockflow(ClientKit):
 
     def stop(self) -> None:
         pass
-
-    def __enter__(self) -> RemoteMockflow:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 class RemoteJournal(Journal):

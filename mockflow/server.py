@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 import sys
 import threading
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask
@@ -30,14 +29,14 @@ from mockflow.config import Settings
 from mockflow.control import EXTENSION, Controller, KeyAdmin
 from mockflow.faults import FaultSet
 from mockflow.journal import Journal
-from mockflow.remote import ClientKit
+from mockflow.remote import ServerHandle
 from mockflow.store import Store
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
 
 
-class MockflowServer(ClientKit):
+class MockflowServer(ServerHandle):
     def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:
         # An empty world by default: tests start from a clean server and start fast.
         base = settings or Settings(quiet=True, world="empty")
@@ -161,14 +160,3 @@ class MockflowServer(ClientKit):
             self._thread.join(timeout=5)
         self._server = None
         self._thread = None
-
-    def __enter__(self) -> MockflowServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
