@@ -16,6 +16,7 @@ process only talks HTTP to it.
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import urllib.error
 import urllib.parse
@@ -160,10 +161,16 @@ class RemoteMockflow(ServerHandle):
         *,
         world: str | None = None,
         seed: int | None = None,
-        fixture: str | None = None,
+        fixture: str | os.PathLike[str] | None = None,
         auth: bool | None = None,
     ) -> dict[str, Any]:
-        """As :meth:`MockflowServer.reset`; ``fixture`` is a path on the server's machine."""
+        """As :meth:`MockflowServer.reset`. ``fixture`` is read by the server: a path on its
+        machine (a relative path that exists here is sent as absolute, for a server on this
+        machine with another working directory)."""
+        if fixture is not None:
+            fixture = os.fspath(fixture)
+            if not os.path.isabs(fixture) and os.path.exists(fixture):
+                fixture = os.path.abspath(fixture)
         body = {"world": world, "seed": seed, "fixture": fixture, "auth": auth}
         result = self.call("POST", "reset", {k: v for k, v in body.items() if v is not None})
         self._add_client_key()
