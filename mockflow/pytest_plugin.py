@@ -80,18 +80,20 @@ def mockflow_session_server(pytestconfig: pytest.Config, mockflow_url: str | Non
         remote = RemoteMockflow(mockflow_url, admin_token=os.environ.get("MOCKFLOW_ADMIN_TOKEN"))
         try:
             remote.start()
+            unreachable = None
         except (ConnectionError, OSError) as e:
-            pytest.fail(f"mockflow fixture: {e}", pytrace=False)
+            unreachable = str(e)
+        if unreachable:
+            pytest.fail(f"mockflow fixture: {unreachable}", pytrace=False)
         yield remote
         return
-    from mockflow.server_deps import ServerUnavailable, require_server
+    from mockflow.server_deps import problem
 
-    try:
-        require_server("the mockflow fixture's in-process server")
-    except ServerUnavailable as e:
+    reason = problem()
+    if reason is not None:
         pytest.fail(
-            f"{e}\nOr point the fixture at a running mockflow: --mockflow-url URL "
-            "(or MOCKFLOW_URL).",
+            f"the mockflow fixture's in-process server needs mockflow's server: {reason}.\n"
+            "Or point the fixture at a running mockflow: --mockflow-url URL (or MOCKFLOW_URL).",
             pytrace=False,
         )
     from mockflow.server import MockflowServer
