@@ -28,7 +28,7 @@ from typing import Any
 
 import pytest
 
-MARKER_OPTIONS = ("world", "seed", "fixture", "auth", "env")
+MARKER_OPTIONS = ("world", "seed", "fixture", "state_file", "auth", "env")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -46,7 +46,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--mockflow-seed", type=int, default=None, help="Seed for generated worlds.")
     group.addoption(
-        "--mockflow-fixture", default=None, help="State file (JSON/YAML) each test starts from."
+        "--mockflow-fixture", default=None, help="Fixture file (YAML) each test starts from."
+    )
+    group.addoption(
+        "--mockflow-state-file",
+        default=None,
+        help="State document (JSON/YAML, from mockflow export) each test starts from.",
     )
     group.addoption(
         "--mockflow-auth",
@@ -59,8 +64,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "mockflow(world=None, seed=None, fixture=None, auth=None, env=None): how the mockflow "
-        "fixture starts this test (world or state file, auth on/off, extra environment)",
+        "mockflow(world=None, seed=None, fixture=None, state_file=None, auth=None, env=None): "
+        "how the mockflow fixture starts this test (world, fixture or state file, auth on/off, "
+        "extra environment)",
     )
 
 
@@ -119,6 +125,7 @@ def mockflow(
             world=options["world"],
             seed=options["seed"],
             fixture=options["fixture"],
+            state_file=options["state_file"],
             auth=options["auth"],
         )
     except Exception as e:
@@ -154,7 +161,14 @@ def mockflow(
 
 # What a reset raises for a bad world, fixture or auth switch, in-process or over HTTP (by name:
 # importing the in-process classes would need the server's dependencies).
-_RESET_ERRORS = {"KeysUnavailable", "WorldUnavailable", "StateError", "ControlError"}
+_RESET_ERRORS = {
+    "KeysUnavailable",
+    "WorldUnavailable",
+    "StateError",
+    "SeedError",
+    "SettingsError",
+    "ControlError",
+}
 
 
 def _options(request: pytest.FixtureRequest) -> dict[str, Any]:
@@ -163,6 +177,7 @@ def _options(request: pytest.FixtureRequest) -> dict[str, Any]:
         "world": config.getoption("mockflow_world"),
         "seed": config.getoption("mockflow_seed"),
         "fixture": config.getoption("mockflow_fixture"),
+        "state_file": config.getoption("mockflow_state_file"),
         "auth": config.getoption("mockflow_auth") == "on",
         "env": None,
     }
@@ -175,6 +190,6 @@ def _options(request: pytest.FixtureRequest) -> dict[str, Any]:
                 f"got {marker.args or sorted(unknown)}"
             )
         options.update(marker.kwargs)
-    if options["fixture"]:
+    if options["fixture"] or options["state_file"]:
         options["world"] = None
     return options

@@ -57,6 +57,15 @@ def client_env(tracking_uri: str, api_key: str | None) -> dict[str, str]:
 Handle = TypeVar("Handle", bound="ServerHandle")
 
 
+def _server_path(path: str | os.PathLike[str] | None) -> str | None:
+    if path is None:
+        return None
+    path = os.fspath(path)
+    if not os.path.isabs(path) and os.path.exists(path):
+        return os.path.abspath(path)
+    return path
+
+
 class ServerHandle:
     """What every server handle has besides its test kit: a context manager over start/stop,
     the environment for the code under test, and a client. Shared by :class:`RemoteMockflow`
@@ -162,16 +171,19 @@ class RemoteMockflow(ServerHandle):
         world: str | None = None,
         seed: int | None = None,
         fixture: str | os.PathLike[str] | None = None,
+        state_file: str | os.PathLike[str] | None = None,
         auth: bool | None = None,
     ) -> dict[str, Any]:
-        """As :meth:`MockflowServer.reset`. ``fixture`` is read by the server: a path on its
-        machine (a relative path that exists here is sent as absolute, for a server on this
-        machine with another working directory)."""
-        if fixture is not None:
-            fixture = os.fspath(fixture)
-            if not os.path.isabs(fixture) and os.path.exists(fixture):
-                fixture = os.path.abspath(fixture)
-        body = {"world": world, "seed": seed, "fixture": fixture, "auth": auth}
+        """As :meth:`MockflowServer.reset`. ``fixture`` and ``state_file`` are read by the
+        server: paths on its machine (a relative path that exists here is sent as absolute,
+        for a server on this machine with another working directory)."""
+        body = {
+            "world": world,
+            "seed": seed,
+            "fixture": _server_path(fixture),
+            "state_file": _server_path(state_file),
+            "auth": auth,
+        }
         result = self.call("POST", "reset", {k: v for k, v in body.items() if v is not None})
         self._add_client_key()
         return result  # type: ignore[no-any-return]
@@ -186,10 +198,21 @@ class RemoteMockflow(ServerHandle):
             raise
 
     def seed(
-        self, *, world: str | None = None, seed: int | None = None, fixture: str | None = None
+        self,
+        *,
+        world: str | None = None,
+        seed: int | None = None,
+        fixture: str | os.PathLike[str] | None = None,
+        state_file: str | os.PathLike[str] | None = None,
     ) -> dict[str, Any]:
-        body = {"world": world, "seed": seed, "fixture": fixture}
-        return self.call("POST", "seed", {k: v for k, v in body.items() if v is not None})  # type: ignore[no-any-return]
+        body = {
+            "world": world,
+            "seed": seed,
+            "fixture": _server_path(fixture),
+            "state_file": _server_path(state_file),
+        }
+        result = self.call("POST", "seed", {k: v for k, v in body.items() if v is not None})
+        return result  # type: ignore[no-any-return]
 
     def export_state(self) -> dict[str, Any]:
         return self.call("GET", "state")  # type: ignore[no-any-return]

@@ -22,12 +22,12 @@ def remote() -> Iterator[RemoteMockflow]:
             yield handle
 
 
-def test_reset_from_a_relative_fixture_path(
+def test_reset_from_a_relative_state_file_path(
     remote: RemoteMockflow, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(WORLD.parent)
-    remote.reset(fixture=Path(WORLD.name))  # the server's working directory is elsewhere
-    assert remote.health()["world"] == f"fixture:{WORLD}"
+    remote.reset(state_file=Path(WORLD.name))  # the server's working directory is elsewhere
+    assert str(WORLD) in remote.health()["world"]
     assert remote.export_state()["format"]
 
 
