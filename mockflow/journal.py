@@ -25,9 +25,6 @@ from io import BytesIO
 from typing import Any
 from urllib.parse import parse_qs
 
-from mockflow.logs import request_id_for
-from mockflow.rpcs import rpc_matches
-
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 ENTRY_KEY = "mockflow.journal_entry"
@@ -98,6 +95,10 @@ class Journal:
         ``path`` is a glob (``*/runs/log-batch``); ``rpc`` is a proto method name (``LogBatch``)
         or the REST path form (``runs/log-batch``).
         """
+        # Imported here: the route table needs mlflow's protos, and this module is also the
+        # base install's (mockflow.remote reuses Journal's assertions, with no mlflow 3 at hand).
+        from mockflow.rpcs import rpc_matches
+
         with self._lock:
             entries = list(self._entries)
         return [
@@ -200,6 +201,8 @@ class JournalMiddleware:
     route_of: Callable[[dict[str, Any]], str | None] = field(default=lambda environ: None)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        from mockflow.logs import request_id_for  # Flask: the server's, not the base install's
+
         path = environ.get("PATH_INFO", "")
         if not self.include_control and CONTROL_PATH in path:
             return self.app(environ, start_response)

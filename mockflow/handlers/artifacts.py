@@ -20,6 +20,7 @@ from mlflow.protos.service_pb2 import ListArtifacts, ListLoggedModelArtifacts
 from werkzeug.http import quote_header_value
 
 from mockflow.handlers import current_settings, rpc, view
+from mockflow.mlflow_mirror.artifact_upload import upload_response_body
 from mockflow.mlflow_mirror.exceptions import UnsupportedMultipartUploadException
 from mockflow.mlflow_mirror.handler_schemas import assert_required, assert_string
 from mockflow.mlflow_mirror.mime_types import guess_mime_type
@@ -69,8 +70,8 @@ def _limits() -> Limits:
 @rpc(proxy.UploadArtifact, raw_body=True)
 def upload_artifact(req: proxy.UploadArtifact, store: Store) -> Response:
     store.artifacts.put(_artifact_path(), request.get_data(cache=True), limits=_limits())
-    # mlflow server answers an upload with an empty JSON-typed body, not "{}".
-    return Response(b"", mimetype="application/json")
+    # JSON-typed; empty from 3.17's native upload route, "{}" from older servers.
+    return Response(upload_response_body(), mimetype="application/json")
 
 
 @rpc(proxy.DownloadArtifact)

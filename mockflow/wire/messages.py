@@ -17,6 +17,7 @@ from google.protobuf.json_format import ParseDict, ParseError
 from google.protobuf.message import Message
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import BAD_REQUEST
+from mlflow.utils.proto_json_utils import parse_dict
 
 from mockflow.mlflow_mirror.handler_schemas import Schema, validate
 from mockflow.mlflow_mirror.proto_json import message_to_json
@@ -120,7 +121,8 @@ def parse_request(
         raw = {**raw, **path_params}
     parsed = True
     try:
-        ParseDict(raw, message, ignore_unknown_fields=True)
+        # MLflow's own parse (older releases first turn integer experiment ids into strings).
+        parse_dict(raw, message)
     except ParseError:
         parsed = False
     validate(schema or {}, raw, parsed)
