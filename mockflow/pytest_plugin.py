@@ -76,7 +76,6 @@ def mockflow(
     """A clean mockflow for this test, with the MLflow and Hokusai environment pointed at it."""
     options = _options(request)
     srv = mockflow_session_server
-    from mockflow.control import KeysUnavailable, WorldUnavailable
     from mockflow.store import StateError
 
     try:
@@ -86,7 +85,7 @@ def mockflow(
             fixture=options["fixture"],
             auth=options["auth"],
         )
-    except (KeysUnavailable, WorldUnavailable, StateError) as e:
+    except StateError as e:
         pytest.fail(f"mockflow fixture: {e}", pytrace=False)
     env = {
         "MLFLOW_TRACKING_URI": srv.tracking_uri,

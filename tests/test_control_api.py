@@ -146,19 +146,6 @@ def test_admin_token_guards_the_control_api() -> None:
         assert requests.get(srv.url + "/health", timeout=10).ok
 
 
-def test_keys_without_the_auth_layer_say_so() -> None:
-    from flask import Flask
-
-    from mockflow.control import KeyAdmin, KeysUnavailable
-
-    keys = KeyAdmin(Flask("no-auth"))
-    assert not keys.available and not keys.enabled
-    with pytest.raises(KeysUnavailable, match="not installed"):
-        keys.create(scopes=["mlflow:read"])
-    with pytest.raises(KeysUnavailable, match="cannot switch auth on"):
-        keys.enabled = True
-
-
 def test_keys_crud(mockflow: MockflowServer) -> None:
     r = control(mockflow, "POST", "keys", json={"id": "reader", "scopes": ["mlflow:read"]})
     assert r.status_code == 201

@@ -4,9 +4,7 @@ these, so a curl user and a pytest user have the same powers."""
 from __future__ import annotations
 
 import copy
-import dataclasses
 import json
-import logging
 import threading
 import time
 from pathlib import Path
@@ -18,16 +16,12 @@ from mockflow import __version__
 from mockflow.config import Settings
 from mockflow.control.keys import ALL_SCOPES, KeyAdmin, new_secret
 from mockflow.faults import FaultSet
+from mockflow.health import mlflow_version
 from mockflow.journal import Journal
 from mockflow.store import STATE_FORMAT, StateError, Store
 
 EXTENSION = "mockflow_control"
 DEFAULT_KEY_ID = "mockflow-default"
-_logger = logging.getLogger("mockflow.control")
-
-
-class WorldUnavailable(RuntimeError):
-    """A world other than ``empty`` was asked for and this build cannot generate it."""
 
 
 def load_state_file(path: str | Path) -> dict[str, Any]:
@@ -51,8 +45,7 @@ def world_state(settings: Settings, *, world: str, seed: int, fixture: str | Non
     ``Store``, or None for empty.
 
     A fixture that is a mockflow state document (what ``GET /_mockflow/state`` returns, as JSON
-    or YAML) loads as is. Generated worlds and YAML world fixtures come from ``mockflow.seed``
-    (``build_store(settings)``), when this build has it.
+    or YAML) loads as is. Generated worlds and YAML world fixtures come from ``mockflow.seed``.
     """
     if fixture:
         doc = load_state_file(fixture)
@@ -60,20 +53,9 @@ def world_state(settings: Settings, *, world: str, seed: int, fixture: str | Non
             return doc
     elif world == "empty":
         return None
-    try:
-        from mockflow.seed import build_store
-    except ImportError:
-        what = f"fixture {fixture}" if fixture else f"world {world!r}"
-        raise WorldUnavailable(
-            f"{what} needs the world generator (mockflow.seed), which this build lacks; "
-            "use world 'empty' or a state file"
-        ) from None
-    names = {f.name for f in dataclasses.fields(settings)}
-    changes: dict[str, Any] = {"world": world, "seed": seed}
-    if "fixture" in names:
-        changes["fixture"] = str(fixture or "")
-    if "state" in names:
-        changes["state"] = ""
+    from mockflow.seed import build_store
+
+    changes = {"world": world, "seed": seed, "fixture": str(fixture or ""), "state": ""}
     return build_store(settings.replace(**changes))
 
 
@@ -91,12 +73,17 @@ class Controller:
         self.api_key = new_secret("test")
 
     def start(self) -> None:
-        """Note the starting keys (for reset) and add :attr:`api_key`; called once serving."""
-        self.keys.remember_initial()
+        """Add :attr:`api_key`; called once the auth layer is installed."""
+        self._add_default_key()
+
+    def reset_keys(self) -> None:
+        """The keys the server started with plus :attr:`api_key`; the auth switch as started,
+        fresh rate-limit counters, no UI sessions (the auth layer's one reset)."""
+        self.keys.reset()
         self._add_default_key()
 
     def _add_default_key(self) -> None:
-        if self.keys.available and self.keys.get(DEFAULT_KEY_ID) is None:
+        if self.keys.get(DEFAULT_KEY_ID) is None:
             self.keys.create(
                 id=DEFAULT_KEY_ID,
                 secret=self.api_key,
@@ -124,16 +111,7 @@ class Controller:
         """Replace the tracking state with a world (default: the configured one) or a fixture."""
         world = world or self.settings.world
         seed = self.settings.seed if seed is None else int(seed)
-        note = None
-        try:
-            doc = world_state(self.settings, world=world, seed=seed, fixture=fixture)
-        except WorldUnavailable as e:
-            if fixture:
-                raise
-            # TODO(seed): goes away once mockflow.seed is merged; until then a generated world
-            # falls back to empty, and the answer says so.
-            _logger.warning("%s; starting empty", e)
-            doc, world, note = None, "empty", f"{e}; started empty instead"
+        doc = world_state(self.settings, world=world, seed=seed, fixture=fixture)
         if doc is None:
             self.store.reset()
         elif isinstance(doc, Store):
@@ -141,8 +119,7 @@ class Controller:
         else:
             self.store.import_state(doc)
         self.world = f"fixture:{fixture}" if fixture else world
-        result = {"world": self.world, "seed": seed, "counts": self.store.counts()}
-        return {**result, "note": note} if note else result
+        return {"world": self.world, "seed": seed, "counts": self.store.counts()}
 
     def reset(
         self,
@@ -155,8 +132,7 @@ class Controller:
         """State back to a world, and no faults, an empty journal, the starting keys plus
         :attr:`api_key`; auth on or off when given, else as the server started."""
         self.faults.clear()
-        self.keys.reset()
-        self._add_default_key()
+        self.reset_keys()
         if auth is not None:
             self.keys.enabled = auth
         result = self.seed(world=world, seed=seed, fixture=fixture)
@@ -187,8 +163,6 @@ class Controller:
     # -- health -----------------------------------------------------------------------------------
 
     def health(self) -> dict[str, Any]:
-        from mockflow.app import mlflow_version
-
         return {
             "status": "healthy",
             "version": __version__,

@@ -8,22 +8,20 @@ proxy's store; any other root (e.g. ``s3://``) is outside mockflow and lists as 
 
 from __future__ import annotations
 
-import mimetypes
 import posixpath
 import urllib.parse
 
-from flask import Response, request
 from mlflow.entities import FileInfo
 from mlflow.exceptions import MlflowException, _UnsupportedMultipartUploadException
 from mlflow.protos import mlflow_artifacts_pb2 as proxy
 from mlflow.protos.databricks_pb2 import BAD_REQUEST, RESOURCE_DOES_NOT_EXIST
 from mlflow.protos.service_pb2 import ListArtifacts, ListLoggedModelArtifacts
-from werkzeug.http import quote_header_value
 
-from mockflow.handlers import current_settings, rpc, view
+from mockflow.handlers import Call, rpc, view
 from mockflow.store import Store
 from mockflow.store.artifacts import Limits, safe_path
 from mockflow.wire.messages import assert_required, assert_string
+from mockflow.wire.serialise import Download, Raw
 
 _PROXY_ROUTE = "/api/2.0/mlflow-artifacts/artifacts"
 
@@ -42,40 +40,12 @@ def _join(root: str, relative: str | None) -> str:
     return posixpath.join(root, relative) if relative else root
 
 
-def _artifact_path() -> str:
-    return safe_path((request.view_args or {}).get("artifact_path", ""))
+def _artifact_path(call: Call) -> str:
+    return safe_path(call.path.get("artifact_path", ""))
 
 
-# mlflow.utils.mime_type_utils.get_text_extensions(), whose MLmodel/MLproject names come from
-# importing mlflow.models (pandas, the client), which the serve process avoids.
-_TEXT_EXTENSIONS = frozenset(
-    "txt log err cfg conf cnf cf ini properties prop hocon toml yaml yml xml json js py py3 csv "
-    "tsv md rst ipynb MLmodel MLproject".split()
-)
-
-
-def _guess_mime_type(path: str) -> str:
-    """MLflow's ``_guess_mime_type``: text for known text files, else by extension, else binary."""
-    filename = posixpath.basename(path)
-    extension = posixpath.splitext(filename)[1].replace(".", "") or filename
-    if extension in _TEXT_EXTENSIONS:
-        return "text/plain"
-    return mimetypes.guess_type(filename)[0] or "application/octet-stream"
-
-
-def _send(data: bytes, name: str) -> Response:
-    # Always an attachment, as MLflow sends them, so a browser never renders one on this origin.
-    response = Response(data, mimetype=_guess_mime_type(name))
-    filename = posixpath.basename(name)
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename={quote_header_value(filename, allow_token=True)}"
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
-def _limits() -> Limits:
-    settings = current_settings()
+def _limits(call: Call) -> Limits:
+    settings = call.settings
     return Limits(settings.max_artifact_bytes, settings.max_artifacts_total_bytes)
 
 
@@ -83,16 +53,16 @@ def _limits() -> Limits:
 
 
 @rpc(proxy.UploadArtifact, raw_body=True)
-def upload_artifact(req: proxy.UploadArtifact, store: Store) -> Response:
-    store.artifacts.put(_artifact_path(), request.get_data(cache=True), limits=_limits())
+def upload_artifact(req: proxy.UploadArtifact, store: Store, call: Call) -> Raw:
+    store.artifacts.put(_artifact_path(call), call.body, limits=_limits(call))
     # mlflow server answers an upload with an empty JSON-typed body, not "{}".
-    return Response(b"", mimetype="application/json")
+    return Raw(b"")
 
 
-@rpc(proxy.DownloadArtifact)
-def download_artifact(req: proxy.DownloadArtifact, store: Store) -> Response:
-    path = _artifact_path()
-    return _send(store.artifacts.get(path), path)
+@rpc(proxy.DownloadArtifact, call=True)
+def download_artifact(req: proxy.DownloadArtifact, store: Store, call: Call) -> Download:
+    path = _artifact_path(call)
+    return Download(store.artifacts.get(path), path)
 
 
 @rpc(proxy.ListArtifacts)
@@ -106,16 +76,18 @@ def list_proxy_artifacts(req: proxy.ListArtifacts, store: Store) -> ListArtifact
     return ListArtifacts.Response(files=files)
 
 
-@rpc(proxy.DeleteArtifact)
-def delete_artifact(req: proxy.DeleteArtifact, store: Store) -> proxy.DeleteArtifact.Response:
-    store.artifacts.delete(_artifact_path())
+@rpc(proxy.DeleteArtifact, call=True)
+def delete_artifact(
+    req: proxy.DeleteArtifact, store: Store, call: Call
+) -> proxy.DeleteArtifact.Response:
+    store.artifacts.delete(_artifact_path(call))
     return proxy.DeleteArtifact.Response()
 
 
-def _multipart_unsupported(req: object, store: Store) -> None:
+def _multipart_unsupported(req: object, store: Store, call: Call) -> None:
     # mlflow server with a local artifact root answers this; the client then falls back to a
     # single PUT (mlflow/store/artifact/http_artifact_repo.py).
-    _artifact_path()
+    _artifact_path(call)
     raise _UnsupportedMultipartUploadException()
 
 
@@ -124,7 +96,7 @@ for _mpu in (
     proxy.CompleteMultipartUpload,
     proxy.AbortMultipartUpload,
 ):
-    rpc(_mpu)(_multipart_unsupported)
+    rpc(_mpu, call=True)(_multipart_unsupported)
 
 
 # --- runs and logged models ----------------------------------------------------------------------
@@ -178,11 +150,11 @@ def list_logged_model_artifacts(
 # --- the web UI's downloads ----------------------------------------------------------------------
 
 
-def _download_from(store: Store, artifact_uri: str, relative: str) -> Response:
+def _download_from(store: Store, artifact_uri: str, relative: str) -> Download:
     root = proxied_root(_resolve_uri(store, artifact_uri))
     if root is None:
         raise MlflowException(f"No such artifact: '{relative}'", RESOURCE_DOES_NOT_EXIST)
-    return _send(store.artifacts.get(_join(root, relative)), relative)
+    return Download(store.artifacts.get(_join(root, relative)), relative)
 
 
 def _resolve_uri(store: Store, uri: str) -> str:
@@ -198,8 +170,8 @@ def _resolve_uri(store: Store, uri: str) -> str:
     return uri
 
 
-def _required_arg(name: str) -> str:
-    value = request.args.get(name)
+def _required_arg(call: Call, name: str) -> str:
+    value = call.arg(name)
     if value is None:
         raise MlflowException(
             f"Missing value for required parameter '{name}'.", error_code=BAD_REQUEST
@@ -208,18 +180,18 @@ def _required_arg(name: str) -> str:
 
 
 @view("/get-artifact", "get_artifact")
-def get_artifact(store: Store) -> Response:
-    run_id = request.args.get("run_id") or request.args.get("run_uuid") or ""
-    path = safe_path(_required_arg("path"))
+def get_artifact(call: Call, store: Store) -> Download:
+    run_id = call.arg("run_id") or call.arg("run_uuid") or ""
+    path = safe_path(_required_arg(call, "path"))
     run = store.tracking.get_run(run_id)
     return _download_from(store, run.info.artifact_uri, path)
 
 
 @view("/model-versions/get-artifact", "get_model_version_artifact")
-def get_model_version_artifact(store: Store) -> Response:
-    path = safe_path(_required_arg("path"))
+def get_model_version_artifact(call: Call, store: Store) -> Download:
+    path = safe_path(_required_arg(call, "path"))
     uri = store.registry.get_model_version_download_uri(
-        request.args.get("name", ""), request.args.get("version", "")
+        call.arg("name") or "", call.arg("version") or ""
     )
     return _download_from(store, uri, path)
 
@@ -228,12 +200,12 @@ def get_model_version_artifact(store: Store) -> Response:
     "/ajax-api/2.0/mlflow/logged-models/<model_id>/artifacts/files",
     "get_logged_model_artifact",
 )
-def get_logged_model_artifact(store: Store) -> Response:
-    path = request.args.get("artifact_file_path")
+def get_logged_model_artifact(call: Call, store: Store) -> Download:
+    path = call.arg("artifact_file_path")
     if not path:
         raise MlflowException(
             'Request must include the "artifact_file_path" query parameter.',
             error_code=BAD_REQUEST,
         )
-    model = store.logged_models.get_logged_model((request.view_args or {})["model_id"])
+    model = store.logged_models.get_logged_model(call.path["model_id"])
     return _download_from(store, model.artifact_location, safe_path(path))

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import request
 from mlflow.entities import LoggedModelParameter, LoggedModelStatus, LoggedModelTag, RunTag
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
@@ -23,7 +22,7 @@ from mlflow.protos.service_pb2 import (
 from mlflow.utils.mlflow_tags import MLFLOW_LOGGED_MODELS
 from mlflow.utils.validation import _validate_tag
 
-from mockflow.handlers import paged, rpc
+from mockflow.handlers import Call, paged, rpc
 from mockflow.store import Store
 from mockflow.wire.messages import (
     assert_array,
@@ -59,9 +58,10 @@ def create_logged_model(req: CreateLoggedModel, store: Store) -> CreateLoggedMod
     return CreateLoggedModel.Response(model=model.to_proto())
 
 
-@rpc(GetLoggedModel)
-def get_logged_model(req: GetLoggedModel, store: Store) -> GetLoggedModel.Response:
-    allow_deleted = request.args.get("allow_deleted", "false").lower() == "true"
+@rpc(GetLoggedModel, call=True)
+def get_logged_model(req: GetLoggedModel, store: Store, call: Call) -> GetLoggedModel.Response:
+    # Not a proto field: MLflow's handler reads it from the query string too.
+    allow_deleted = (call.arg("allow_deleted") or "false").lower() == "true"
     record = store.logged_models.get_logged_model(req.model_id, allow_deleted=allow_deleted)
     return GetLoggedModel.Response(
         model=store.logged_models.entity(store.tracking, record).to_proto()

@@ -28,7 +28,7 @@ from mlflow.protos.model_registry_pb2 import (
     UpdateRegisteredModel,
 )
 
-from mockflow.handlers import current_settings, paged, rpc
+from mockflow.handlers import Call, paged, rpc
 from mockflow.store import Store, model_sources
 from mockflow.wire.messages import (
     assert_array,
@@ -154,9 +154,12 @@ def delete_registered_model_tag(
         "description": [assert_string],
         "model_id": [assert_string],
     },
+    call=True,
 )
-def create_model_version(req: CreateModelVersion, store: Store) -> CreateModelVersion.Response:
-    settings = current_settings()
+def create_model_version(
+    req: CreateModelVersion, store: Store, call: Call
+) -> CreateModelVersion.Response:
+    settings = call.settings
     strict = settings.strict_model_version_source
     tags = {t.key: t.value for t in req.tags}
     is_prompt = tags.get(IS_PROMPT_TAG_KEY, "false").lower() == "true"

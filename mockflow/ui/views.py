@@ -7,13 +7,14 @@ them on its main pages. Endpoint names follow the auth layer's scope rule: names
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from flask import Response, g, jsonify, request
 from mlflow.exceptions import MlflowException
 
-from mockflow.handlers import load_handlers, view
+from mockflow.handlers import Call, view
 from mockflow.store import Store
+from mockflow.wire.serialise import Json
 
 # MLflow's limits for metrics/get-history-bulk (mlflow/server/handlers.py).
 MAX_HISTORY_RESULTS = 25000
@@ -21,8 +22,8 @@ MAX_RUN_IDS_PER_REQUEST = 100
 
 
 @view("/ajax-api/2.0/mlflow/metrics/get-history-bulk", "GetMetricHistoryBulk")
-def get_metric_history_bulk(store: Store) -> Response:
-    run_ids = request.args.getlist("run_id")
+def get_metric_history_bulk(call: Call, store: Store) -> Json:
+    run_ids = call.arglist("run_id")
     if not run_ids:
         raise MlflowException.invalid_parameter_value(
             "GetMetricHistoryBulk request must specify at least one run_id."
@@ -32,14 +33,12 @@ def get_metric_history_bulk(store: Store) -> Response:
             f"GetMetricHistoryBulk request cannot specify more than {MAX_RUN_IDS_PER_REQUEST}"
             f" run_ids. Received {len(run_ids)} run_ids."
         )
-    metric_key = request.args.get("metric_key")
+    metric_key = call.arg("metric_key")
     if metric_key is None:
         raise MlflowException.invalid_parameter_value(
             "GetMetricHistoryBulk request must specify a metric_key."
         )
-    max_results = min(
-        int(request.args.get("max_results", MAX_HISTORY_RESULTS)), MAX_HISTORY_RESULTS
-    )
+    max_results = min(int(call.arg("max_results") or MAX_HISTORY_RESULTS), MAX_HISTORY_RESULTS)
     metrics: list[dict[str, Any]] = []
     for run_id in sorted(run_ids):
         history = store.tracking.get_metric_history(run_id, metric_key, max_results)
@@ -53,58 +52,59 @@ def get_metric_history_bulk(store: Store) -> Response:
                     "run_id": run_id,
                 }
             )
-    return jsonify({"metrics": metrics[:max_results]})
+    return Json({"metrics": metrics[:max_results]})
 
 
 @view("/graphql", "QueryGraphql", methods=("GET", "POST"))
-def query_graphql(store: Store) -> Response:
+def query_graphql(call: Call, store: Store) -> Json:
     from mockflow.ui import graphql
 
-    body = request.get_json(silent=True) or {}
-    query = body.get("query") or request.args.get("query") or ""
-    result = graphql.execute(
-        store, load_handlers(), query, body.get("variables"), body.get("operationName")
+    try:
+        body = json.loads(call.body) if call.body.strip() else {}
+    except ValueError:
+        body = {}
+    if not isinstance(body, dict):
+        body = {}
+    query = body.get("query") or call.arg("query") or ""
+    return Json(
+        graphql.execute(store, call, query, body.get("variables"), body.get("operationName"))
     )
-    return jsonify(result)
 
 
 @view("/ajax-api/3.0/mlflow/ui-telemetry", "GetUiTelemetry")
-def get_ui_telemetry(store: Store) -> Response:
+def get_ui_telemetry(call: Call, store: Store) -> Json:
     # MLflow's answer when telemetry is disabled: the UI then sends no records.
-    return jsonify(
-        {"disable_ui_telemetry": True, "disable_ui_events": [], "ui_rollout_percentage": 0}
-    )
+    return Json({"disable_ui_telemetry": True, "disable_ui_events": [], "ui_rollout_percentage": 0})
 
 
 @view("/ajax-api/3.0/mlflow/ui-telemetry", "PostUiTelemetry", methods=("POST",))
-def post_ui_telemetry(store: Store) -> Response:
-    return jsonify({"status": "disabled"})  # accepted and dropped
+def post_ui_telemetry(call: Call, store: Store) -> Json:
+    return Json({"status": "disabled"})  # accepted and dropped
 
 
 @view("/ajax-api/3.0/mlflow/assistant/config", "GetAssistantConfig")
-def get_assistant_config(store: Store) -> Response:
+def get_assistant_config(call: Call, store: Store) -> Json:
     # MLflow's AI assistant with no provider configured.
-    return jsonify({"providers": {}, "projects": {}, "remote_access_allowed": False})
+    return Json({"providers": {}, "projects": {}, "remote_access_allowed": False})
 
 
 @view("/ajax-api/3.0/mlflow/assistant/providers", "GetAssistantProviders")
-def get_assistant_providers(store: Store) -> Response:
-    return jsonify({"providers": [], "resolved": None, "gateway_vendor_options": {}})
+def get_assistant_providers(call: Call, store: Store) -> Json:
+    return Json({"providers": [], "resolved": None, "gateway_vendor_options": {}})
 
 
 @view("/ajax-api/2.0/mlflow/gateway-proxy", "GetGatewayProxy")
-def get_gateway_proxy(store: Store) -> Response:
+def get_gateway_proxy(call: Call, store: Store) -> Json:
     # MLflow's answer with no deployments target configured: an empty gateway.
-    return jsonify({"endpoints": []})
+    return Json({"endpoints": []})
 
 
 @view("/ajax-api/2.0/mlflow/users/current", "GetCurrentUser")
-def get_current_user(store: Store) -> Response:
+def get_current_user(call: Call, store: Store) -> Json:
     # MLflow's basic-auth app answers this; mockflow names the API key's owner (anonymous with
     # auth off, where everyone may do everything).
-    owner = g.get("api_key_owner")
-    scopes = g.get("scopes") or []
-    return jsonify(
+    owner, scopes = call.caller.owner, call.caller.scopes
+    return Json(
         {
             "user": {
                 "id": 0,

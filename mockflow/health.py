@@ -1,0 +1,72 @@
+"""Health and version routes: ``/health``, ``/version``, ``/health/mlflow``, ``server-info``.
+
+Open to anyone (the auth layer's open paths): a service container's health check and the 3.x
+client's first request carry no key.
+"""
+
+from __future__ import annotations
+
+import time
+from importlib.metadata import PackageNotFoundError, version
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from mockflow import __version__
+
+
+def mlflow_version() -> str:
+    """The version /version reports: the installed mlflow-skinny's, so 3.x clients enable
+    their newer paths (e.g. logged models)."""
+    for dist in ("mlflow-skinny", "mlflow"):
+        try:
+            return version(dist)
+        except PackageNotFoundError:
+            continue
+    return "3.9.0"
+
+
+def health_blueprint() -> Blueprint:
+    from mlflow.utils import server_info as si
+
+    blueprint = Blueprint("health", __name__)
+
+    @blueprint.get("/health")
+    def health() -> Response:
+        return Response("OK", mimetype="text/plain")
+
+    @blueprint.get("/version")
+    def version() -> Response:
+        return Response(mlflow_version(), mimetype="text/plain")
+
+    @blueprint.get("/health/mlflow")
+    def health_mlflow() -> Response:
+        state = current_app.extensions["mockflow"]
+        return jsonify(
+            {
+                "status": "healthy",
+                "service": "mockflow",
+                "version": __version__,
+                "mlflow_version": mlflow_version(),
+                "tracking_uri": f"{request.host_url.rstrip('/')}{state.settings.prefix}",
+                "uptime_seconds": round(time.time() - state.started_at, 3),
+                "counts": state.store.counts(),
+            }
+        )
+
+    def server_info() -> Response:
+        return jsonify(
+            {
+                si.SERVER_INFO_STORE_TYPE: "SqlStore",
+                si.SERVER_INFO_WORKSPACES_ENABLED: False,
+                si.SERVER_INFO_TRACE_ARCHIVAL_ENABLED: False,
+                si.SERVER_INFO_MULTIPART_UPLOADS_ENABLED: False,
+                si.SERVER_INFO_MULTIPART_DOWNLOADS_ENABLED: False,
+                si.SERVER_INFO_PRESIGNED_UPLOAD_RUN_ID_SUPPORTED: True,
+                si.SERVER_INFO_PRESIGNED_UPLOAD_MODEL_ID_SUPPORTED: True,
+                si.SERVER_INFO_FEATURES_ENABLED: {"gateway": False},
+            }
+        )
+
+    for base in ("/api/3.0", "/ajax-api/3.0"):
+        blueprint.add_url_rule(f"{base}/mlflow/server-info", "server_info", server_info)
+    return blueprint
