@@ -9,12 +9,11 @@ proxy's store; any other root (e.g. ``s3://``) is outside mockflow and lists as 
 from __future__ import annotations
 
 import posixpath
-import urllib.parse
 
 from mlflow.entities import FileInfo
 from mlflow.exceptions import MlflowException, _UnsupportedMultipartUploadException
 from mlflow.protos import mlflow_artifacts_pb2 as proxy
-from mlflow.protos.databricks_pb2 import BAD_REQUEST, RESOURCE_DOES_NOT_EXIST
+from mlflow.protos.databricks_pb2 import BAD_REQUEST
 from mlflow.protos.service_pb2 import ListArtifacts, ListLoggedModelArtifacts
 
 from mockflow.handlers import Call, rpc, view
@@ -22,22 +21,6 @@ from mockflow.store import Store
 from mockflow.store.artifacts import Limits, safe_path
 from mockflow.wire.messages import assert_required, assert_string
 from mockflow.wire.serialise import Download, Raw
-
-_PROXY_ROUTE = "/api/2.0/mlflow-artifacts/artifacts"
-
-
-def proxied_root(artifact_uri: str) -> str | None:
-    """The proxy-store path an artifact root URI names, or None if the proxy does not hold it."""
-    parsed = urllib.parse.urlparse(artifact_uri)
-    if parsed.scheme == "mlflow-artifacts":
-        return parsed.path.lstrip("/")
-    if parsed.scheme in ("http", "https") and _PROXY_ROUTE in parsed.path:
-        return parsed.path.split(_PROXY_ROUTE, 1)[1].lstrip("/")
-    return None
-
-
-def _join(root: str, relative: str | None) -> str:
-    return posixpath.join(root, relative) if relative else root
 
 
 def _artifact_path(call: Call) -> str:
@@ -102,20 +85,6 @@ for _mpu in (
 # --- runs and logged models ----------------------------------------------------------------------
 
 
-def _list_under(store: Store, artifact_uri: str, relative: str | None) -> list[FileInfo]:
-    """Artifacts under ``relative`` in a root, with paths relative to that root."""
-    root = proxied_root(artifact_uri)
-    if root is None:
-        return []
-    out = []
-    for f in store.artifacts.list(_join(root, relative)):
-        name = posixpath.basename(f.path)
-        out.append(
-            FileInfo(_join(relative or "", name) if relative else name, f.is_dir, f.file_size)
-        )
-    return out
-
-
 @rpc(
     ListArtifacts,
     {
@@ -126,11 +95,8 @@ def _list_under(store: Store, artifact_uri: str, relative: str | None) -> list[F
 )
 def list_run_artifacts(req: ListArtifacts, store: Store) -> ListArtifacts.Response:
     path = safe_path(req.path) if req.HasField("path") else None
-    run = store.tracking.get_run(req.run_id or req.run_uuid)
-    files = _list_under(store, run.info.artifact_uri, path or None)
-    return ListArtifacts.Response(
-        files=[f.to_proto() for f in files], root_uri=run.info.artifact_uri
-    )
+    files, root = store.list_run_artifacts(req.run_id or req.run_uuid, path or None)
+    return ListArtifacts.Response(files=[f.to_proto() for f in files], root_uri=root)
 
 
 @rpc(ListLoggedModelArtifacts, {"artifact_directory_path": [assert_string]})
@@ -140,34 +106,11 @@ def list_logged_model_artifacts(
     path = (
         safe_path(req.artifact_directory_path) if req.HasField("artifact_directory_path") else None
     )
-    model = store.logged_models.get_logged_model(req.model_id)
-    files = _list_under(store, model.artifact_location, path or None)
-    return ListLoggedModelArtifacts.Response(
-        files=[f.to_proto() for f in files], root_uri=model.artifact_location
-    )
+    files, root = store.list_logged_model_artifacts(req.model_id, path or None)
+    return ListLoggedModelArtifacts.Response(files=[f.to_proto() for f in files], root_uri=root)
 
 
 # --- the web UI's downloads ----------------------------------------------------------------------
-
-
-def _download_from(store: Store, artifact_uri: str, relative: str) -> Download:
-    root = proxied_root(_resolve_uri(store, artifact_uri))
-    if root is None:
-        raise MlflowException(f"No such artifact: '{relative}'", RESOURCE_DOES_NOT_EXIST)
-    return Download(store.artifacts.get(_join(root, relative)), relative)
-
-
-def _resolve_uri(store: Store, uri: str) -> str:
-    """``runs:/<run>/<path>`` and ``models:/m-<id>`` sources name a run's or a logged model's
-    artifacts; the real server resolves them through its tracking store, as here."""
-    parsed = urllib.parse.urlparse(uri)
-    if parsed.scheme == "runs":
-        run_id, _, sub = parsed.path.lstrip("/").partition("/")
-        return _join(store.tracking.get_run(run_id).info.artifact_uri, sub)
-    if parsed.scheme == "models" and parsed.path.lstrip("/").startswith("m-"):
-        model_id = parsed.path.lstrip("/").split("/", 1)[0]
-        return store.logged_models.get_logged_model(model_id).artifact_location
-    return uri
 
 
 def _required_arg(call: Call, name: str) -> str:
@@ -183,17 +126,14 @@ def _required_arg(call: Call, name: str) -> str:
 def get_artifact(call: Call, store: Store) -> Download:
     run_id = call.arg("run_id") or call.arg("run_uuid") or ""
     path = safe_path(_required_arg(call, "path"))
-    run = store.tracking.get_run(run_id)
-    return _download_from(store, run.info.artifact_uri, path)
+    return Download(store.read_run_artifact(run_id, path), path)
 
 
 @view("/model-versions/get-artifact", "get_model_version_artifact")
 def get_model_version_artifact(call: Call, store: Store) -> Download:
     path = safe_path(_required_arg(call, "path"))
-    uri = store.registry.get_model_version_download_uri(
-        call.arg("name") or "", call.arg("version") or ""
-    )
-    return _download_from(store, uri, path)
+    name, version = call.arg("name") or "", call.arg("version") or ""
+    return Download(store.read_model_version_artifact(name, version, path), path)
 
 
 @view(
@@ -207,5 +147,5 @@ def get_logged_model_artifact(call: Call, store: Store) -> Download:
             'Request must include the "artifact_file_path" query parameter.',
             error_code=BAD_REQUEST,
         )
-    model = store.logged_models.get_logged_model(call.path["model_id"])
-    return _download_from(store, model.artifact_location, safe_path(path))
+    path = safe_path(path)
+    return Download(store.read_logged_model_artifact(call.path["model_id"], path), path)

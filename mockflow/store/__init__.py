@@ -16,6 +16,7 @@ from mockflow.store.artifacts import ArtifactStore
 from mockflow.store.logged_models import LoggedModelStore
 from mockflow.store.registry import RegistryStore
 from mockflow.store.tracking import TrackingStore
+from mockflow.store.workflows import Workflows
 
 STATE_FORMAT = "mockflow-state"
 STATE_VERSION = 1
@@ -34,7 +35,10 @@ class StateError(ValueError):
     """A state document mockflow cannot load; the message says what is wrong."""
 
 
-class Store:
+class Store(Workflows):
+    """The area stores (``tracking``, ``registry``, ``logged_models``, ``artifacts``) and the
+    workflows that span them (``store/workflows.py``)."""
+
     def __init__(self) -> None:
         # Re-entrant, so a store method may call another without deadlocking.
         self.lock = threading.RLock()
@@ -79,7 +83,5 @@ class Store:
         with self.lock:
             counts: dict[str, Any] = {}
             for name in AREAS:
-                area = getattr(self, name)
-                if hasattr(area, "counts"):
-                    counts.update(area.counts())
+                counts.update(getattr(self, name).counts())
             return counts

@@ -13,8 +13,9 @@ import os
 import pathlib
 import re
 import urllib.parse
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
+from mlflow.entities.model_registry.prompt_version import IS_PROMPT_TAG_KEY
 from mlflow.exceptions import MlflowException
 from mlflow.prompt.constants import _PROMPT_SOURCE_PLACEHOLDERS
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE, RESOURCE_DOES_NOT_EXIST, ErrorCode
@@ -23,7 +24,17 @@ from mlflow.utils.file_utils import local_file_uri_to_path
 from mlflow.utils.uri import is_local_uri
 
 if TYPE_CHECKING:
-    from mockflow.store import Store
+    from mockflow.store.logged_models import LoggedModelStore
+    from mockflow.store.registry import RegistryStore
+    from mockflow.store.tracking import TrackingStore
+
+
+class Store(Protocol):
+    """The area stores these checks read (``mockflow.store.Store`` has them)."""
+
+    tracking: TrackingStore
+    registry: RegistryStore
+    logged_models: LoggedModelStore
 
 
 def validate_source(
@@ -76,8 +87,8 @@ def resolve_lineage(
     uri = _parse_version_source(source)
     if uri.model_id is not None:
         return source, run_id, model_id
-    registered = store.registry._model(uri.name)
-    if registered.is_prompt():
+    registered = store.registry.get_registered_model(uri.name)
+    if registered.tags.get(IS_PROMPT_TAG_KEY, "false").lower() == "true":
         raise MlflowException(
             f"Invalid model version source: '{source}'. Prompt versions cannot be used as "
             "model version sources.",
@@ -130,10 +141,9 @@ def storage_location(store: Store, source: str, run_id: str) -> tuple[str, str]:
 
 
 def _version_model_id(store: Store, name: str, version: int) -> str | None:
-    mv = store.registry.models[name].versions[version]
-    location = urllib.parse.urlparse(mv.source)
-    if location.scheme == "models":
-        return _parse_model_uri(mv.source).model_id
+    source = store.registry.get_model_version(name, version).source
+    if urllib.parse.urlparse(source).scheme == "models":
+        return _parse_model_uri(source).model_id
     return None
 
 

@@ -8,7 +8,6 @@ them on its main pages. Endpoint names follow the auth layer's scope rule: names
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from mlflow.exceptions import MlflowException
 
@@ -39,20 +38,11 @@ def get_metric_history_bulk(call: Call, store: Store) -> Json:
             "GetMetricHistoryBulk request must specify a metric_key."
         )
     max_results = min(int(call.arg("max_results") or MAX_HISTORY_RESULTS), MAX_HISTORY_RESULTS)
-    metrics: list[dict[str, Any]] = []
-    for run_id in sorted(run_ids):
-        history = store.tracking.get_metric_history(run_id, metric_key, max_results)
-        for m in sorted(history, key=lambda m: (m.timestamp, m.step, m.value)):
-            metrics.append(
-                {
-                    "key": m.key,
-                    "value": m.value,
-                    "timestamp": m.timestamp,
-                    "step": m.step,
-                    "run_id": run_id,
-                }
-            )
-    return Json({"metrics": metrics[:max_results]})
+    metrics = [
+        {"key": m.key, "value": m.value, "timestamp": m.timestamp, "step": m.step, "run_id": run_id}
+        for run_id, m in store.metric_history_bulk(run_ids, metric_key, max_results)
+    ]
+    return Json({"metrics": metrics})
 
 
 @view("/graphql", "QueryGraphql", methods=("GET", "POST"))
