@@ -3,9 +3,9 @@
 MLflow's server runs a graphene schema generated from its protos (mlflow/server/graphql/); the UI's
 run and experiment pages query it (``mlflowGetRun``, ``mlflowGetExperiment``,
 ``mlflowGetMetricHistoryBulkInterval``, ...). mockflow does not carry that schema: each root field
-runs the matching RPC the way REST does (``mockflow.api.invoke``: the input is parsed and checked
-by the RPC's schema, then the same handler runs), and the answer is projected onto the query's
-selection set by the proto descriptors, with graphene's conventions: camelCase names, int64 as
+runs the matching RPC's handler, the one REST runs (``mockflow.api.invoke``; as MLflow's resolvers
+call the ``*_impl`` functions behind its REST handlers, the REST schema checks are not applied),
+and the answer is projected onto the query's selection set by the proto descriptors, with graphene's conventions: camelCase names, int64 as
 strings (MLflow's ``LongString``), enums by name, NaN metric values as null, ``__typename`` as
 the schema's type names. Only parsing uses ``graphql-core`` (a dependency of the full mlflow
 that ships the UI).
@@ -26,6 +26,7 @@ from mlflow.protos import model_registry_pb2, service_pb2
 from mockflow.api import invoke
 from mockflow.handlers import Call
 from mockflow.store import Store
+from mockflow.ui.graphql_limits import QueryTooLarge, check_query_safety
 from mockflow.wire.routes import rpc_name
 from mockflow.wire.serialise import as_message
 
@@ -38,6 +39,13 @@ ROOT_FIELDS: dict[str, type[Message]] = {
     "mlflowListArtifacts": service_pb2.ListArtifacts,
     "mlflowSearchModelVersions": model_registry_pb2.SearchModelVersions,
     "mlflowSearchDatasets": service_pb2.SearchDatasets,
+}
+
+# Fields MLflow's handler reads from the query string, not from the message
+# (mlflow/server/handlers.py get_metric_history_bulk_interval_impl, 3.9.0 to 3.17.2): through
+# GraphQL they come from the /graphql URL, so the input's values are ignored.
+QUERY_STRING_FIELDS = {
+    "GetMetricHistoryBulkInterval": ("max_results", "start_step", "end_step"),
 }
 
 # graphene names the run and metric types by the schema's extension classes.
@@ -154,8 +162,15 @@ class Executor:
     # --- root fields -------------------------------------------------------------------------
 
     def call(self, rpc: str, raw: dict[str, Any]) -> Any:
-        """Run ``rpc`` as REST would (same parsing, schema and handler) and return its message."""
-        return as_message(invoke(self.store, rpc, raw, self.call_info))
+        """Run ``rpc``'s handler as MLflow's resolver does and return its message."""
+        if rpc in QUERY_STRING_FIELDS:
+            raw = {k: v for k, v in raw.items() if k not in QUERY_STRING_FIELDS[rpc]}
+            for name in QUERY_STRING_FIELDS[rpc]:
+                value = self.call_info.arg(name)
+                if value is not None:
+                    raw[name] = value
+        reply = invoke(self.store, rpc, raw, self.call_info, check_schema=False)
+        return as_message(reply)
 
     def root(self, node: Any) -> Any:
         name = node.name.value
@@ -191,8 +206,11 @@ def execute(
         raise GraphQLUnavailable(str(e)) from None
     try:
         document = parse(query)
+        check_query_safety(document)
     except GraphQLError as e:
         return {"data": None, "errors": [e.message]}
+    except QueryTooLarge as e:
+        return {"data": None, "errors": [str(e)]}
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     if operation_name:
         operations = [o for o in operations if o.name and o.name.value == operation_name]
