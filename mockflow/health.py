@@ -11,7 +11,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from mockflow import __version__
+from mockflow.version import __version__
 
 
 def mlflow_version() -> str:

@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Flask
 
-from mockflow import __version__
+from mockflow.version import __version__
 from mockflow.config import Settings
 from mockflow.control.keys import ALL_SCOPES, KeyAdmin, new_secret
 from mockflow.faults import FaultSet
