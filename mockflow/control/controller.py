@@ -12,13 +12,13 @@ from typing import Any
 
 from flask import Flask
 
-from mockflow.version import __version__
 from mockflow.config import Settings
 from mockflow.control.keys import ALL_SCOPES, KeyAdmin, new_secret
 from mockflow.faults import FaultSet
 from mockflow.health import mlflow_version
 from mockflow.journal import Journal
 from mockflow.store import STATE_FORMAT, StateError, Store
+from mockflow.version import __version__
 
 EXTENSION = "mockflow_control"
 DEFAULT_KEY_ID = "mockflow-default"

@@ -5,10 +5,11 @@ run and experiment pages query it (``mlflowGetRun``, ``mlflowGetExperiment``,
 ``mlflowGetMetricHistoryBulkInterval``, ...). mockflow does not carry that schema: each root field
 runs the matching RPC's handler, the one REST runs (``mockflow.api.invoke``; as MLflow's resolvers
 call the ``*_impl`` functions behind its REST handlers, the REST schema checks are not applied),
-and the answer is projected onto the query's selection set by the proto descriptors, with graphene's conventions: camelCase names, int64 as
-strings (MLflow's ``LongString``), enums by name, NaN metric values as null, ``__typename`` as
-the schema's type names. Only parsing uses ``graphql-core`` (a dependency of the full mlflow
-that ships the UI).
+and the answer is projected onto the query's selection set by the proto descriptors, with
+graphene's conventions: camelCase names, int64 as strings (MLflow's ``LongString``), enums by
+name, NaN metric values as null, ``__typename`` as the schema's type names. Only parsing uses
+``graphql-core`` (a dependency of the full mlflow that ships the UI); MLflow's query limits are
+``ui/graphql_limits.py``.
 """
 
 from __future__ import annotations
