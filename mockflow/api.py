@@ -9,7 +9,7 @@ the same way through ``invoke`` (parse and validate a dict, same handler, same l
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from flask import Blueprint, Response, current_app, g, request
 from mlflow.exceptions import MlflowException
@@ -51,7 +51,7 @@ def _call(settings: Settings, path: Mapping[str, str], body: bytes = b"") -> Cal
         path=path,
         args=request.args,
         body=body,
-        headers=dict(request.headers),
+        headers=cast("Mapping[str, str]", request.headers),
         caller=caller(),
     )
 

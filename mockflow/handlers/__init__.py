@@ -20,11 +20,12 @@ The contract (docs/architecture.md, "How to add an endpoint"):
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from google.protobuf.message import Message
+from mlflow.exceptions import MlflowException
 
 from mockflow.wire.messages import Schema
 from mockflow.wire.routes import rpc_name
@@ -146,6 +147,20 @@ def load_handlers() -> dict[str, Handler]:
 def load_views() -> dict[str, View]:
     load_handlers()
     return VIEWS
+
+
+def require_ids(ids: Sequence[str], *, rpc: str, name: str, limit: int) -> list[str]:
+    """MLflow's check on a request's list of ids: at least one, at most ``limit``, with the
+    messages of its handlers (``{rpc} request must specify at least one {name}.``)."""
+    if not ids:
+        raise MlflowException.invalid_parameter_value(
+            f"{rpc} request must specify at least one {name}."
+        )
+    if len(ids) > limit:
+        raise MlflowException.invalid_parameter_value(
+            f"{rpc} request cannot specify more than {limit} {name}s. Received {len(ids)} {name}s."
+        )
+    return list(ids)
 
 
 def paged(response: Any, page: Any) -> Any:

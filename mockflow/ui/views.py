@@ -11,7 +11,7 @@ import json
 
 from mlflow.exceptions import MlflowException
 
-from mockflow.handlers import Call, view
+from mockflow.handlers import Call, require_ids, view
 from mockflow.store import Store
 from mockflow.wire.serialise import Json
 
@@ -22,16 +22,12 @@ MAX_RUN_IDS_PER_REQUEST = 100
 
 @view("/ajax-api/2.0/mlflow/metrics/get-history-bulk", "GetMetricHistoryBulk")
 def get_metric_history_bulk(call: Call, store: Store) -> Json:
-    run_ids = call.arglist("run_id")
-    if not run_ids:
-        raise MlflowException.invalid_parameter_value(
-            "GetMetricHistoryBulk request must specify at least one run_id."
-        )
-    if len(run_ids) > MAX_RUN_IDS_PER_REQUEST:
-        raise MlflowException.invalid_parameter_value(
-            f"GetMetricHistoryBulk request cannot specify more than {MAX_RUN_IDS_PER_REQUEST}"
-            f" run_ids. Received {len(run_ids)} run_ids."
-        )
+    run_ids = require_ids(
+        call.arglist("run_id"),
+        rpc="GetMetricHistoryBulk",
+        name="run_id",
+        limit=MAX_RUN_IDS_PER_REQUEST,
+    )
     metric_key = call.arg("metric_key")
     if metric_key is None:
         raise MlflowException.invalid_parameter_value(

@@ -64,9 +64,10 @@ query SearchRuns($input: MlflowSearchRunsInput!) {
 }
 """
 
+# (No `step`: a step "1" would be normalised as an experiment id.)
 BULK_INTERVAL = """
 query H($input: MlflowGetMetricHistoryBulkIntervalInput!) {
-  mlflowGetMetricHistoryBulkInterval(input: $input) { metrics { runId step value } }
+  mlflowGetMetricHistoryBulkInterval(input: $input) { metrics { runId value timestamp } }
 }
 """
 
