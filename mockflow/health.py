@@ -26,7 +26,7 @@ def mlflow_version() -> str:
 
 
 def health_blueprint() -> Blueprint:
-    from mlflow.utils import server_info as si
+    from mockflow.mlflow_mirror.server_info import server_info_payload
 
     blueprint = Blueprint("health", __name__)
 
@@ -54,18 +54,7 @@ def health_blueprint() -> Blueprint:
         )
 
     def server_info() -> Response:
-        return jsonify(
-            {
-                si.SERVER_INFO_STORE_TYPE: "SqlStore",
-                si.SERVER_INFO_WORKSPACES_ENABLED: False,
-                si.SERVER_INFO_TRACE_ARCHIVAL_ENABLED: False,
-                si.SERVER_INFO_MULTIPART_UPLOADS_ENABLED: False,
-                si.SERVER_INFO_MULTIPART_DOWNLOADS_ENABLED: False,
-                si.SERVER_INFO_PRESIGNED_UPLOAD_RUN_ID_SUPPORTED: True,
-                si.SERVER_INFO_PRESIGNED_UPLOAD_MODEL_ID_SUPPORTED: True,
-                si.SERVER_INFO_FEATURES_ENABLED: {"gateway": False},
-            }
-        )
+        return jsonify(server_info_payload())
 
     for base in ("/api/3.0", "/ajax-api/3.0"):
         blueprint.add_url_rule(f"{base}/mlflow/server-info", "server_info", server_info)

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 from google.protobuf.message import Message
 from mlflow.exceptions import MlflowException
 
-from mockflow.wire.messages import Schema
+from mockflow.mlflow_mirror.handler_schemas import Schema
 from mockflow.wire.routes import rpc_name
 
 if TYPE_CHECKING:

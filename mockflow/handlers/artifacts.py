@@ -11,15 +11,16 @@ from __future__ import annotations
 import posixpath
 
 from mlflow.entities import FileInfo
-from mlflow.exceptions import MlflowException, _UnsupportedMultipartUploadException
+from mlflow.exceptions import MlflowException
 from mlflow.protos import mlflow_artifacts_pb2 as proxy
 from mlflow.protos.databricks_pb2 import BAD_REQUEST
 from mlflow.protos.service_pb2 import ListArtifacts, ListLoggedModelArtifacts
 
 from mockflow.handlers import Call, rpc, view
+from mockflow.mlflow_mirror.exceptions import UnsupportedMultipartUploadException
+from mockflow.mlflow_mirror.handler_schemas import assert_required, assert_string
 from mockflow.store import Store
 from mockflow.store.artifacts import Limits, safe_path
-from mockflow.wire.messages import assert_required, assert_string
 from mockflow.wire.serialise import Download, Raw
 
 
@@ -71,7 +72,7 @@ def _multipart_unsupported(req: object, store: Store, call: Call) -> None:
     # mlflow server with a local artifact root answers this; the client then falls back to a
     # single PUT (mlflow/store/artifact/http_artifact_repo.py).
     _artifact_path(call)
-    raise _UnsupportedMultipartUploadException()
+    raise UnsupportedMultipartUploadException()
 
 
 for _mpu in (

@@ -21,14 +21,14 @@ from mlflow.protos.service_pb2 import (
 )
 
 from mockflow.handlers import Call, paged, rpc
-from mockflow.store import Store
-from mockflow.wire.messages import (
+from mockflow.mlflow_mirror.handler_schemas import (
     assert_array,
     assert_intlike,
     assert_item_type_string,
     assert_required,
     assert_string,
 )
+from mockflow.store import Store
 
 
 @rpc(

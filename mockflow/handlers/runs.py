@@ -31,8 +31,8 @@ from mlflow.protos.service_pb2 import (
 )
 
 from mockflow.handlers import rpc
-from mockflow.store import Store
-from mockflow.wire.messages import (
+from mockflow.mlflow_mirror.handler_schemas import (
+    SEARCH_RUNS_MAX_RESULTS,
     assert_array,
     assert_at_most,
     assert_floatlike,
@@ -41,6 +41,7 @@ from mockflow.wire.messages import (
     assert_required,
     assert_string,
 )
+from mockflow.store import Store
 from mockflow.wire.serialise import RunList
 
 _RUN_ID = {"run_id": [assert_required, assert_string]}
@@ -106,7 +107,7 @@ def restore_run(req: RestoreRun, store: Store) -> RestoreRun.Response:
     {
         "experiment_ids": [assert_array],
         "filter": [assert_string],
-        "max_results": [assert_intlike, assert_at_most(50000)],
+        "max_results": [assert_intlike, assert_at_most(SEARCH_RUNS_MAX_RESULTS)],
         "order_by": [assert_array, assert_item_type_string],
     },
 )

@@ -21,9 +21,9 @@ from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import RESOURCE_DOES_NOT_EXIST
 from mlflow.store.entities.paged_list import PagedList
 from mlflow.utils.mlflow_tags import MLFLOW_LOGGED_MODELS
-from mlflow.utils.validation import _validate_tag
 
-from mockflow.store.model_sources import resolve_lineage, storage_location, validate_source
+from mockflow.mlflow_mirror.model_sources import resolve_lineage, storage_location, validate_source
+from mockflow.mlflow_mirror.validation import validate_tag
 
 if TYPE_CHECKING:
     from mlflow.entities import LoggedModelStatus
@@ -107,7 +107,7 @@ class Workflows:
         run = self.tracking.get_run(run_id)
         previous = run.data.tags.get(MLFLOW_LOGGED_MODELS)
         value = json.dumps((json.loads(previous) if previous else []) + [entry])
-        _validate_tag(MLFLOW_LOGGED_MODELS, value)
+        validate_tag(MLFLOW_LOGGED_MODELS, value)
         self.tracking.set_tag(run_id, RunTag(MLFLOW_LOGGED_MODELS, value))
 
     # --- model versions ------------------------------------------------------------------------

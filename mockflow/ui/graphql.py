@@ -9,7 +9,7 @@ and the answer is projected onto the query's selection set by the proto descript
 graphene's conventions: camelCase names, int64 as strings (MLflow's ``LongString``), enums by
 name, NaN metric values as null, ``__typename`` as the schema's type names. Only parsing uses
 ``graphql-core`` (a dependency of the full mlflow that ships the UI); MLflow's query limits are
-``ui/graphql_limits.py``.
+in ``mlflow_mirror/graphql.py``.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ from mlflow.protos import model_registry_pb2, service_pb2
 
 from mockflow.api import invoke
 from mockflow.handlers import Call
+from mockflow.mlflow_mirror.graphql import QUERY_STRING_FIELDS, QueryTooLarge, check_query_safety
 from mockflow.store import Store
-from mockflow.ui.graphql_limits import QueryTooLarge, check_query_safety
 from mockflow.wire.routes import rpc_name
 from mockflow.wire.serialise import as_message
 
@@ -40,13 +40,6 @@ ROOT_FIELDS: dict[str, type[Message]] = {
     "mlflowListArtifacts": service_pb2.ListArtifacts,
     "mlflowSearchModelVersions": model_registry_pb2.SearchModelVersions,
     "mlflowSearchDatasets": service_pb2.SearchDatasets,
-}
-
-# Fields MLflow's handler reads from the query string, not from the message
-# (mlflow/server/handlers.py get_metric_history_bulk_interval_impl, 3.9.0 to 3.17.2): through
-# GraphQL they come from the /graphql URL, so the input's values are ignored.
-QUERY_STRING_FIELDS = {
-    "GetMetricHistoryBulkInterval": ("max_results", "start_step", "end_step"),
 }
 
 # graphene names the run and metric types by the schema's extension classes.

@@ -10,14 +10,12 @@ from __future__ import annotations
 import json
 
 from mlflow.exceptions import MlflowException
+from mlflow.store.tracking import MAX_RESULTS_GET_METRIC_HISTORY as MAX_HISTORY_RESULTS
 
 from mockflow.handlers import Call, require_ids, view
+from mockflow.mlflow_mirror.handler_schemas import MAX_RUN_IDS_PER_REQUEST
 from mockflow.store import Store
 from mockflow.wire.serialise import Json
-
-# MLflow's limits for metrics/get-history-bulk (mlflow/server/handlers.py).
-MAX_HISTORY_RESULTS = 25000
-MAX_RUN_IDS_PER_REQUEST = 100
 
 
 @view("/ajax-api/2.0/mlflow/metrics/get-history-bulk", "GetMetricHistoryBulk")

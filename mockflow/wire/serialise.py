@@ -15,8 +15,9 @@ from typing import Any, TypeAlias
 
 from flask import Response, jsonify
 from google.protobuf.message import Message
-from mlflow.utils.proto_json_utils import message_to_json
 
+from mockflow.mlflow_mirror.mime_types import guess_mime_type
+from mockflow.mlflow_mirror.proto_json import message_to_json
 from mockflow.wire import fast_json
 
 JSON = "application/json"
@@ -89,7 +90,7 @@ def to_json(reply: Message | MetricPoints | RunList) -> str:
     if isinstance(reply, RunList):
         items = [fast_json.entity_json(run) for run in reply.runs]
         return fast_json.list_response("runs", items, reply.next_page_token)
-    return message_to_json(reply, pretty=False)
+    return message_to_json(reply)
 
 
 def as_message(reply: Any) -> Message:
@@ -144,22 +145,3 @@ def _download(reply: Download) -> Response:
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
-
-
-# mlflow.utils.mime_type_utils.get_text_extensions(), whose MLmodel/MLproject names come from
-# importing mlflow.models (pandas, the client), which the serve process avoids.
-_TEXT_EXTENSIONS = frozenset(
-    "txt log err cfg conf cnf cf ini properties prop hocon toml yaml yml xml json js py py3 csv "
-    "tsv md rst ipynb MLmodel MLproject".split()
-)
-
-
-def guess_mime_type(path: str) -> str:
-    """MLflow's ``_guess_mime_type``: text for known text files, else by extension, else binary."""
-    import mimetypes
-
-    filename = posixpath.basename(path)
-    extension = posixpath.splitext(filename)[1].replace(".", "") or filename
-    if extension in _TEXT_EXTENSIONS:
-        return "text/plain"
-    return mimetypes.guess_type(filename)[0] or "application/octet-stream"

@@ -1,4 +1,6 @@
-"""Mirrors mlflow/server/graphql/graphql_no_batching.py (3.17.2): ``check_query_safety``.
+"""Mirrors mlflow/server/graphql/graphql_no_batching.py (3.17.2): ``check_query_safety``; and
+mlflow/server/handlers.py (3.9.0 to 3.17.2) ``get_metric_history_bulk_interval_impl``, which its
+GraphQL resolver calls.
 
 MLflow's server refuses a GraphQL query deeper than 10 levels, with more than 1000 selections,
 more than ``MLFLOW_SERVER_GRAPHQL_MAX_ROOT_FIELDS`` root fields or more than
@@ -17,6 +19,14 @@ MAX_DEPTH = 10
 MAX_SELECTIONS = 1000
 MAX_ROOT_FIELDS_VAR = "MLFLOW_SERVER_GRAPHQL_MAX_ROOT_FIELDS"
 MAX_ALIASES_VAR = "MLFLOW_SERVER_GRAPHQL_MAX_ALIASES"
+
+
+# Fields MLflow's bulk-interval implementation reads from the request's query string, not from
+# the message: through GraphQL they come from the /graphql URL, and the input's values are
+# ignored.
+QUERY_STRING_FIELDS = {
+    "GetMetricHistoryBulkInterval": ("max_results", "start_step", "end_step"),
+}
 
 
 class QueryTooLarge(Exception):
