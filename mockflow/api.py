@@ -2,8 +2,9 @@
 
 A request's way through here: the route table (``wire/routes.py``, from MLflow's proto
 descriptors) names the RPC → ``wire/messages.py`` parses and validates its message → the handler
-runs under the store lock → ``wire/serialise.py`` writes the reply. GraphQL's root fields take
-the same way through ``invoke`` (parse and validate a dict, same handler, same lock).
+runs under the store lock → ``wire/serialise.py`` writes the reply. GraphQL's root fields run
+the same handlers through ``invoke`` (a dict parsed as a body is, same lock; without the REST
+schema, as MLflow's resolvers skip it).
 """
 
 from __future__ import annotations
