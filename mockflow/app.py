@@ -77,7 +77,7 @@ def mount(app: Flask, blueprint: Blueprint, prefix: str) -> None:
 def seeded_store(settings: Settings) -> Store:
     """A new store filled with the world ``settings`` ask for; raises before anything is served."""
     store = Store()
-    explicit = settings.state or settings.fixture or settings.runs or settings.metric_points
+    explicit = settings.state_file or settings.fixture or settings.runs or settings.metric_points
     if not explicit and settings.world == "empty":
         return store
     from mockflow.seed import populate

@@ -89,10 +89,5 @@ def test_the_checker_sees_a_circle() -> None:
     assert circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
 
-# seed/fixtures <-> seed/registry is being untangled with the seeding rework (issue 13), which
-# owns seed/; every other package is held to no circles.
-PENDING = [["mockflow.seed", "mockflow.seed.fixtures", "mockflow.seed.registry"]]
-
-
 def test_mockflow_has_no_import_circles() -> None:
-    assert [c for c in circles(import_graph()) if c not in PENDING] == []
+    assert circles(import_graph()) == []

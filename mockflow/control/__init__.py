@@ -5,7 +5,7 @@ them as JSON over HTTP for users outside Python (a CI container driven by curl).
 """
 
 from mockflow.control.api import control_blueprint
-from mockflow.control.controller import EXTENSION, Controller, load_state_file
+from mockflow.control.controller import EXTENSION, Controller
 from mockflow.control.keys import KeyAdmin
 
-__all__ = ["EXTENSION", "Controller", "KeyAdmin", "control_blueprint", "load_state_file"]
+__all__ = ["EXTENSION", "Controller", "KeyAdmin", "control_blueprint"]

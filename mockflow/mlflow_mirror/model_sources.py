@@ -19,12 +19,13 @@ import re
 import urllib.parse
 from typing import TYPE_CHECKING, Protocol
 
-from mlflow.entities.model_registry.prompt_version import IS_PROMPT_TAG_KEY
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE, RESOURCE_DOES_NOT_EXIST, ErrorCode
 from mlflow.store.artifact.utils.models import _parse_model_uri
 from mlflow.utils.file_utils import local_file_uri_to_path
 from mlflow.utils.uri import is_local_uri
+
+from mockflow.mlflow_mirror.sql_registry_store import entity_is_prompt
 
 if TYPE_CHECKING:
     from mockflow.store.logged_models import LoggedModelStore
@@ -96,8 +97,7 @@ def resolve_lineage(
     uri = _parse_version_source(source)
     if uri.model_id is not None:
         return source, run_id, model_id
-    registered = store.registry.get_registered_model(uri.name)
-    if registered.tags.get(IS_PROMPT_TAG_KEY, "false").lower() == "true":
+    if entity_is_prompt(store.registry.get_registered_model(uri.name)):
         raise MlflowException(
             f"Invalid model version source: '{source}'. Prompt versions cannot be used as "
             "model version sources.",
