@@ -24,10 +24,19 @@ from mockflow.faults import FaultMiddleware, FaultSet
 from mockflow.handlers import load_handlers, load_views
 from mockflow.journal import ENTRY_KEY, Journal, JournalMiddleware
 from mockflow.logs import install as install_request_log
-from mockflow.store import Store
+from mockflow.mlflow_mirror import workspaces as rules
+from mockflow.store import IdCounter, Scope, Store
 from mockflow.wire.errors import endpoint_not_found, error_response, json_error
 from mockflow.wire.messages import json_response, parse_request
 from mockflow.wire.routes import proto_routes, request_class_for
+from mockflow.workspace_layer import WorkspaceRouter, request_workspace
+from mockflow.workspace_layer import install_error_hook as install_workspace_error_hook
+from mockflow.workspaces import DEFAULT as DEFAULT_WORKSPACE
+from mockflow.workspaces import Workspace, Workspaces
+
+WORKSPACE_RPCS = frozenset(
+    {"ListWorkspaces", "CreateWorkspace", "GetWorkspace", "UpdateWorkspace", "DeleteWorkspace"}
+)
 
 
 @dataclass
@@ -38,6 +47,7 @@ class MockflowState:
     store: Store
     journal: Journal
     faults: FaultSet
+    workspaces: Workspaces
     started_at: float = field(default_factory=time.time)
 
 
@@ -61,11 +71,13 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     if store is None:
         store = Store()
         _seed_new_store(store, settings)
+    workspaces = _workspaces(settings, store)
     state = MockflowState(
         settings=settings,
         store=store,
-        journal=Journal(settings.journal_size),
-        faults=FaultSet(),
+        journal=workspaces.default.journal,
+        faults=workspaces.default.faults,
+        workspaces=workspaces,
     )
     app.extensions["mockflow"] = state
     # Request id and request log: first, so every later layer's response is logged and tagged.
@@ -97,8 +109,11 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             strict=settings.strict_fields,
             read_body=not handler.raw_body,
         )
-        with state.store.lock:
-            result = handler.fn(message, state.store)
+        workspace = request_workspace(app)
+        target: Any = state.workspaces if rpc in WORKSPACE_RPCS else workspace.store
+        entity_workspace = workspace.name if state.workspaces.enabled else None
+        with target.lock, rules.request_context(entity_workspace):
+            result = handler.fn(message, target)
         return json_response(result) if isinstance(result, Message) else result
 
     for route in proto_routes():
@@ -108,8 +123,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     add("/ajax-api/2.0/mlflow/experiments/search-datasets", "SearchDatasets", dispatch, ["POST"])
 
     def dispatch_view(**_path_params: str) -> Response:
-        with state.store.lock:
-            return views[request.endpoint or ""].fn(state.store)
+        store = request_workspace(app).store
+        with store.lock:
+            return views[request.endpoint or ""].fn(store)
 
     views = load_views()
     for v in views.values():
@@ -128,8 +144,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         )
         if not message.HasField("max_results"):
             message.max_results = 1000  # type: ignore[attr-defined]
-        with state.store.lock:
-            return json_response(handler.fn(message, state.store))
+        store = request_workspace(app).store
+        with store.lock:
+            return json_response(handler.fn(message, store))
 
     for base in ("/api/2.0", "/ajax-api/2.0"):
         add(f"{base}/mlflow/experiments/list", "ListExperiments", list_experiments, ["GET"])
@@ -144,8 +161,22 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     from mockflow.auth.session import add_session_routes
 
     add_session_routes(app, add, install_auth(app, settings))
+    install_workspace_error_hook(app)  # after auth: a refused caller learns nothing of workspaces
     _add_test_kit(app, state)
     return app
+
+
+def _workspaces(settings: Settings, default_store: Store) -> Workspaces:
+    """The registry: only ``default`` (the server's store) unless workspaces are on."""
+    ids = IdCounter()
+    if settings.workspaces:
+        default_store.set_scope(Scope(DEFAULT_WORKSPACE, ids))
+    return Workspaces(
+        enabled=settings.workspaces,
+        default_store=default_store,
+        journal_size=settings.journal_size,
+        new_store=lambda name: Store(Scope(name, ids)),
+    )
 
 
 def _add_test_kit(app: Flask, state: MockflowState) -> None:
@@ -189,19 +220,42 @@ def _add_test_kit(app: Flask, state: MockflowState) -> None:
             entry.key_id = g.get("api_key_id") or entry.key_id
 
     settings = state.settings
-    app.wsgi_app = JournalMiddleware(  # type: ignore[method-assign]
-        FaultMiddleware(
-            app.wsgi_app,
-            state.faults,
-            allow_header=lambda: state.settings.allow_fault_header,
-            hang_max=lambda: state.settings.fault_hang_max,
+    flask_app = app.wsgi_app
+
+    def chain(workspace: Workspace) -> None:
+        # Each workspace's requests take its own journal and fault layers.
+        workspace.wsgi = JournalMiddleware(
+            FaultMiddleware(
+                flask_app,
+                workspace.faults,
+                allow_header=lambda: state.settings.allow_fault_header,
+                hang_max=lambda: state.settings.fault_hang_max,
+                route_of=route_of,
+                key_of=key_of,
+                prefix=settings.prefix,
+            ),
+            workspace.journal,
+            include_control=settings.journal_control,
             route_of=route_of,
-            key_of=key_of,
-            prefix=settings.prefix,
-        ),
-        state.journal,
-        include_control=settings.journal_control,
-        route_of=route_of,
+        )
+
+    def bound_workspace(environ: dict[str, Any]) -> str | None:
+        """The workspace the request's API key is bound to, if any."""
+        layer = app.extensions.get("mockflow_auth")
+        if layer is None:
+            return None
+        from werkzeug.wrappers import Request
+
+        from mockflow.auth.credentials import find_credential  # type: ignore[import-not-found]
+
+        req = Request(environ, shallow=True)
+        credential = find_credential(req.headers, req.args)
+        key = layer.keys.find(credential.secret) if credential and credential.secret else None
+        return getattr(key, "workspace", None) if key is not None else None
+
+    state.workspaces.wrap_each(chain)
+    app.wsgi_app = WorkspaceRouter(  # type: ignore[method-assign]
+        flask_app, state.workspaces, bound_workspace=bound_workspace, prefix=settings.prefix
     )
     controller = Controller(app, journal=state.journal, faults=state.faults)
     install(app, controller)
@@ -232,7 +286,7 @@ def _add_health_routes(app: Flask, add: Callable[..., None], state: MockflowStat
         return jsonify(
             {
                 si.SERVER_INFO_STORE_TYPE: "SqlStore",
-                si.SERVER_INFO_WORKSPACES_ENABLED: False,
+                si.SERVER_INFO_WORKSPACES_ENABLED: state.settings.workspaces,
                 si.SERVER_INFO_TRACE_ARCHIVAL_ENABLED: False,
                 si.SERVER_INFO_MULTIPART_UPLOADS_ENABLED: False,
                 si.SERVER_INFO_MULTIPART_DOWNLOADS_ENABLED: False,

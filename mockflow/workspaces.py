@@ -106,6 +106,14 @@ class Workspaces:
     def lock(self) -> threading.RLock:
         return self._lock
 
+    def wrap_each(self, wrap: Callable[[Workspace], None]) -> None:
+        """Run ``wrap`` on every workspace, now and as each is created (the app builds each
+        workspace's WSGI chain this way)."""
+        with self._lock:
+            self._on_create = wrap
+            for workspace in self._by_name.values():
+                wrap(workspace)
+
     def _add(self, workspace: Workspace) -> Workspace:
         self._on_create(workspace)
         self._by_name[workspace.name] = workspace

@@ -124,7 +124,9 @@ def endpoint_disabled_message(rule: str) -> str:
 def refuse_reserved(name: str, action: str) -> None:
     """``default`` cannot be created or deleted (``action``: "created" / "deleted")."""
     if name == DEFAULT_WORKSPACE_NAME:
-        raise _invalid(f"The '{DEFAULT_WORKSPACE_NAME}' workspace is reserved and cannot be {action}")
+        raise _invalid(
+            f"The '{DEFAULT_WORKSPACE_NAME}' workspace is reserved and cannot be {action}"
+        )
 
 
 def deletion_mode(value: str | None) -> str:

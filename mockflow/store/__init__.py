@@ -10,6 +10,7 @@ server as one JSON-serialisable document (export, import, snapshots and persiste
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from typing import Any
 
 from mockflow.store.artifacts import ArtifactStore
@@ -34,24 +35,69 @@ class StateError(ValueError):
     """A state document mockflow cannot load; the message says what is wrong."""
 
 
-class Store:
+class IdCounter:
+    """Experiment ids shared by every workspace of a server, as MLflow's are (one sequence), so
+    an id the API hands out names one experiment in one workspace."""
+
     def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._next = 1
+
+    def take(self, at_least: int) -> int:
+        with self._lock:
+            value = max(self._next, at_least)
+            self._next = value + 1
+            return value
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The workspace a store serves when workspaces are on (``Store.scope`` is None when off):
+    its experiments' artifact root, the shared experiment ids, and whether it has MLflow's
+    Default experiment (only the ``default`` workspace does)."""
+
+    workspace: str
+    experiment_ids: IdCounter
+
+    @property
+    def has_default_experiment(self) -> bool:
+        return self.workspace == "default"
+
+
+class Store:
+    def __init__(self, scope: Scope | None = None) -> None:
         # Re-entrant, so a store method may call another without deadlocking.
         self.lock = threading.RLock()
-        self.tracking = TrackingStore()
+        self.scope = scope
+        self.tracking: TrackingStore
         self.registry: RegistryStore
         self.logged_models: LoggedModelStore
         self.artifacts: ArtifactStore
-        self._install({name: cls() for name, cls in AREAS.items() if name != "tracking"})
+        self._install(self._new_areas())
+
+    def _new_areas(self) -> dict[str, Any]:
+        areas = {name: cls() for name, cls in AREAS.items() if name != "tracking"}
+        has_default = self.scope is None or self.scope.has_default_experiment
+        areas["tracking"] = TrackingStore(default_experiment=has_default)
+        return areas
+
+    def set_scope(self, scope: Scope | None) -> None:
+        """Serve ``scope``'s workspace from now on (the default store, once workspaces are on)."""
+        with self.lock:
+            self.scope = scope
+            for name in AREAS:
+                getattr(self, name).scope = scope
 
     def _install(self, areas: dict[str, Any]) -> None:
         for name, area in areas.items():
+            area.scope = self.scope
             setattr(self, name, area)
 
     def reset(self) -> None:
-        """Back to an empty server: only the Default experiment."""
+        """Back to an empty world: only the Default experiment (none in a workspace other than
+        ``default``, as MLflow creates a workspace)."""
         with self.lock:
-            self._install({name: cls() for name, cls in AREAS.items()})
+            self._install(self._new_areas())
 
     def export_state(self) -> dict[str, Any]:
         with self.lock:

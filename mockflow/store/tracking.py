@@ -64,6 +64,7 @@ from mlflow.utils.validation import (
     _validate_tag,
 )
 
+from mockflow.mlflow_mirror.workspaces import artifact_location_refused, experiment_artifact_root
 from mockflow.store.clock import now_millis
 from mockflow.store.search import search, search_runs
 
@@ -264,13 +265,16 @@ class RunRecord:
 class TrackingStore:
     """The tracking half of the state. Callers hold the store lock."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, default_experiment: bool = True) -> None:
         self.experiments: dict[str, ExperimentRecord] = {}
         self.runs: dict[str, RunRecord] = {}
         self._next_experiment_id = 1
         # Datasets are shared per experiment by (name, digest), as in MLflow's SQL store.
         self.datasets: dict[tuple[str, str, str], Dataset] = {}
-        self.create_default_experiment()
+        # The workspace this store serves (mockflow.store.Scope), set by Store; None when off.
+        self.scope: Any = None
+        if default_experiment:
+            self.create_default_experiment()
 
     # --- experiments -------------------------------------------------------------------------
 
@@ -285,8 +289,9 @@ class TrackingStore:
             t,
         )
 
-    @staticmethod
-    def artifact_location(experiment_id: str) -> str:
+    def artifact_location(self, experiment_id: str) -> str:
+        if self.scope is not None:
+            return f"{experiment_artifact_root(self.scope.workspace)}/{experiment_id}"
         return f"mlflow-artifacts:/{experiment_id}"
 
     def create_experiment(
@@ -298,6 +303,8 @@ class TrackingStore:
         creation_time: int | None = None,
     ) -> str:
         _validate_experiment_name(name)
+        if artifact_location and self.scope is not None:
+            raise artifact_location_refused()
         if artifact_location:
             _validate_experiment_artifact_location_length(artifact_location)
         for tag in tags:
@@ -307,8 +314,11 @@ class TrackingStore:
                 f"Experiment(name={name}) already exists.",
                 RESOURCE_ALREADY_EXISTS,
             )
-        experiment_id = str(self._next_experiment_id)
-        self._next_experiment_id += 1
+        if self.scope is None:
+            experiment_id = str(self._next_experiment_id)
+        else:
+            experiment_id = str(self.scope.experiment_ids.take(self._next_experiment_id))
+        self._next_experiment_id = int(experiment_id) + 1
         t = now_millis() if creation_time is None else creation_time
         self.experiments[experiment_id] = ExperimentRecord(
             experiment_id,
