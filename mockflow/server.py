@@ -30,13 +30,110 @@ from mockflow.config import Settings
 from mockflow.control import EXTENSION, Controller, KeyAdmin
 from mockflow.faults import FaultSet
 from mockflow.journal import Journal
+from mockflow.mlflow_mirror.workspaces import HEADER as WORKSPACE_HEADER
 from mockflow.store import Store
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
 
 
-class MockflowServer:
+class TestKit:
+    """The test kit of a server or of one of its workspaces; each method is also an endpoint
+    of the /_mockflow/ control API (``/_mockflow/workspaces/<name>/...`` for a workspace)."""
+
+    @property
+    def control(self) -> Controller:
+        raise NotImplementedError
+
+    @property
+    def store(self) -> Store:
+        return self.control.store
+
+    @property
+    def requests(self) -> Journal:
+        """The request journal: ``srv.requests.assert_called("runs/log-batch", times=1)``."""
+        return self.control.journal
+
+    @property
+    def faults(self) -> FaultSet:
+        """Fault rules: ``with srv.faults.add(rpc="LogBatch", status=503, first=2): ...``."""
+        return self.control.faults
+
+    def reset(
+        self,
+        *,
+        world: str | None = None,
+        seed: int | None = None,
+        fixture: str | None = None,
+        auth: bool | None = None,
+    ) -> dict[str, Any]:
+        """State back to ``world`` (default: the configured one) or a fixture file; no faults, an
+        empty journal; for the server also the starting keys plus :attr:`api_key`, and auth on
+        or off when given (keys and auth are the server's: a workspace's reset leaves them)."""
+        return self.control.reset(world=world, seed=seed, fixture=fixture, auth=auth)
+
+    def seed(
+        self, *, world: str | None = None, seed: int | None = None, fixture: str | None = None
+    ) -> dict[str, Any]:
+        return self.control.seed(world=world, seed=seed, fixture=fixture)
+
+    def export_state(self) -> dict[str, Any]:
+        return self.control.export_state()
+
+    def import_state(self, doc: dict[str, Any]) -> None:
+        self.control.import_state(doc)
+
+    def snapshot(self, name: str = "default") -> str:
+        return self.control.snapshot(name)
+
+    def restore(self, name: str = "default") -> None:
+        self.control.restore(name)
+
+
+class WorkspaceKit(TestKit):
+    """One workspace of a running :class:`MockflowServer`: its store, journal, faults, state
+    and snapshots, and how to point the mlflow client at it::
+
+        team = srv.create_workspace("team-a", world="small")
+        monkeypatch.setenv("MLFLOW_WORKSPACE", team.name)   # or: with team.activate(): ...
+        ...
+        team.requests.assert_called("runs/log-batch")
+    """
+
+    def __init__(self, server: MockflowServer, name: str) -> None:
+        self.server = server
+        self.name = name
+
+    @property
+    def control(self) -> Controller:
+        return self.server.control.for_workspace(self.name)
+
+    @property
+    def tracking_uri(self) -> str:
+        return self.server.tracking_uri
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """What a raw HTTP request sends to be in this workspace."""
+        return {WORKSPACE_HEADER: self.name}
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The environment that points the mlflow client (3.10+) at this workspace."""
+        return {"MLFLOW_TRACKING_URI": self.tracking_uri, "MLFLOW_WORKSPACE": self.name}
+
+    def activate(self) -> Any:
+        """A context manager making this the mlflow client's workspace (``mlflow.set_workspace``
+        for the block)."""
+        from mlflow.utils.workspace_context import WorkspaceContext
+
+        return WorkspaceContext(self.name)
+
+    def __repr__(self) -> str:
+        return f"<WorkspaceKit {self.name!r} of {self.server.url}>"
+
+
+class MockflowServer(TestKit):
     def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:
         # An empty world by default: tests start from a clean server and start fast.
         base = settings or Settings(quiet=True, world="empty")
@@ -44,10 +141,6 @@ class MockflowServer:
         self.app: Flask = create_app(self.settings)
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
-
-    @property
-    def store(self) -> Store:
-        return self.app.extensions["mockflow"].store
 
     @property
     def port(self) -> int:
@@ -88,50 +181,40 @@ class MockflowServer:
         return self.app.extensions[EXTENSION]  # type: ignore[no-any-return]
 
     @property
-    def requests(self) -> Journal:
-        """The request journal: ``srv.requests.assert_called("runs/log-batch", times=1)``."""
-        return self.control.journal
-
-    @property
-    def faults(self) -> FaultSet:
-        """Fault rules: ``with srv.faults.add(rpc="LogBatch", status=503, first=2): ...``."""
-        return self.control.faults
-
-    @property
     def keys(self) -> KeyAdmin:
         return self.control.keys
 
-    def reset(
-        self,
-        *,
-        world: str | None = None,
-        seed: int | None = None,
-        fixture: str | None = None,
-        auth: bool | None = None,
-    ) -> dict[str, Any]:
-        """State back to ``world`` (default: the configured one) or a fixture file; no faults, an
-        empty journal, the starting keys plus :attr:`api_key`; auth on or off when given."""
-        return self.control.reset(world=world, seed=seed, fixture=fixture, auth=auth)
-
-    def seed(
-        self, *, world: str | None = None, seed: int | None = None, fixture: str | None = None
-    ) -> dict[str, Any]:
-        return self.control.seed(world=world, seed=seed, fixture=fixture)
-
-    def export_state(self) -> dict[str, Any]:
-        return self.control.export_state()
-
-    def import_state(self, doc: dict[str, Any]) -> None:
-        self.control.import_state(doc)
-
-    def snapshot(self, name: str = "default") -> str:
-        return self.control.snapshot(name)
-
-    def restore(self, name: str = "default") -> None:
-        self.control.restore(name)
-
     def health(self) -> dict[str, Any]:
         return self.control.health()
+
+    # -- workspaces (docs/workspaces.md) ----------------------------------------------------------
+
+    def workspace(self, name: str = "default") -> WorkspaceKit:
+        """The test kit of an existing workspace."""
+        self.control.workspaces.get(name)
+        return WorkspaceKit(self, name)
+
+    def create_workspace(
+        self,
+        name: str,
+        *,
+        world: str = "empty",
+        seed: int | None = None,
+        fixture: str | None = None,
+        description: str | None = None,
+    ) -> WorkspaceKit:
+        """A new workspace, already holding ``world`` (``empty``, ``small``, ``default``, ...) or
+        a fixture file; the world is built once per server, then copied."""
+        self.control.create_workspace(
+            name, world=world, seed=seed, fixture=fixture, description=description
+        )
+        return WorkspaceKit(self, name)
+
+    def delete_workspace(self, name: str, *, mode: str = "CASCADE") -> None:
+        self.control.delete_workspace(name, mode)
+
+    def workspaces(self) -> list[str]:
+        return self.control.workspaces.names()
 
     def start(self) -> MockflowServer:
         if self._server is not None:

@@ -114,6 +114,10 @@ class Workspaces:
             for workspace in self._by_name.values():
                 wrap(workspace)
 
+    def new_store(self, name: str) -> Store:
+        """An empty store for workspace ``name`` (not yet added)."""
+        return self._new_store(name)
+
     def _add(self, workspace: Workspace) -> Workspace:
         self._on_create(workspace)
         self._by_name[workspace.name] = workspace

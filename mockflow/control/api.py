@@ -6,7 +6,7 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 
 from mockflow.control.controller import EXTENSION, Controller, WorldUnavailable
 from mockflow.control.keys import KeysUnavailable
@@ -23,7 +23,10 @@ class ControlError(Exception):
 
 
 def _control() -> Controller:
-    return current_app.extensions[EXTENSION]  # type: ignore[no-any-return]
+    """The controller of the workspace the path names (``/_mockflow/workspaces/<name>/...``),
+    else the server's."""
+    controller: Controller = current_app.extensions[EXTENSION]
+    return controller.for_workspace(g.get("mockflow_workspace"))
 
 
 def _body() -> dict[str, Any]:
@@ -46,6 +49,11 @@ def _optional_int(value: Any, name: str) -> int | None:
 
 
 blueprint = Blueprint("mockflow_control", __name__)
+
+
+@blueprint.url_value_preprocessor
+def workspace_of_path(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    g.mockflow_workspace = values.pop("workspace", None) if values else None
 
 
 @blueprint.before_request
@@ -236,12 +244,62 @@ def health() -> Response:
     return jsonify(_control().health())
 
 
+# -- workspaces (docs/workspaces.md) -----------------------------------------------------------
+
+
+@blueprint.get("/workspaces")
+def list_workspaces() -> Response:
+    control = _control()
+    return jsonify(
+        {
+            "enabled": control.workspaces.enabled,
+            "workspaces": [w.to_dict() for w in control.workspaces],
+        }
+    )
+
+
+@blueprint.post("/workspaces")
+def create_workspace() -> Response:
+    body = _body()
+    unknown = sorted(set(body) - {"name", "description", "world", "seed", "fixture"})
+    if unknown:
+        raise ControlError(400, "INVALID_PARAMETER_VALUE", f"unknown field(s) {unknown}")
+    if not isinstance(body.get("name"), str):
+        raise ControlError(400, "INVALID_PARAMETER_VALUE", "'name' (a string) is required")
+    created = _control().create_workspace(
+        body["name"],
+        world=body.get("world") or "empty",
+        seed=_optional_int(body.get("seed"), "seed"),
+        fixture=body.get("fixture"),
+        description=body.get("description"),
+    )
+    response = jsonify(created)
+    response.status_code = 201
+    return response
+
+
+@blueprint.get("/workspaces/<name>")
+def get_workspace(name: str) -> Response:
+    return jsonify(_control().workspaces.get(name).to_dict())
+
+
+@blueprint.delete("/workspaces/<name>")
+def delete_workspace(name: str) -> Response:
+    return jsonify(_control().delete_workspace(name, request.args.get("mode", "CASCADE")))
+
+
 def install(app: Flask, controller: Controller) -> None:
     """Mount the control API at ``/_mockflow`` and under the prefix (``/mlflow/_mockflow``)."""
     app.extensions[EXTENSION] = controller
-    app.register_blueprint(blueprint, url_prefix="/_mockflow")
     prefix = controller.settings.prefix
-    if prefix:
+    for base in ["", prefix] if prefix else [""]:
+        suffix = "_prefixed" if base else ""
         app.register_blueprint(
-            blueprint, url_prefix=f"{prefix}/_mockflow", name="mockflow_control_prefixed"
+            blueprint, url_prefix=f"{base}/_mockflow", name=f"mockflow_control{suffix}"
+        )
+        # Every operation again for one workspace: /_mockflow/workspaces/<name>/reset, ...
+        app.register_blueprint(
+            blueprint,
+            url_prefix=f"{base}/_mockflow/workspaces/<workspace>",
+            name=f"mockflow_control_workspace{suffix}",
         )

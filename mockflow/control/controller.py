@@ -20,6 +20,8 @@ from mockflow.control.keys import ALL_SCOPES, KeyAdmin, new_secret
 from mockflow.faults import FaultSet
 from mockflow.journal import Journal
 from mockflow.store import STATE_FORMAT, StateError, Store
+from mockflow.workspaces import DEFAULT as DEFAULT_WORKSPACE
+from mockflow.workspaces import Workspace, Workspaces
 
 EXTENSION = "mockflow_control"
 DEFAULT_KEY_ID = "mockflow-default"
@@ -77,12 +79,49 @@ def world_state(settings: Settings, *, world: str, seed: int, fixture: str | Non
     return build_store(settings.replace(**changes))
 
 
+class WorldCache:
+    """Each world a server was asked for, built once and kept as a state document, so seeding
+    a workspace or resetting to a world is a copy, not a rebuild."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._docs: dict[tuple[str, int, str], dict[str, Any] | None] = {}
+
+    def get(
+        self, settings: Settings, *, world: str, seed: int, fixture: str | None
+    ) -> dict[str, Any] | None:
+        key = (world, seed, fixture or "")
+        with self._lock:
+            if key in self._docs:
+                return self._docs[key]
+        built = world_state(settings, world=world, seed=seed, fixture=fixture)
+        doc = built.export_state() if isinstance(built, Store) else built
+        if fixture:  # a file may change between calls: read it each time
+            return doc  # type: ignore[no-any-return]
+        with self._lock:
+            return self._docs.setdefault(key, doc)
+
+
 class Controller:
-    def __init__(self, app: Flask, *, journal: Journal, faults: FaultSet) -> None:
+    """The control operations of one server; ``for_workspace(name)`` gives those of one
+    workspace (state, snapshots, journal, faults), whose keys are still the server's."""
+
+    def __init__(
+        self,
+        app: Flask,
+        *,
+        journal: Journal,
+        faults: FaultSet,
+        workspace: Workspace | None = None,
+        keys: KeyAdmin | None = None,
+    ) -> None:
         self.app = app
         self.journal = journal
         self.faults = faults
-        self.keys = KeyAdmin(app)
+        self.workspace = workspace  # None: the server itself (its default workspace)
+        self.keys = keys or KeyAdmin(app)
+        self._scoped: dict[str, Controller] = {}
+        self.worlds = WorldCache()
         self.snapshots: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
         self.world = "empty"
@@ -110,7 +149,69 @@ class Controller:
 
     @property
     def store(self) -> Store:
+        if self.workspace is not None:
+            return self.workspace.store
         return self._state.store  # type: ignore[no-any-return]
+
+    # -- workspaces -------------------------------------------------------------------------------
+
+    @property
+    def workspaces(self) -> Workspaces:
+        return self._state.workspaces  # type: ignore[no-any-return]
+
+    def for_workspace(self, name: str | None) -> Controller:
+        """The controller of workspace ``name`` (this one for None or ``default``)."""
+        if name is None or name == DEFAULT_WORKSPACE:
+            return self
+        workspace = self.workspaces.get(name)
+        with self._lock:
+            scoped = self._scoped.get(name)
+            if scoped is None or scoped.workspace is not workspace:  # deleted and made again
+                scoped = Controller(
+                    self.app,
+                    journal=workspace.journal,
+                    faults=workspace.faults,
+                    workspace=workspace,
+                    keys=self.keys,
+                )
+                scoped.api_key = self.api_key
+                scoped.worlds = self.worlds
+                self._scoped[name] = scoped
+            return scoped
+
+    def create_workspace(
+        self,
+        name: str,
+        *,
+        world: str = "empty",
+        seed: int | None = None,
+        fixture: str | None = None,
+        description: str | None = None,
+    ) -> dict[str, Any]:
+        """A new workspace already holding ``world`` (or a fixture), in one call: the world is
+        built once per server and copied from then on."""
+        seed = self.settings.seed if seed is None else int(seed)
+        doc = self.worlds.get(self.settings, world=world, seed=seed, fixture=fixture)
+        workspace = self.workspaces.create(
+            name,
+            description=description,
+            store=None if doc is None else self._store_from(name, doc),
+        )
+        scoped = self.for_workspace(workspace.name)
+        scoped.world = f"fixture:{fixture}" if fixture else world
+        return {"workspace": workspace.to_dict(), "world": scoped.world, "seed": seed}
+
+    def _store_from(self, name: str, doc: dict[str, Any]) -> Store:
+        store = self.workspaces.new_store(name)
+        store.import_state(copy.deepcopy(doc))
+        return store
+
+    def delete_workspace(self, name: str, mode: str | None = "CASCADE") -> dict[str, Any]:
+        """Delete a workspace; CASCADE by default here (MLflow's RPC defaults to RESTRICT)."""
+        self.workspaces.delete(name, mode)
+        with self._lock:
+            self._scoped.pop(name, None)
+        return {"deleted": name, "mode": mode or "RESTRICT"}
 
     @property
     def settings(self) -> Settings:
@@ -155,10 +256,11 @@ class Controller:
         """State back to a world, and no faults, an empty journal, the starting keys plus
         :attr:`api_key`; auth on or off when given, else as the server started."""
         self.faults.clear()
-        self.keys.reset()
-        self._add_default_key()
-        if auth is not None:
-            self.keys.enabled = auth
+        if self.workspace is None:  # keys and the auth switch are the server's, not a workspace's
+            self.keys.reset()
+            self._add_default_key()
+            if auth is not None:
+                self.keys.enabled = auth
         result = self.seed(world=world, seed=seed, fixture=fixture)
         self.journal.clear()
         return result

@@ -99,10 +99,20 @@ def _exp_in(key: str) -> Any:
 TRACKING_STEPS = [
     Step("create workspace a", "POST", WS, json=lambda c: {"name": _ws(c, "a")}),
     Step("create workspace b", "POST", WS, json=lambda c: {"name": _ws(c, "b")}),
-    Step("a: search experiments when new", "POST", "experiments/search", json={"max_results": 10},
-         headers=_in("a")),  # fmt: skip
-    Step("a: the Default experiment is not there", "GET", "experiments/get",
-         params={"experiment_id": "0"}, headers=_in("a")),  # fmt: skip
+    Step(
+        "a: search experiments when new",
+        "POST",
+        "experiments/search",
+        json={"max_results": 10},
+        headers=_in("a"),
+    ),  # fmt: skip
+    Step(
+        "a: the Default experiment is not there",
+        "GET",
+        "experiments/get",
+        params={"experiment_id": "0"},
+        headers=_in("a"),
+    ),  # fmt: skip
     Step(
         "a: create experiment",
         "POST",
@@ -133,10 +143,12 @@ TRACKING_STEPS = [
         json=lambda c: {"name": c.name("placed"), "artifact_location": "s3://bucket/x"},
         headers=_in("a"),
     ),
-    Step("a: get own experiment", "GET", "experiments/get", params=_exp_in("exp_a"),
-         headers=_in("a")),  # fmt: skip
-    Step("a: get b's experiment", "GET", "experiments/get", params=_exp_in("exp_b"),
-         headers=_in("a")),  # fmt: skip
+    Step(
+        "a: get own experiment", "GET", "experiments/get", params=_exp_in("exp_a"), headers=_in("a")
+    ),  # fmt: skip
+    Step(
+        "a: get b's experiment", "GET", "experiments/get", params=_exp_in("exp_b"), headers=_in("a")
+    ),  # fmt: skip
     Step("default: get a's experiment", "GET", "experiments/get", params=_exp_in("exp_a")),
     Step("default: get own experiment", "GET", "experiments/get", params=_exp_in("exp_d")),
     Step(
@@ -180,10 +192,12 @@ TRACKING_STEPS = [
         },
         headers=_in("a"),
     ),
-    Step("a: get run", "GET", "runs/get", params=lambda c: {"run_id": c["run"]},
-         headers=_in("a")),  # fmt: skip
-    Step("b: get a's run", "GET", "runs/get", params=lambda c: {"run_id": c["run"]},
-         headers=_in("b")),  # fmt: skip
+    Step(
+        "a: get run", "GET", "runs/get", params=lambda c: {"run_id": c["run"]}, headers=_in("a")
+    ),  # fmt: skip
+    Step(
+        "b: get a's run", "GET", "runs/get", params=lambda c: {"run_id": c["run"]}, headers=_in("b")
+    ),  # fmt: skip
     Step(
         "b: log to a's run",
         "POST",
@@ -232,14 +246,34 @@ TRACKING_STEPS = [
         params=lambda c: {"name": c.name("model")},
         headers=_in("b"),
     ),
-    Step("missing workspace: search", "POST", "experiments/search", json={"max_results": 10},
-         headers=_in("missing")),  # fmt: skip
-    Step("bad workspace name: search", "POST", "experiments/search", json={"max_results": 10},
-         headers={HEADER: "Bad_Name"}),  # fmt: skip
-    Step("empty header: the default workspace", "GET", "experiments/get",
-         params=_exp_in("exp_d"), headers={HEADER: ""}),  # fmt: skip
-    Step("header naming default", "GET", "experiments/get", params=_exp_in("exp_d"),
-         headers={HEADER: "default"}),  # fmt: skip
+    Step(
+        "missing workspace: search",
+        "POST",
+        "experiments/search",
+        json={"max_results": 10},
+        headers=_in("missing"),
+    ),  # fmt: skip
+    Step(
+        "bad workspace name: search",
+        "POST",
+        "experiments/search",
+        json={"max_results": 10},
+        headers={HEADER: "Bad_Name"},
+    ),  # fmt: skip
+    Step(
+        "empty header: the default workspace",
+        "GET",
+        "experiments/get",
+        params=_exp_in("exp_d"),
+        headers={HEADER: ""},
+    ),  # fmt: skip
+    Step(
+        "header naming default",
+        "GET",
+        "experiments/get",
+        params=_exp_in("exp_d"),
+        headers={HEADER: "default"},
+    ),  # fmt: skip
     Step(
         "server-info ignores a missing workspace",
         "GET",
