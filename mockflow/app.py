@@ -113,7 +113,10 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         target: Any = state.workspaces if rpc in WORKSPACE_RPCS else workspace.store
         entity_workspace = workspace.name if state.workspaces.enabled else None
         with target.lock, rules.request_context(entity_workspace):
-            result = handler.fn(message, target)
+            if rpc in WORKSPACE_RPCS:  # TODO(i14): a Call for every handler that asks for one
+                result = handler.fn(message, target, _ArgsCall(request.args))
+            else:
+                result = handler.fn(message, target)
         return json_response(result) if isinstance(result, Message) else result
 
     for route in proto_routes():
@@ -164,6 +167,15 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     install_workspace_error_hook(app)  # after auth: a refused caller learns nothing of workspaces
     _add_test_kit(app, state)
     return app
+
+
+@dataclass(frozen=True)
+class _ArgsCall:
+    args: Any
+
+    def arg(self, name: str) -> str | None:
+        value = self.args.get(name)
+        return None if value is None else str(value)
 
 
 def _workspaces(settings: Settings, default_store: Store) -> Workspaces:

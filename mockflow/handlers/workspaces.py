@@ -15,7 +15,7 @@ from typing import Any
 from mlflow.exceptions import MlflowException
 from mlflow.protos import databricks_pb2
 
-from mockflow.handlers import Call, rpc
+from mockflow.handlers import rpc
 from mockflow.mlflow_mirror import workspaces as rules
 from mockflow.wire.messages import assert_required, assert_string
 from mockflow.workspaces import Workspaces
@@ -33,9 +33,21 @@ class WorkspacesDisabled(MlflowException):
         return 503
 
 
+Call = Any  # TODO(i14): mockflow.handlers.Call once the handler contract is in main
+
+
 def _enabled(workspaces: Workspaces, call: Call) -> None:
     if not workspaces.enabled:
-        raise WorkspacesDisabled(call.path.get("_rule", "/api/3.0/mlflow/workspaces"))
+        raise WorkspacesDisabled("/api/3.0/mlflow/workspaces")
+
+
+def _reply(message: Any, status: int) -> Any:
+    """A reply with a status other than 200 (201 created, 204 deleted)."""
+    from flask import Response
+    from mlflow.utils.proto_json_utils import message_to_json
+
+    body = "" if message is None else message_to_json(message)
+    return Response(body, status=status, mimetype="application/json")
 
 
 def _optional(message: Any, name: str) -> str | None:
@@ -51,7 +63,7 @@ if rules.PROTOS_AVAILABLE:
         UpdateWorkspace,
     )
 
-    @rpc(ListWorkspaces, call=True)
+    @rpc(ListWorkspaces)
     def list_workspaces(
         req: ListWorkspaces, workspaces: Workspaces, call: Call
     ) -> ListWorkspaces.Response:
@@ -65,29 +77,24 @@ if rules.PROTOS_AVAILABLE:
             "description": [assert_string],
             "default_artifact_root": [assert_string],
         },
-        call=True,
     )
-    def create_workspace(
-        req: CreateWorkspace, workspaces: Workspaces, call: Call
-    ) -> tuple[CreateWorkspace.Response, int]:
+    def create_workspace(req: CreateWorkspace, workspaces: Workspaces, call: Call) -> Any:
         _enabled(workspaces, call)
         created = workspaces.create(
             req.name,
             description=_optional(req, "description"),
             default_artifact_root=_optional(req, "default_artifact_root"),
         )
-        return CreateWorkspace.Response(workspace=created.to_proto()), 201
+        return _reply(CreateWorkspace.Response(workspace=created.to_proto()), 201)
 
-    @rpc(GetWorkspace, call=True)
+    @rpc(GetWorkspace)
     def get_workspace(req: GetWorkspace, workspaces: Workspaces, call: Call) -> Any:
         _enabled(workspaces, call)
         rules.validate_lookup_name(req.workspace_name)
         return GetWorkspace.Response(workspace=workspaces.get(req.workspace_name).to_proto())
 
     @rpc(
-        UpdateWorkspace,
-        {"description": [assert_string], "default_artifact_root": [assert_string]},
-        call=True,
+        UpdateWorkspace, {"description": [assert_string], "default_artifact_root": [assert_string]}
     )
     def update_workspace(req: UpdateWorkspace, workspaces: Workspaces, call: Call) -> Any:
         _enabled(workspaces, call)
@@ -98,8 +105,8 @@ if rules.PROTOS_AVAILABLE:
         )
         return UpdateWorkspace.Response(workspace=updated.to_proto())
 
-    @rpc(DeleteWorkspace, call=True)
+    @rpc(DeleteWorkspace)
     def delete_workspace(req: DeleteWorkspace, workspaces: Workspaces, call: Call) -> Any:
         _enabled(workspaces, call)
         workspaces.delete(req.workspace_name, call.arg("mode"))
-        return None  # 204, no body
+        return _reply(None, 204)
