@@ -20,8 +20,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from mlflow.exceptions import MlflowException
-
 from mockflow.faults import FaultSet
 from mockflow.journal import Journal
 from mockflow.mlflow_mirror import workspaces as rules
@@ -228,14 +226,7 @@ class Workspaces:
 def move_contents(source: Workspace, target: Workspace) -> None:
     """SET_DEFAULT: everything in ``source`` joins ``target``, ids kept; refused (nothing
     moved) when a name would clash, as MLflow refuses."""
-    with source.store.lock, target.store.lock:
-        merge = getattr(target.store, "absorb", None)
-        if merge is None:
-            raise MlflowException(
-                "mockflow cannot reassign a workspace's contents with this store",
-                error_code="INVALID_STATE",
-            )
-        conflicts = target.store.name_conflicts(source.store)
-        if conflicts:
-            raise rules.set_default_conflicts(source.name, conflicts)
-        merge(source.store, artifact_prefix=f"{rules.WORKSPACES_DIR}/{source.name}")
+    conflicts = target.store.name_conflicts(source.store)
+    if conflicts:
+        raise rules.set_default_conflicts(source.name, conflicts)
+    target.store.absorb(source.store, artifact_prefix=f"{rules.WORKSPACES_DIR}/{source.name}")

@@ -13,6 +13,9 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from mlflow.exceptions import MlflowException
+from mlflow.protos.databricks_pb2 import INVALID_STATE
+
 from mockflow.store.artifacts import ArtifactStore
 from mockflow.store.logged_models import LoggedModelStore
 from mockflow.store.registry import RegistryStore
@@ -29,6 +32,22 @@ AREAS: dict[str, type[Any]] = {
     "logged_models": LoggedModelStore,
     "artifacts": ArtifactStore,
 }
+
+
+def _merged(mine: dict[str, Any], theirs: dict[str, Any]) -> dict[str, Any]:
+    """Two area state documents as one: lists joined, mappings united, counters the larger."""
+    out = dict(mine)
+    for key, value in theirs.items():
+        current = out.get(key)
+        if isinstance(value, list) and isinstance(current, list):
+            out[key] = [*current, *value]
+        elif isinstance(value, dict) and isinstance(current, dict):
+            out[key] = {**value, **current}
+        elif isinstance(value, int) and isinstance(current, int):
+            out[key] = max(value, current)
+        elif current is None:
+            out[key] = value
+    return out
 
 
 class StateError(ValueError):
@@ -120,6 +139,49 @@ class Store:
             raise StateError(f"invalid state document: {type(e).__name__}: {e}") from e
         with self.lock:
             self._install(areas)
+
+    # --- workspaces: SET_DEFAULT moves one store's contents into another ---------------------
+
+    def name_conflicts(self, other: Store) -> list[tuple[str, str]]:
+        """(table, name) of each of ``other``'s named entities that exists here too, in the
+        order MLflow's SET_DEFAULT check reports them."""
+        with self.lock, other.lock:
+            mine = {e.name for e in self.tracking.experiments.values()}
+            return [
+                *(
+                    ("registered_models", n)
+                    for n in other.registry.models
+                    if n in self.registry.models
+                ),
+                *(
+                    ("experiments", e.name)
+                    for e in other.tracking.experiments.values()
+                    if e.name in mine
+                ),
+            ]
+
+    def absorb(self, other: Store, *, artifact_prefix: str) -> None:
+        """Take in everything ``other`` holds, ids kept; its artifact files go under
+        ``artifact_prefix`` (where its experiments' artifact locations point). All or nothing."""
+        with self.lock, other.lock:
+            doc, incoming = self.export_state(), other.export_state()
+            clash = {e["experiment_id"] for e in doc["tracking"]["experiments"]} & {
+                e["experiment_id"] for e in incoming["tracking"]["experiments"]
+            }
+            if clash:
+                raise MlflowException(
+                    f"Cannot move experiment(s) {sorted(clash)}: the ids exist in both "
+                    "workspaces (a seeded world copied into both); mockflow keeps ids when it "
+                    "moves a workspace's contents. Delete with mode CASCADE instead.",
+                    INVALID_STATE,
+                )
+            files = incoming.get("artifacts", {}).get("files", {})
+            incoming["artifacts"] = {
+                "files": {f"{artifact_prefix}/{path}": data for path, data in files.items()}
+            }
+            for area in AREAS:
+                doc[area] = _merged(doc.get(area) or {}, incoming.get(area) or {})
+            self.import_state(doc)
 
     def counts(self) -> dict[str, Any]:
         with self.lock:
