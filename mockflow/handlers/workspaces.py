@@ -17,7 +17,7 @@ from mlflow.protos import databricks_pb2
 
 from mockflow.handlers import rpc
 from mockflow.mlflow_mirror import workspaces as rules
-from mockflow.wire.messages import assert_required, assert_string
+from mockflow.mlflow_mirror.handler_schemas import assert_required, assert_string
 from mockflow.workspaces import Workspaces
 
 RPCS = ("ListWorkspaces", "CreateWorkspace", "GetWorkspace", "UpdateWorkspace", "DeleteWorkspace")
