@@ -114,7 +114,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         entity_workspace = workspace.name if state.workspaces.enabled else None
         with target.lock, rules.request_context(entity_workspace):
             if rpc in WORKSPACE_RPCS:  # TODO(i14): a Call for every handler that asks for one
-                result = handler.fn(message, target, _ArgsCall(request.args))
+                fn: Any = handler.fn
+                result = fn(message, target, _ArgsCall(request.args))
             else:
                 result = handler.fn(message, target)
         return json_response(result) if isinstance(result, Message) else result

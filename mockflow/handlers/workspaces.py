@@ -65,7 +65,7 @@ if rules.PROTOS_AVAILABLE:
 
     @rpc(ListWorkspaces)
     def list_workspaces(
-        req: ListWorkspaces, workspaces: Workspaces, call: Call
+        req: ListWorkspaces, workspaces: Workspaces, call: Call = None
     ) -> ListWorkspaces.Response:
         _enabled(workspaces, call)
         return ListWorkspaces.Response(workspaces=[w.to_proto() for w in workspaces])
@@ -78,7 +78,7 @@ if rules.PROTOS_AVAILABLE:
             "default_artifact_root": [assert_string],
         },
     )
-    def create_workspace(req: CreateWorkspace, workspaces: Workspaces, call: Call) -> Any:
+    def create_workspace(req: CreateWorkspace, workspaces: Workspaces, call: Call = None) -> Any:
         _enabled(workspaces, call)
         created = workspaces.create(
             req.name,
@@ -88,7 +88,7 @@ if rules.PROTOS_AVAILABLE:
         return _reply(CreateWorkspace.Response(workspace=created.to_proto()), 201)
 
     @rpc(GetWorkspace)
-    def get_workspace(req: GetWorkspace, workspaces: Workspaces, call: Call) -> Any:
+    def get_workspace(req: GetWorkspace, workspaces: Workspaces, call: Call = None) -> Any:
         _enabled(workspaces, call)
         rules.validate_lookup_name(req.workspace_name)
         return GetWorkspace.Response(workspace=workspaces.get(req.workspace_name).to_proto())
@@ -96,7 +96,7 @@ if rules.PROTOS_AVAILABLE:
     @rpc(
         UpdateWorkspace, {"description": [assert_string], "default_artifact_root": [assert_string]}
     )
-    def update_workspace(req: UpdateWorkspace, workspaces: Workspaces, call: Call) -> Any:
+    def update_workspace(req: UpdateWorkspace, workspaces: Workspaces, call: Call = None) -> Any:
         _enabled(workspaces, call)
         updated = workspaces.update(
             req.workspace_name,
@@ -106,7 +106,7 @@ if rules.PROTOS_AVAILABLE:
         return UpdateWorkspace.Response(workspace=updated.to_proto())
 
     @rpc(DeleteWorkspace)
-    def delete_workspace(req: DeleteWorkspace, workspaces: Workspaces, call: Call) -> Any:
+    def delete_workspace(req: DeleteWorkspace, workspaces: Workspaces, call: Call = None) -> Any:
         _enabled(workspaces, call)
         workspaces.delete(req.workspace_name, call.arg("mode"))
         return _reply(None, 204)
