@@ -16,16 +16,16 @@ environment where mockflow is installed, and must cost nothing where it is not u
 
 from __future__ import annotations
 
+import os
 import sys
+import uuid
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 
-if TYPE_CHECKING:
-    from mockflow.server import MockflowServer
-
-MARKER_OPTIONS = ("world", "seed", "fixture", "auth", "env")
+MARKER_OPTIONS = ("world", "seed", "fixture", "auth", "env", "workspace")
+WORKSPACE_MODES = ("none", "worker", "test")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -45,37 +45,101 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default="off",
         help="Enforce API-key auth in tests (default: off).",
     )
+    group.addoption(
+        "--mockflow-url",
+        default=os.environ.get("MOCKFLOW_URL") or None,
+        help="Use the mockflow at this URL (a service container, a shared `mockflow serve "
+        "--workspaces`) instead of starting one per process. Env: MOCKFLOW_URL.",
+    )
+    group.addoption(
+        "--mockflow-workspace",
+        choices=WORKSPACE_MODES,
+        default=os.environ.get("MOCKFLOW_WORKSPACE_MODE") or "none",
+        help="Give each xdist worker ('worker') or each test ('test') its own MLflow workspace "
+        "on one server instead of a server of its own (docs/workspaces.md). Default: none.",
+    )
+
+
+_NEEDS_WORKSPACES = pytest.StashKey[bool]()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # A test marked mockflow(workspace=True) needs the local server started with workspaces on.
+    config.stash[_NEEDS_WORKSPACES] = any(
+        marker.kwargs.get("workspace") for item in items for marker in item.iter_markers("mockflow")
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "mockflow(world=None, seed=None, fixture=None, auth=None, env=None): how the mockflow "
-        "fixture starts this test (world or state file, auth on/off, extra environment)",
+        "mockflow(world=None, seed=None, fixture=None, auth=None, env=None, workspace=None): how "
+        "the mockflow fixture starts this test (world or state file, auth on/off, extra "
+        "environment, workspace=True: a workspace of its own)",
     )
 
 
 @pytest.fixture(scope="session")
-def mockflow_session_server(pytestconfig: pytest.Config) -> Iterator[MockflowServer]:
-    """The process's one mockflow (per xdist worker); use the ``mockflow`` fixture instead."""
+def mockflow_session_server(pytestconfig: pytest.Config) -> Iterator[Any]:
+    """The process's one mockflow (per xdist worker), or the one at ``--mockflow-url``; use the
+    ``mockflow`` fixture instead."""
+    url = pytestconfig.getoption("mockflow_url")
+    if url:
+        from mockflow.remote import RemoteMockflow
+
+        yield RemoteMockflow(
+            url,
+            admin_token=os.environ.get("MOCKFLOW_ADMIN_TOKEN") or None,
+            api_key=os.environ.get("MOCKFLOW_API_KEY") or None,
+        )
+        return
     from mockflow.server import MockflowServer
 
     auth = pytestconfig.getoption("mockflow_auth") == "on"
+    workspaces = pytestconfig.getoption("mockflow_workspace") != "none" or pytestconfig.stash.get(
+        _NEEDS_WORKSPACES, False
+    )
     with MockflowServer(
-        port=0, world="empty", quiet=True, allow_fault_header=True, auth=auth
+        port=0,
+        world="empty",
+        quiet=True,
+        allow_fault_header=True,
+        auth=auth,
+        workspaces=workspaces,
     ) as srv:
         yield srv
 
 
+@pytest.fixture(scope="session")
+def mockflow_worker_workspace(
+    mockflow_session_server: Any, pytestconfig: pytest.Config
+) -> Iterator[Any]:
+    """This process's workspace (``--mockflow-workspace=worker``): one per xdist worker."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    name = f"{worker}-{uuid.uuid4().hex[:8]}".lower()
+    kit = mockflow_session_server.create_workspace(name)
+    yield kit
+    mockflow_session_server.delete_workspace(name, mode="CASCADE")
+
+
 @pytest.fixture
 def mockflow(
-    mockflow_session_server: MockflowServer,
+    mockflow_session_server: Any,
     request: pytest.FixtureRequest,
     monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[MockflowServer]:
-    """A clean mockflow for this test, with the MLflow and Hokusai environment pointed at it."""
+) -> Iterator[Any]:
+    """A clean mockflow for this test, with the MLflow and Hokusai environment pointed at it:
+    the server, or (in a workspace mode) this worker's or this test's own workspace of it."""
     options = _options(request)
-    srv = mockflow_session_server
+    server = mockflow_session_server
+    mode = request.config.getoption("mockflow_workspace")
+    if options["workspace"] or mode == "test":
+        srv = server.create_workspace(f"t-{uuid.uuid4().hex[:12]}")
+        request.addfinalizer(lambda: server.delete_workspace(srv.name, mode="CASCADE"))
+    elif mode == "worker":
+        srv = request.getfixturevalue("mockflow_worker_workspace")
+    else:
+        srv = server
     from mockflow.control import KeysUnavailable, WorldUnavailable
     from mockflow.store import StateError
 
@@ -89,7 +153,7 @@ def mockflow(
     except (KeysUnavailable, WorldUnavailable, StateError) as e:
         pytest.fail(f"mockflow fixture: {e}", pytrace=False)
     env = {
-        "MLFLOW_TRACKING_URI": srv.tracking_uri,
+        **srv.env,  # MLFLOW_TRACKING_URI, and MLFLOW_WORKSPACE for a workspace
         "MLFLOW_TRACKING_TOKEN": srv.api_key,
         "HOKUSAI_API_KEY": srv.api_key,
         "HOKUSAI_MOCK_MODE": "true",
@@ -98,7 +162,7 @@ def mockflow(
     }
     for name, value in env.items():
         monkeypatch.setenv(name, str(value))
-    for name in ("MLFLOW_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_NAME"):
+    for name in ("MLFLOW_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_NAME", "MLFLOW_WORKSPACE"):
         if name not in env:
             monkeypatch.delenv(name, raising=False)
     mlflow = sys.modules.get("mlflow")
@@ -126,6 +190,7 @@ def _options(request: pytest.FixtureRequest) -> dict[str, Any]:
         "fixture": config.getoption("mockflow_fixture"),
         "auth": config.getoption("mockflow_auth") == "on",
         "env": None,
+        "workspace": None,
     }
     # Closest marker last, so a test's marker wins over its class's and module's.
     for marker in reversed(list(request.node.iter_markers("mockflow"))):

@@ -113,6 +113,24 @@ class WorkspaceKit(TestKit):
         return self.server.tracking_uri
 
     @property
+    def api_key(self) -> str:
+        """The server's full-scope key (keys are the server's, not a workspace's)."""
+        return self.server.api_key
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    @property
+    def keys(self) -> KeyAdmin:
+        return self.server.keys
+
+    def client(self) -> MlflowClient:
+        """A real ``MlflowClient`` for this server (its workspace comes from ``MLFLOW_WORKSPACE``
+        or :meth:`activate`, as for any mlflow client)."""
+        return self.server.client()
+
+    @property
     def headers(self) -> dict[str, str]:
         """What a raw HTTP request sends to be in this workspace."""
         return {WORKSPACE_HEADER: self.name}
@@ -162,6 +180,11 @@ class MockflowServer(TestKit):
     def tracking_uri(self) -> str:
         """What ``MLFLOW_TRACKING_URI`` should be: the prefixed URL, as in production."""
         return self.prefixed_url
+
+    @property
+    def env(self) -> dict[str, str]:
+        """The environment that points the mlflow client at this server."""
+        return {"MLFLOW_TRACKING_URI": self.tracking_uri}
 
     def client(self) -> MlflowClient:
         """A real ``MlflowClient`` pointed at this server."""

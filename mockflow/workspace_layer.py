@@ -10,9 +10,9 @@ A request whose workspace cannot be resolved (a bad or missing name) is not any 
 it goes straight to the app, whose hook raises the reason after the auth layer has run (an
 unauthenticated caller learns nothing about workspaces). Such requests are in no journal.
 
-The control API (``/_mockflow/``) names its workspace in its path and server-info answers
-whatever the header says (as MLflow's): both are routed to ``default``'s chain, whose journal
-and fault layers let the control API through untouched.
+The control API (``/_mockflow/``) names its workspace in its path: it takes ``default``'s chain,
+whose journal and fault layers let it through untouched. server-info answers whatever the header
+says (as MLflow's): in the workspace it names when that exists, else in ``default``.
 """
 
 from __future__ import annotations
@@ -44,14 +44,23 @@ class WorkspaceRouter:
         self.bound_workspace = bound_workspace
         self.prefix = prefix
 
-    def _exempt(self, path: str) -> bool:
-        if rules.is_exempt_path(path):
-            return True
+    def _is_control(self, path: str) -> bool:
         return path.startswith(CONTROL_PATH) or path.startswith(self.prefix + CONTROL_PATH)
 
     def resolve(self, environ: dict[str, Any]) -> Workspace:
-        if self._exempt(environ.get("PATH_INFO", "")):
+        path = environ.get("PATH_INFO", "")
+        if self._is_control(path):
             return self.workspaces.default
+        if rules.is_exempt_path(path):
+            # server-info answers whatever the header names; journaled where it points, if
+            # anywhere.
+            try:
+                return self._resolve(environ)
+            except MlflowException:
+                return self.workspaces.default
+        return self._resolve(environ)
+
+    def _resolve(self, environ: dict[str, Any]) -> Workspace:
         header = environ.get(rules.ENVIRON_HEADER)
         if not self.workspaces.enabled:
             return self.workspaces.resolve(header)
