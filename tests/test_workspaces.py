@@ -305,3 +305,36 @@ def test_concurrent_writers_each_land_in_their_own_workspace(srv: MockflowServer
         found = set(run.data.metrics)
         assert set(acked[name]) <= found, f"acknowledged writes missing from {name}"
         assert all(key.startswith(f"{name}-") for key in found), f"foreign writes in {name}"
+
+
+def test_the_web_uis_requests_are_answered_per_workspace(srv: MockflowServer) -> None:
+    """What MLflow's UI does with workspaces on (its build sends X-MLFLOW-WORKSPACE from the
+    selector on every request): server-info, the ajax workspace list, GraphQL and searches."""
+    kit = srv.create_workspace("ui-team", world="small")
+    info = requests.get(f"{srv.url}/mlflow/ajax-api/3.0/mlflow/server-info", timeout=10).json()
+    assert info["workspaces_enabled"] is True
+    listed = requests.get(f"{srv.url}/mlflow/ajax-api/3.0/mlflow/workspaces", timeout=10).json()
+    assert [w["name"] for w in listed["workspaces"]] == ["default", "ui-team"]
+    search = requests.post(
+        f"{srv.url}/mlflow/ajax-api/2.0/mlflow/experiments/search",
+        json={"max_results": 100},
+        headers=kit.headers,
+        timeout=10,
+    ).json()
+    assert len(search["experiments"]) == 4
+    runs = requests.post(
+        f"{srv.url}/mlflow/ajax-api/2.0/mlflow/runs/search",
+        json={"experiment_ids": [e["experiment_id"] for e in search["experiments"]]},
+        headers=kit.headers,
+        timeout=10,
+    ).json()["runs"]
+    run_id = runs[0]["info"]["run_id"]
+    query = (
+        "query GetRun($data: MlflowGetRunInput!) "
+        "{ mlflowGetRun(input: $data) { run { info { runUuid } } } }"
+    )
+    body = {"query": query, "variables": {"data": {"runId": run_id}}}
+    seen = requests.post(f"{srv.url}/mlflow/graphql", json=body, headers=kit.headers).json()
+    assert seen["data"]["mlflowGetRun"]["run"]["info"]["runUuid"] == run_id
+    unseen = requests.post(f"{srv.url}/mlflow/graphql", json=body).json()
+    assert unseen["data"] == {"mlflowGetRun": None}  # not in the default workspace
