@@ -14,9 +14,18 @@ import os
 import tempfile
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from mockflow.store import StateError, Store
+from mockflow.store import StateError
+
+
+class Stateful(Protocol):
+    """What is saved: a ``Store``, or the server's ``Workspaces`` (every workspace's store)."""
+
+    def export_state(self) -> dict[str, Any]: ...
+
+    def import_state(self, doc: dict[str, Any]) -> None: ...
+
 
 _logger = logging.getLogger("mockflow.persistence")
 
@@ -59,7 +68,7 @@ def read_state_file(path: Path) -> dict[str, Any] | None:
     return doc
 
 
-def load_state_file(store: Store, path: Path) -> bool:
+def load_state_file(store: Stateful, path: Path) -> bool:
     """Replace ``store``'s state with the file's; False if there was no file yet."""
     doc = read_state_file(path)
     if doc is None:
@@ -99,7 +108,7 @@ def write_state_file(path: Path, doc: dict[str, Any]) -> int:
 class StateSaver:
     """Saves ``store`` to ``path`` every ``interval`` seconds (if > 0) and on ``stop()``."""
 
-    def __init__(self, store: Store, path: Path, *, interval: float) -> None:
+    def __init__(self, store: Stateful, path: Path, *, interval: float) -> None:
         self.store = store
         self.path = path
         self.interval = interval

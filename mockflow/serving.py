@@ -119,7 +119,8 @@ def _run(settings: Settings, stop: _Signals, create_server: Any) -> int:
         print(f"mockflow: {e}", file=sys.stderr, flush=True)
         print("mockflow: not starting (nothing was served)", file=sys.stderr, flush=True)
         return 2
-    store = app.extensions["mockflow"].store
+    # Every workspace's state (only the default one with workspaces off) is the server's.
+    store = app.extensions["mockflow"].workspaces
     from mockflow.persistence import StateFileError, StateSaver, check_state_path, load_state_file
 
     saver: StateSaver | None = None

@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from mlflow.exceptions import MlflowException
+
 from mockflow.faults import FaultSet
 from mockflow.journal import Journal
 from mockflow.mlflow_mirror import workspaces as rules
@@ -156,6 +158,57 @@ class Workspaces:
             return self.default
         rules.validate_lookup_name(name)
         return self.get(name)
+
+    # -- the whole server as one state document (--state-file) --------------------------------
+
+    def export_state(self) -> dict[str, Any]:
+        """``default``'s state document, plus every other workspace under ``workspaces``."""
+        doc = self.default.store.export_state()
+        if self.enabled:
+            doc["workspaces"] = [
+                {
+                    "name": w.name,
+                    "description": w.description,
+                    "default_artifact_root": w.default_artifact_root,
+                    "state": w.store.export_state(),
+                }
+                for w in self
+                if w is not self.default
+            ]
+        return doc
+
+    def import_state(self, doc: dict[str, Any]) -> None:
+        """Replace every workspace with ``doc``'s; on any error nothing changes."""
+        from mockflow.store import StateError
+
+        entries = doc.get("workspaces") or [] if isinstance(doc, dict) else []
+        if entries and not self.enabled:
+            raise StateError("the state holds workspaces; start mockflow with --workspaces")
+        loaded = []
+        for entry in entries:
+            try:
+                name = entry["name"]
+                rules.validate_name(name)
+                store = self._new_store(name)
+                store.import_state(entry["state"])
+            except (KeyError, TypeError, MlflowException) as e:
+                raise StateError(f"invalid workspace in the state document: {e}") from e
+            loaded.append((entry, store))
+        self.default.store.import_state(doc)
+        with self._lock:
+            for name in [n for n in self._by_name if n != DEFAULT]:
+                del self._by_name[name]
+            for entry, store in loaded:
+                self._add(
+                    Workspace(
+                        entry["name"],
+                        store,
+                        Journal(self.journal_size),
+                        FaultSet(),
+                        description=entry.get("description"),
+                        default_artifact_root=entry.get("default_artifact_root"),
+                    )
+                )
 
     # -- the workspace RPCs -------------------------------------------------------------------
 

@@ -338,3 +338,32 @@ def test_the_web_uis_requests_are_answered_per_workspace(srv: MockflowServer) ->
     assert seen["data"]["mlflowGetRun"]["run"]["info"]["runUuid"] == run_id
     unseen = requests.post(f"{srv.url}/mlflow/graphql", json=body).json()
     assert unseen["data"] == {"mlflowGetRun": None}  # not in the default workspace
+
+
+def test_the_state_file_keeps_every_workspace(tmp_path: Path) -> None:
+    """--state-file saves and loads all workspaces (through the same registry the server uses)."""
+    from mockflow.persistence import StateSaver, load_state_file
+
+    path = tmp_path / "state.json"
+    with MockflowServer(port=0, world="empty", auth=False, workspaces=True) as first:
+        kit = first.create_workspace("kept", world="small", description="keep me")
+        requests.post(
+            f"{first.url}{API}/experiments/create", json={"name": "x"}, headers=kit.headers
+        )
+        StateSaver(first.app.extensions["mockflow"].workspaces, path, interval=0).save()
+        counts = kit.store.counts()
+    with MockflowServer(port=0, world="empty", auth=False, workspaces=True) as second:
+        assert load_state_file(second.app.extensions["mockflow"].workspaces, path)
+        assert second.workspaces() == ["default", "kept"]
+        restored = second.workspace("kept")
+        assert restored.store.counts() == counts
+        found = requests.get(
+            f"{second.url}{API}/experiments/get-by-name",
+            params={"experiment_name": "x"},
+            headers=restored.headers,
+        )
+        assert found.json()["experiment"]["workspace"] == "kept"
+        new = requests.post(
+            f"{second.url}{API}/experiments/create", json={"name": "y"}, headers=restored.headers
+        ).json()["experiment_id"]
+        assert int(new) > max(int(i) for i in [found.json()["experiment"]["experiment_id"]])
