@@ -260,6 +260,7 @@ def test_xdist_workers_share_one_server_in_workspaces(
 @pytest.mark.mockflow(workspace=True)
 def test_marker_gives_a_test_its_own_workspace(mockflow: WorkspaceKit) -> None:
     assert os.environ["MLFLOW_WORKSPACE"] == mockflow.name
+    mockflow.server.requests.clear()  # earlier tests' requests, on the shared server
     mockflow.client().create_experiment("mine")
     assert [e.name for e in mockflow.client().search_experiments()] == ["mine"]
     assert [e.name for e in mockflow.server.client().search_experiments()] == ["mine"]
