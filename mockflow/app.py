@@ -72,6 +72,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         store = Store()
         _seed_new_store(store, settings)
     workspaces = _workspaces(settings, store)
+    _load_workspaces(workspaces, settings)
     state = MockflowState(
         settings=settings,
         store=store,
@@ -277,13 +278,23 @@ def _add_test_kit(app: Flask, state: MockflowState) -> None:
 
 def _seed_new_store(store: Store, settings: Settings) -> None:
     """Fill a new store with the world ``settings`` ask for; raises before anything is served."""
-    explicit = settings.state or settings.fixture or settings.runs or settings.metric_points
+    explicit = settings.state_file or settings.fixture or settings.runs or settings.metric_points
     if not explicit and settings.world == "empty":
         return
     from mockflow.seed import populate
     from mockflow.seed.progress import TerminalProgress
 
     populate(store, settings, progress=TerminalProgress())
+
+
+def _load_workspaces(workspaces: Workspaces, settings: Settings) -> None:
+    """The other workspaces a state file holds (the default one is loaded with the world)."""
+    if not (settings.workspaces and settings.state_file):
+        return
+    from mockflow.persistence import load_state
+
+    path = settings.state_file
+    load_state(workspaces, path, missing_ok=settings.save_state)
 
 
 def _add_health_routes(app: Flask, add: Callable[..., None], state: MockflowState) -> None:

@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-MARKER_OPTIONS = ("world", "seed", "fixture", "auth", "env", "workspace")
+MARKER_OPTIONS = ("world", "seed", "fixture", "state_file", "auth", "env", "workspace")
 WORKSPACE_MODES = ("none", "worker", "test")
 
 
@@ -37,7 +37,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--mockflow-seed", type=int, default=None, help="Seed for generated worlds.")
     group.addoption(
-        "--mockflow-fixture", default=None, help="State file (JSON/YAML) each test starts from."
+        "--mockflow-fixture", default=None, help="Fixture file (YAML) each test starts from."
+    )
+    group.addoption(
+        "--mockflow-state-file",
+        default=None,
+        help="State document (JSON/YAML, from mockflow export) each test starts from.",
     )
     group.addoption(
         "--mockflow-auth",
@@ -73,9 +78,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "mockflow(world=None, seed=None, fixture=None, auth=None, env=None, workspace=None): how "
-        "the mockflow fixture starts this test (world or state file, auth on/off, extra "
-        "environment, workspace=True: a workspace of its own)",
+        "mockflow(world=None, seed=None, fixture=None, state_file=None, auth=None, env=None, "
+        "workspace=None): how the mockflow fixture starts this test (world, fixture or state "
+        "file, auth on/off, extra environment, workspace=True: a workspace of its own)",
     )
 
 
@@ -140,7 +145,9 @@ def mockflow(
         srv = request.getfixturevalue("mockflow_worker_workspace")
     else:
         srv = server
+    from mockflow.config import SettingsError
     from mockflow.control import KeysUnavailable, WorldUnavailable
+    from mockflow.seed import SeedError
     from mockflow.store import StateError
 
     try:
@@ -148,9 +155,10 @@ def mockflow(
             world=options["world"],
             seed=options["seed"],
             fixture=options["fixture"],
+            state_file=options["state_file"],
             auth=options["auth"],
         )
-    except (KeysUnavailable, WorldUnavailable, StateError) as e:
+    except (KeysUnavailable, WorldUnavailable, StateError, SeedError, SettingsError) as e:
         pytest.fail(f"mockflow fixture: {e}", pytrace=False)
     env = {
         **srv.env,  # MLFLOW_TRACKING_URI, and MLFLOW_WORKSPACE for a workspace
@@ -188,6 +196,7 @@ def _options(request: pytest.FixtureRequest) -> dict[str, Any]:
         "world": config.getoption("mockflow_world"),
         "seed": config.getoption("mockflow_seed"),
         "fixture": config.getoption("mockflow_fixture"),
+        "state_file": config.getoption("mockflow_state_file"),
         "auth": config.getoption("mockflow_auth") == "on",
         "env": None,
         "workspace": None,
@@ -201,6 +210,6 @@ def _options(request: pytest.FixtureRequest) -> dict[str, Any]:
                 f"got {marker.args or sorted(unknown)}"
             )
         options.update(marker.kwargs)
-    if options["fixture"]:
+    if options["fixture"] or options["state_file"]:
         options["world"] = None
     return options

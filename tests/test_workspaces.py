@@ -357,7 +357,7 @@ def test_the_web_uis_requests_are_answered_per_workspace(srv: MockflowServer) ->
 
 def test_the_state_file_keeps_every_workspace(tmp_path: Path) -> None:
     """--state-file saves and loads all workspaces (through the same registry the server uses)."""
-    from mockflow.persistence import StateSaver, load_state_file
+    from mockflow.persistence import StateSaver, load_state
 
     path = tmp_path / "state.json"
     with MockflowServer(port=0, world="empty", auth=False, workspaces=True) as first:
@@ -368,7 +368,7 @@ def test_the_state_file_keeps_every_workspace(tmp_path: Path) -> None:
         StateSaver(first.app.extensions["mockflow"].workspaces, path, interval=0).save()
         counts = kit.store.counts()
     with MockflowServer(port=0, world="empty", auth=False, workspaces=True) as second:
-        assert load_state_file(second.app.extensions["mockflow"].workspaces, path)
+        assert load_state(second.app.extensions["mockflow"].workspaces, path)
         assert second.workspaces() == ["default", "kept"]
         restored = second.workspace("kept")
         assert restored.store.counts() == counts
