@@ -44,6 +44,9 @@ class Workspace:
     default_artifact_root: str | None = None
     # The WSGI chain (journal → faults → app) requests in this workspace take; set by the app.
     wsgi: Any = field(default=None, repr=False)
+    # The state it was created with (a Snapshot), what a reset without a world goes back to;
+    # None: created empty.
+    start: Any = field(default=None, repr=False)
 
     def to_proto(self) -> Any:
         from mlflow.protos.service_pb2 import Workspace as ProtoWorkspace

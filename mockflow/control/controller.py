@@ -102,6 +102,9 @@ class Controller:
                     keys=self.keys,
                 )
                 scoped.api_key = self.api_key
+                scoped.start_snapshot = (
+                    workspace.start or self.workspaces.new_store(name).snapshot()
+                )
                 self._scoped[name] = scoped
             return scoped
 
@@ -129,6 +132,7 @@ class Controller:
         if fixture or not spec_is_empty(settings):
             store.restore(start_snapshot(settings))
         workspace = self.workspaces.create(name, description=description, store=store)
+        workspace.start = store.snapshot()
         scoped = self.for_workspace(workspace.name)
         scoped.world = _describe(settings)
         return {"workspace": workspace.to_dict(), "world": scoped.world, "seed": settings.seed}
