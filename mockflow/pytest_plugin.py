@@ -9,9 +9,14 @@ One server per test process (so each pytest-xdist worker has its own), reset bef
     @pytest.mark.mockflow(world="empty", auth=True)
     def test_needs_a_key(mockflow): ...
 
-Everything the fixture gives is a method of :class:`mockflow.server.MockflowServer`; this file
-only builds fixtures around it. Imports are lazy: the plugin loads in every pytest run of an
-environment where mockflow is installed, and must cost nothing where it is not used.
+The server is in-process (:class:`mockflow.server.MockflowServer`, needs the ``[server]`` extra)
+unless ``--mockflow-url`` / ``MOCKFLOW_URL`` names a running one (a service container, or
+``mockflow serve`` from another virtualenv): then the fixture is a
+:class:`mockflow.remote.RemoteMockflow` driving it over the control API, and this environment
+needs no server dependencies at all (e.g. a project pinned to mlflow 2.x). Either way, everything
+the fixture gives is a method of that handle; this file only builds fixtures around it. Imports
+are lazy: the plugin loads in every pytest run of an environment where mockflow is installed, and
+must cost nothing where it is not used.
 """
 
 from __future__ import annotations
@@ -31,6 +36,20 @@ WORKSPACE_MODES = ("none", "worker", "test")
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("mockflow", "mockflow: an in-memory MLflow server for tests")
     group.addoption(
+        "--mockflow-url",
+        default=None,
+        help="Use the mockflow running at this URL instead of one in this process "
+        "(env MOCKFLOW_URL). Tests then share it: spread them over xdist workers only with "
+        "--mockflow-workspace.",
+    )
+    group.addoption(
+        "--mockflow-workspace",
+        choices=WORKSPACE_MODES,
+        default=os.environ.get("MOCKFLOW_WORKSPACE_MODE") or "none",
+        help="Give each xdist worker ('worker') or each test ('test') its own MLflow workspace "
+        "on one server instead of a server of its own (docs/workspaces.md). Default: none.",
+    )
+    group.addoption(
         "--mockflow-world",
         default="empty",
         help="World each test starts from (empty, small, default, large). Default: empty.",
@@ -49,19 +68,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         choices=("on", "off"),
         default="off",
         help="Enforce API-key auth in tests (default: off).",
-    )
-    group.addoption(
-        "--mockflow-url",
-        default=os.environ.get("MOCKFLOW_URL") or None,
-        help="Use the mockflow at this URL (a service container, a shared `mockflow serve "
-        "--workspaces`) instead of starting one per process. Env: MOCKFLOW_URL.",
-    )
-    group.addoption(
-        "--mockflow-workspace",
-        choices=WORKSPACE_MODES,
-        default=os.environ.get("MOCKFLOW_WORKSPACE_MODE") or "none",
-        help="Give each xdist worker ('worker') or each test ('test') its own MLflow workspace "
-        "on one server instead of a server of its own (docs/workspaces.md). Default: none.",
     )
 
 
@@ -85,19 +91,37 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session")
-def mockflow_session_server(pytestconfig: pytest.Config) -> Iterator[Any]:
-    """The process's one mockflow (per xdist worker), or the one at ``--mockflow-url``; use the
-    ``mockflow`` fixture instead."""
-    url = pytestconfig.getoption("mockflow_url")
-    if url:
+def mockflow_url(pytestconfig: pytest.Config) -> str | None:
+    """The URL of an external mockflow to use (``--mockflow-url`` or ``MOCKFLOW_URL``); None
+    starts one in this process. Override it in ``conftest.py`` to choose in code."""
+    return pytestconfig.getoption("mockflow_url") or os.environ.get("MOCKFLOW_URL") or None
+
+
+@pytest.fixture(scope="session")
+def mockflow_session_server(pytestconfig: pytest.Config, mockflow_url: str | None) -> Iterator[Any]:
+    """The process's one mockflow handle; use the ``mockflow`` fixture instead."""
+    if mockflow_url:
         from mockflow.remote import RemoteMockflow
 
-        yield RemoteMockflow(
-            url,
-            admin_token=os.environ.get("MOCKFLOW_ADMIN_TOKEN") or None,
-            api_key=os.environ.get("MOCKFLOW_API_KEY") or None,
-        )
+        remote = RemoteMockflow(mockflow_url, admin_token=os.environ.get("MOCKFLOW_ADMIN_TOKEN"))
+        try:
+            remote.start()
+            unreachable = None
+        except (ConnectionError, OSError) as e:
+            unreachable = str(e)
+        if unreachable:
+            pytest.fail(f"mockflow fixture: {unreachable}", pytrace=False)
+        yield remote
         return
+    from mockflow.server_deps import problem
+
+    reason = problem()
+    if reason is not None:
+        pytest.fail(
+            f"the mockflow fixture's in-process server needs mockflow's server: {reason}.\n"
+            "Or point the fixture at a running mockflow: --mockflow-url URL (or MOCKFLOW_URL).",
+            pytrace=False,
+        )
     from mockflow.server import MockflowServer
 
     auth = pytestconfig.getoption("mockflow_auth") == "on"
@@ -116,9 +140,7 @@ def mockflow_session_server(pytestconfig: pytest.Config) -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session")
-def mockflow_worker_workspace(
-    mockflow_session_server: Any, pytestconfig: pytest.Config
-) -> Iterator[Any]:
+def mockflow_worker_workspace(mockflow_session_server: Any) -> Iterator[Any]:
     """This process's workspace (``--mockflow-workspace=worker``): one per xdist worker."""
     worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
     name = f"{worker}-{uuid.uuid4().hex[:8]}".lower()
@@ -145,11 +167,6 @@ def mockflow(
         srv = request.getfixturevalue("mockflow_worker_workspace")
     else:
         srv = server
-    from mockflow.config import SettingsError
-    from mockflow.control import KeysUnavailable, WorldUnavailable
-    from mockflow.seed import SeedError
-    from mockflow.store import StateError
-
     try:
         srv.reset(
             world=options["world"],
@@ -158,13 +175,12 @@ def mockflow(
             state_file=options["state_file"],
             auth=options["auth"],
         )
-    except (KeysUnavailable, WorldUnavailable, StateError, SeedError, SettingsError) as e:
+    except Exception as e:
+        if type(e).__name__ not in _RESET_ERRORS:
+            raise
         pytest.fail(f"mockflow fixture: {e}", pytrace=False)
     env = {
-        **srv.env,  # MLFLOW_TRACKING_URI, and MLFLOW_WORKSPACE for a workspace
-        "MLFLOW_TRACKING_TOKEN": srv.api_key,
-        "HOKUSAI_API_KEY": srv.api_key,
-        "HOKUSAI_MOCK_MODE": "true",
+        **srv.client_env(),
         "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0",
         **(options["env"] or {}),
     }
@@ -188,6 +204,18 @@ def mockflow(
         while mlflow.active_run():
             mlflow.end_run()
         mlflow.set_tracking_uri(None)
+
+
+# What a reset raises for a bad world, fixture or auth switch, in-process or over HTTP (by name:
+# importing the in-process classes would need the server's dependencies).
+_RESET_ERRORS = {
+    "KeysUnavailable",
+    "WorldUnavailable",
+    "StateError",
+    "SeedError",
+    "SettingsError",
+    "ControlError",
+}
 
 
 def _options(request: pytest.FixtureRequest) -> dict[str, Any]:

@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 import sys
 import threading
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask
@@ -31,6 +30,7 @@ from mockflow.control import EXTENSION, Controller, KeyAdmin
 from mockflow.faults import FaultSet
 from mockflow.journal import Journal
 from mockflow.mlflow_mirror.workspaces import HEADER as WORKSPACE_HEADER
+from mockflow.remote import ServerHandle
 from mockflow.store import Store
 
 if TYPE_CHECKING:
@@ -40,6 +40,8 @@ if TYPE_CHECKING:
 class TestKit:
     """The test kit of a server or of one of its workspaces; each method is also an endpoint
     of the /_mockflow/ control API (``/_mockflow/workspaces/<name>/...`` for a workspace)."""
+
+    __test__ = False  # not a pytest test class
 
     @property
     def control(self) -> Controller:
@@ -100,7 +102,7 @@ class TestKit:
         self.control.restore(name)
 
 
-class WorkspaceKit(TestKit):
+class WorkspaceKit(TestKit, ServerHandle):
     """One workspace of a running :class:`MockflowServer`: its store, journal, faults, state
     and snapshots, and how to point the mlflow client at it::
 
@@ -135,20 +137,14 @@ class WorkspaceKit(TestKit):
     def keys(self) -> KeyAdmin:
         return self.server.keys
 
-    def client(self) -> MlflowClient:
-        """A real ``MlflowClient`` for this server (its workspace comes from ``MLFLOW_WORKSPACE``
-        or :meth:`activate`, as for any mlflow client)."""
-        return self.server.client()
-
     @property
     def headers(self) -> dict[str, str]:
         """What a raw HTTP request sends to be in this workspace."""
         return {WORKSPACE_HEADER: self.name}
 
-    @property
-    def env(self) -> dict[str, str]:
-        """The environment that points the mlflow client (3.10+) at this workspace."""
-        return {"MLFLOW_TRACKING_URI": self.tracking_uri, "MLFLOW_WORKSPACE": self.name}
+    def client_env(self) -> dict[str, str]:
+        """The server's environment plus ``MLFLOW_WORKSPACE`` (read by the mlflow client 3.10+)."""
+        return {**super().client_env(), "MLFLOW_WORKSPACE": self.name}
 
     def activate(self) -> Any:
         """A context manager making this the mlflow client's workspace (``mlflow.set_workspace``
@@ -157,11 +153,17 @@ class WorkspaceKit(TestKit):
 
         return WorkspaceContext(self.name)
 
+    def start(self) -> WorkspaceKit:
+        return self  # the server runs it
+
+    def stop(self) -> None:
+        pass
+
     def __repr__(self) -> str:
         return f"<WorkspaceKit {self.name!r} of {self.server.url}>"
 
 
-class MockflowServer(TestKit):
+class MockflowServer(TestKit, ServerHandle):
     def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:
         # An empty world by default: tests start from a clean server and start fast. A fixture
         # or a state file replaces the world, so it leaves the world setting alone.
@@ -193,16 +195,9 @@ class MockflowServer(TestKit):
         """What ``MLFLOW_TRACKING_URI`` should be: the prefixed URL, as in production."""
         return self.prefixed_url
 
-    @property
-    def env(self) -> dict[str, str]:
-        """The environment that points the mlflow client at this server."""
-        return {"MLFLOW_TRACKING_URI": self.tracking_uri}
-
     def client(self) -> MlflowClient:
         """A real ``MlflowClient`` pointed at this server."""
-        from mlflow import MlflowClient
-
-        return MlflowClient(tracking_uri=self.tracking_uri)
+        return super().client()  # type: ignore[no-any-return]
 
     # -- the test kit: each is also an endpoint of the /_mockflow/ control API --------------------
 
@@ -214,10 +209,6 @@ class MockflowServer(TestKit):
     @property
     def control(self) -> Controller:
         return self.app.extensions[EXTENSION]  # type: ignore[no-any-return]
-
-    @property
-    def keys(self) -> KeyAdmin:
-        return self.control.keys
 
     def health(self) -> dict[str, Any]:
         return self.control.health()
@@ -239,7 +230,7 @@ class MockflowServer(TestKit):
         description: str | None = None,
     ) -> WorkspaceKit:
         """A new workspace, already holding ``world`` (``empty``, ``small``, ``default``, ...) or
-        a fixture file; the world is built once per server, then copied."""
+        a fixture file: a restore of the world's snapshot, built once per process."""
         self.control.create_workspace(
             name, world=world, seed=seed, fixture=fixture, description=description
         )
@@ -280,14 +271,3 @@ class MockflowServer(TestKit):
             self._thread.join(timeout=5)
         self._server = None
         self._thread = None
-
-    def __enter__(self) -> MockflowServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

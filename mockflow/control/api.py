@@ -9,11 +9,11 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 
 from mockflow.config import SettingsError
-from mockflow.control.controller import EXTENSION, Controller, WorldUnavailable
-from mockflow.control.keys import KeysUnavailable
+from mockflow.control.controller import EXTENSION, Controller
 from mockflow.faults import Fault, FaultError
 from mockflow.seed.errors import SeedError
 from mockflow.store import StateError
+from mockflow.wire.errors import json_error
 
 ADMIN_TOKEN_HEADER = "X-Mockflow-Admin-Token"
 
@@ -50,7 +50,12 @@ def _optional_int(value: Any, name: str) -> int | None:
         raise ControlError(400, "INVALID_PARAMETER_VALUE", message) from None
 
 
-blueprint = Blueprint("mockflow_control", __name__)
+blueprint = Blueprint("mockflow_control", __name__, url_prefix="/_mockflow")
+
+
+def control_blueprint() -> Blueprint:
+    """The control API, for ``mount`` (at ``/_mockflow`` and ``{prefix}/_mockflow``)."""
+    return blueprint
 
 
 @blueprint.url_value_preprocessor
@@ -79,9 +84,7 @@ def check_admin_token() -> Response | None:
 
 @blueprint.errorhandler(ControlError)
 def control_error(exc: ControlError) -> Response:
-    response = jsonify({"error_code": exc.error_code, "message": exc.message})
-    response.status_code = exc.status
-    return response
+    return json_error(exc.error_code, exc.message, exc.status)
 
 
 @blueprint.errorhandler(StateError)
@@ -96,12 +99,6 @@ def invalid(exc: Exception) -> Response:
 def missing(exc: LookupError) -> Response:
     message = exc.args[0] if exc.args else str(exc)
     return control_error(ControlError(404, "RESOURCE_DOES_NOT_EXIST", str(message)))
-
-
-@blueprint.errorhandler(KeysUnavailable)
-@blueprint.errorhandler(WorldUnavailable)
-def unavailable(exc: Exception) -> Response:
-    return control_error(ControlError(501, "NOT_IMPLEMENTED", str(exc)))
 
 
 def _world_options(body: dict[str, Any]) -> dict[str, Any]:
@@ -216,7 +213,7 @@ def delete_fault(fault_id: str) -> Response:
 @blueprint.get("/keys")
 def list_keys() -> Response:
     keys = _control().keys
-    return jsonify({"auth": keys.enabled, "keys": keys.list() if keys.available else []})
+    return jsonify({"auth": keys.enabled, "keys": keys.list()})
 
 
 @blueprint.post("/keys")
@@ -235,7 +232,7 @@ def create_key() -> Response:
 
 @blueprint.delete("/keys")
 def reset_keys() -> Response:
-    _control().keys.reset()
+    _control().reset_keys()
     return jsonify({"reset": True})
 
 
@@ -293,18 +290,12 @@ def delete_workspace(name: str) -> Response:
     return jsonify(_control().delete_workspace(name, request.args.get("mode", "CASCADE")))
 
 
-def install(app: Flask, controller: Controller) -> None:
-    """Mount the control API at ``/_mockflow`` and under the prefix (``/mlflow/_mockflow``)."""
-    app.extensions[EXTENSION] = controller
-    prefix = controller.settings.prefix
+def mount_workspace_control(app: Flask, prefix: str) -> None:
+    """Every control operation again for one workspace, ``/_mockflow/workspaces/<name>/reset``
+    and the rest (``mount`` has put them at ``/_mockflow`` already)."""
     for base in ["", prefix] if prefix else [""]:
-        suffix = "_prefixed" if base else ""
-        app.register_blueprint(
-            blueprint, url_prefix=f"{base}/_mockflow", name=f"mockflow_control{suffix}"
-        )
-        # Every operation again for one workspace: /_mockflow/workspaces/<name>/reset, ...
         app.register_blueprint(
             blueprint,
             url_prefix=f"{base}/_mockflow/workspaces/<workspace>",
-            name=f"mockflow_control_workspace{suffix}",
+            name=f"mockflow_control_workspace{'_prefixed' if base else ''}",
         )

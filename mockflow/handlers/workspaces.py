@@ -15,9 +15,10 @@ from typing import Any
 from mlflow.exceptions import MlflowException
 from mlflow.protos import databricks_pb2
 
-from mockflow.handlers import rpc
+from mockflow.handlers import Call, rpc
 from mockflow.mlflow_mirror import workspaces as rules
 from mockflow.mlflow_mirror.handler_schemas import assert_required, assert_string
+from mockflow.wire.serialise import Raw, to_json
 from mockflow.workspaces import Workspaces
 
 RPCS = ("ListWorkspaces", "CreateWorkspace", "GetWorkspace", "UpdateWorkspace", "DeleteWorkspace")
@@ -33,21 +34,14 @@ class WorkspacesDisabled(MlflowException):
         return 503
 
 
-Call = Any  # TODO(i14): mockflow.handlers.Call once the handler contract is in main
-
-
 def _enabled(workspaces: Workspaces, call: Call) -> None:
     if not workspaces.enabled:
         raise WorkspacesDisabled("/api/3.0/mlflow/workspaces")
 
 
-def _reply(message: Any, status: int) -> Any:
-    """A reply with a status other than 200 (201 created, 204 deleted)."""
-    from flask import Response
-    from mlflow.utils.proto_json_utils import message_to_json
-
-    body = "" if message is None else message_to_json(message)
-    return Response(body, status=status, mimetype="application/json")
+def _reply(message: Any, status: int) -> Raw:
+    """A reply with a status other than 200 (201 created, 204 deleted), as MLflow's."""
+    return Raw(b"" if message is None else to_json(message).encode(), status=status)
 
 
 def _optional(message: Any, name: str) -> str | None:
@@ -63,9 +57,9 @@ if rules.PROTOS_AVAILABLE:
         UpdateWorkspace,
     )
 
-    @rpc(ListWorkspaces)
+    @rpc(ListWorkspaces, call=True)
     def list_workspaces(
-        req: ListWorkspaces, workspaces: Workspaces, call: Call = None
+        req: ListWorkspaces, workspaces: Workspaces, call: Call
     ) -> ListWorkspaces.Response:
         _enabled(workspaces, call)
         return ListWorkspaces.Response(workspaces=[w.to_proto() for w in workspaces])
@@ -77,8 +71,9 @@ if rules.PROTOS_AVAILABLE:
             "description": [assert_string],
             "default_artifact_root": [assert_string],
         },
+        call=True,
     )
-    def create_workspace(req: CreateWorkspace, workspaces: Workspaces, call: Call = None) -> Any:
+    def create_workspace(req: CreateWorkspace, workspaces: Workspaces, call: Call) -> Any:
         _enabled(workspaces, call)
         created = workspaces.create(
             req.name,
@@ -87,16 +82,18 @@ if rules.PROTOS_AVAILABLE:
         )
         return _reply(CreateWorkspace.Response(workspace=created.to_proto()), 201)
 
-    @rpc(GetWorkspace)
-    def get_workspace(req: GetWorkspace, workspaces: Workspaces, call: Call = None) -> Any:
+    @rpc(GetWorkspace, call=True)
+    def get_workspace(req: GetWorkspace, workspaces: Workspaces, call: Call) -> Any:
         _enabled(workspaces, call)
         rules.validate_lookup_name(req.workspace_name)
         return GetWorkspace.Response(workspace=workspaces.get(req.workspace_name).to_proto())
 
     @rpc(
-        UpdateWorkspace, {"description": [assert_string], "default_artifact_root": [assert_string]}
+        UpdateWorkspace,
+        {"description": [assert_string], "default_artifact_root": [assert_string]},
+        call=True,
     )
-    def update_workspace(req: UpdateWorkspace, workspaces: Workspaces, call: Call = None) -> Any:
+    def update_workspace(req: UpdateWorkspace, workspaces: Workspaces, call: Call) -> Any:
         _enabled(workspaces, call)
         updated = workspaces.update(
             req.workspace_name,
@@ -105,8 +102,8 @@ if rules.PROTOS_AVAILABLE:
         )
         return UpdateWorkspace.Response(workspace=updated.to_proto())
 
-    @rpc(DeleteWorkspace)
-    def delete_workspace(req: DeleteWorkspace, workspaces: Workspaces, call: Call = None) -> Any:
+    @rpc(DeleteWorkspace, call=True)
+    def delete_workspace(req: DeleteWorkspace, workspaces: Workspaces, call: Call) -> Any:
         _enabled(workspaces, call)
         workspaces.delete(req.workspace_name, call.arg("mode"))
         return _reply(None, 204)

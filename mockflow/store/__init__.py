@@ -31,6 +31,7 @@ from mockflow.store.errors import StateError, state_field
 from mockflow.store.logged_models import LoggedModelStore
 from mockflow.store.registry import RegistryStore
 from mockflow.store.tracking import DEFAULT_EXPERIMENT_ID, TrackingStore
+from mockflow.store.workflows import Workflows
 
 __all__ = [
     "AREAS", "STATE_FORMAT", "STATE_VERSION", "IdCounter", "Scope", "Snapshot", "StateError",
@@ -86,7 +87,10 @@ class Scope:
         return self.workspace == "default"
 
 
-class Store:
+class Store(Workflows):
+    """The area stores (``tracking``, ``registry``, ``logged_models``, ``artifacts``) and the
+    workflows that span them (``store/workflows.py``)."""
+
     def __init__(self, scope: Scope | None = None) -> None:
         # Re-entrant, so a store method may call another without deadlocking.
         self.lock = threading.RLock()
