@@ -61,6 +61,7 @@ class KeyAdmin:
         rate_limit: str | None = "unlimited",
         revoked: bool = False,
         description: str = "",
+        workspace: str | None = None,
     ) -> dict[str, Any]:
         """Add a key; the answer is its public record plus ``secret`` (shown only here)."""
         layer = self._layer
@@ -76,6 +77,7 @@ class KeyAdmin:
             ("expires_at", expires_at),
             ("allowed_ips", None if allowed_ips is None else [*allowed_ips]),
             ("rate_limit", rate_limit),
+            ("workspace", workspace),
         ):
             if value is not None:
                 entry[name] = value

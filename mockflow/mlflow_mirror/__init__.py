@@ -29,4 +29,6 @@ Modules:
 - ``proto_json``   compact ``message_to_json``; ``server_info`` the ``server-info`` body
 - ``models_from_code``  the model directory ``mlflow.pyfunc.log_model(python_model="f.py")``
   writes (``mlflow/pyfunc/__init__.py``, ``mlflow/models/model.py``)
+- ``workspaces``   workspace names, resolution, errors, deletion modes and artifact scoping of
+  ``mlflow/server/workspace_helpers.py``, ``handlers.py`` and the workspace stores
 """
