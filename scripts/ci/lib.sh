@@ -5,7 +5,7 @@
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 PYTHON=${PYTHON:-python3}
 unset PYTHONPATH
-export MLFLOW_HTTP_REQUEST_MAX_RETRIES=0 PIP_DISABLE_PIP_VERSION_CHECK=1
+export MLFLOW_HTTP_REQUEST_MAX_RETRIES=0 MLFLOW_DISABLE_TELEMETRY=true PIP_DISABLE_PIP_VERSION_CHECK=1
 
 say() { printf '%s: %s\n' "${LEG:-ci}" "$*"; }
 die() { printf '%s: FAIL: %s\n' "${LEG:-ci}" "$*" >&2; exit 1; }
