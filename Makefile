@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .PHONY: install serve test lint docs clean image-test image-base compat ui-test bench dist \
-	wheel-test matrix lock venvs
+	wheel-test matrix lock venvs models-test
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,7 @@ serve: $(STAMP)
 	$(BIN)/mockflow serve
 
 test: $(STAMP)
-	MLFLOW_HTTP_REQUEST_MAX_RETRIES=0 $(BIN)/python -m pytest -n 2 -m "not ui" $(PYTEST_ARGS)
+	MLFLOW_HTTP_REQUEST_MAX_RETRIES=0 $(BIN)/python -m pytest -n 2 -m "not ui and not models_venv" $(PYTEST_ARGS)
 
 # The MLflow web UI in headless Chromium (tests/ui/). Installs what it needs: Debian's chromium
 # when missing (root or sudo), Playwright and the UI extra into .venv. Screenshots of each page
@@ -93,6 +93,12 @@ venvs: $(DIST_STAMP)
 # Regenerate the lock file the image installs with (constraints/server.txt).
 lock: $(DIST_STAMP)
 	scripts/ci/lock.sh
+
+# The seeded models loaded from a bare client environment: a venv with only mlflow-skinny and
+# pandas (built on first use under the system temp dir, keyed by versions, then reused; pick the
+# client with MOCKFLOW_MODELS_MLFLOW=3.9.0) against `mockflow serve` (tests/models/).
+models-test: $(STAMP)
+	MLFLOW_HTTP_REQUEST_MAX_RETRIES=0 $(BIN)/python -m pytest -m models_venv tests/models $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .venv-* build dist *.egg-info
