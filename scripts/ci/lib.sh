@@ -42,6 +42,21 @@ server_venv() {
     printf '%s\n' "$dir"
 }
 
+# compat_venv: a project pinned to mlflow 2.22 with the base wheel (no [server]) and its test
+# tools, reused when this wheel already built it in this run.
+compat_venv() {
+    local dir="$ROOT/.venv-compat" whl stamp
+    whl=$(wheel)
+    stamp="$(sha256sum "$whl" | cut -d' ' -f1) compat"
+    if [ "$(cat "$dir/.wheel" 2>/dev/null)" != "$stamp" ]; then
+        say "installing mlflow 2.22 and the base wheel into $dir" >&2
+        fresh_venv "$dir" "mlflow==2.22.*" "opentelemetry-sdk==1.33.1" "opentelemetry-api==1.33.1" \
+            scikit-learn pytest "$whl" >&2
+        printf '%s\n' "$stamp" > "$dir/.wheel"
+    fi
+    printf '%s\n' "$dir"
+}
+
 free_port() {
     "$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
