@@ -88,14 +88,17 @@ def mockflow(
         )
     except (KeysUnavailable, WorldUnavailable, StateError) as e:
         pytest.fail(f"mockflow fixture: {e}", pytrace=False)
+    from mockflow.mock_mode import MOCK_MODE_VARIABLE, client_env
+
+    # Mock mode's rule (mockflow/mock_mode.py): the client points at this server and
+    # HOKUSAI_MOCK_MODE is unset, so the Hokusai SDK sends its requests instead of simulating them.
     env = {
-        "MLFLOW_TRACKING_URI": srv.tracking_uri,
-        "MLFLOW_TRACKING_TOKEN": srv.api_key,
-        "HOKUSAI_API_KEY": srv.api_key,
-        "HOKUSAI_MOCK_MODE": "true",
+        **client_env(srv.tracking_uri, srv.api_key),
         "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0",
         **(options["env"] or {}),
     }
+    if MOCK_MODE_VARIABLE not in env:
+        monkeypatch.delenv(MOCK_MODE_VARIABLE, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, str(value))
     for name in ("MLFLOW_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_NAME"):

@@ -1,10 +1,13 @@
 """The auth layer: a Flask ``before_request`` that turns a request into an identity or a refusal.
 
-Checks run in the gateway's order: a credential is present (401), it names a live key (401: unknown,
-malformed, revoked or expired), the caller's IP is allowed (403), the key is under its rate limit
-(403, or 429 when configured), and the key holds the scope the RPC needs (403). Every refusal body
-carries MLflow's ``error_code``/``message`` and the gateway's ``detail``, so both the mlflow client
-and code written against the Hokusai gateway understand it.
+Two profiles (``--auth-profile``). ``docs``, the default, is the contract the Hokusai docs
+describe, and is this module: a credential is present (401), the auth service answers (503 when it
+fails, see ``auth/service.py``), it names a live key (401: unknown, malformed, revoked or expired),
+the caller's IP is allowed (403), the key is under its rate limit (403, or 429 when configured),
+and the key holds the scope the RPC needs (403). Every refusal body carries MLflow's
+``error_code``/``message`` and the gateway's ``detail``, so both the mlflow client and code written
+against the Hokusai gateway understand it. ``gateway`` is the deployed middleware's contract,
+answered by ``auth/gateway.py``.
 
 The identity is left on ``flask.g`` for the layers after this one (the request journal):
 ``g.api_key_id``, ``g.api_key_owner``, ``g.scopes``.
@@ -20,10 +23,12 @@ from typing import Any
 import flask
 from flask import Flask, g, request
 
+from mockflow.auth import gateway
 from mockflow.auth.credentials import Credential, find_credential
 from mockflow.auth.keys import KEY_PATTERN, ApiKey, KeyRing, load_keys, redact
 from mockflow.auth.ratelimit import Decision, RateLimiter
 from mockflow.auth.scopes import grants, required_scope
+from mockflow.auth.service import ENVIRON_KEY
 from mockflow.auth.session import SESSION_PATHS, Sessions
 
 EXTENSION = "mockflow_auth"
@@ -51,6 +56,14 @@ DETAIL_INVALID = "Invalid or expired API key"
 DETAIL_IP = "IP address not allowed for this API key"
 DETAIL_RATE = "Rate limit exceeded"
 DETAIL_SCOPE = "Insufficient permissions for this operation"
+PROFILES = ("docs", gateway.PROFILE)
+# The docs profile's answer to each auth-service failure: status, error_code, the gateway's detail.
+SERVICE_FAILURES = {
+    "unavailable": (503, "TEMPORARILY_UNAVAILABLE", "Authentication service unavailable"),
+    "error": (503, "TEMPORARILY_UNAVAILABLE", "Authentication service error"),
+    "timeout": (503, "TEMPORARILY_UNAVAILABLE", "Authentication service timeout"),
+    "malformed": (401, "UNAUTHENTICATED", "Authentication service error"),
+}
 
 
 class AuthLayer:
@@ -67,10 +80,16 @@ class AuthLayer:
         rate_limit_window: str = "fixed",
         trust_proxy: bool = False,
         keys_file: str = "",
+        profile: str = "docs",
+        gateway_admin_emails: str = "",
         now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
     ) -> None:
         if rate_limit_status not in (403, 429):
             raise ValueError(f"rate_limit_status must be 403 or 429, not {rate_limit_status!r}")
+        if profile not in PROFILES:
+            raise ValueError(f"auth profile must be one of {', '.join(PROFILES)}, not {profile!r}")
+        self.profile = profile
+        self.gateway_admin_emails = gateway.parse_emails(gateway_admin_emails)
         self.keys = keys
         self.enabled = enabled
         self.prefix = prefix
@@ -93,17 +112,25 @@ class AuthLayer:
         g.api_key_id = None
         g.api_key_owner = None
         g.scopes = []
-        if not self.enabled or self.is_open(request.path) or request.method == "OPTIONS":
+        if not self.enabled:
+            return None
+        if self.profile == gateway.PROFILE:
+            return gateway.before_request(self)
+        if self.is_open(request.path) or request.method == "OPTIONS":
             return None
         credential = find_credential(request.headers, request.args) or self.sessions.credential(
             request.cookies
         )
         if credential is None:
             return self._unauthenticated(DETAIL_MISSING, "An API key is required.", missing=True)
+        if request.environ.get(ENVIRON_KEY):
+            return self._service_failed(request.environ[ENVIRON_KEY])
         key, problem = self._identify(credential)
         if key is None:
             return self._unauthenticated(DETAIL_INVALID, problem)
         g.api_key_id, g.api_key_owner, g.scopes = key.id, key.owner, sorted(key.scopes)
+        if key.auth_service:
+            return self._service_failed(key.auth_service)
         if key.revoked:
             return self._unauthenticated(DETAIL_INVALID, f"API key {key.id!r} has been revoked.")
         if key.is_expired(self.now()):
@@ -147,14 +174,20 @@ class AuthLayer:
 
     # -- helpers -----------------------------------------------------------------------------
 
-    def is_open(self, path: str) -> bool:
+    def _unprefixed(self, path: str) -> str:
         if self.prefix and (path == self.prefix or path.startswith(self.prefix + "/")):
-            path = path[len(self.prefix) :] or "/"
-        return (
-            path in OPEN_PATHS
-            or path in UI_OPEN_PATHS
-            or path.startswith(OPEN_PATH_PREFIXES + UI_OPEN_PATH_PREFIXES)
-        )
+            return path[len(self.prefix) :] or "/"
+        return path
+
+    def is_open(self, path: str) -> bool:
+        """Open in the docs profile: health, version, server info, and mockflow's own surfaces."""
+        return self._unprefixed(path) in OPEN_PATHS or self.is_mockflow_own(path)
+
+    def is_mockflow_own(self, path: str) -> bool:
+        """mockflow's own surfaces, open in every profile: the control API (it has its own token)
+        and the web UI's page, assets and sign-in (its API calls are checked like any other)."""
+        path = self._unprefixed(path)
+        return path in UI_OPEN_PATHS or path.startswith(OPEN_PATH_PREFIXES + UI_OPEN_PATH_PREFIXES)
 
     def client_ip(self) -> str:
         """The socket peer; with ``trust_proxy``, the address the (one) proxy in front saw."""
@@ -184,6 +217,18 @@ class AuthLayer:
             challenge += ', error="invalid_token"'
         return self._refuse(
             401, "UNAUTHENTICATED", detail, message, {"WWW-Authenticate": challenge}
+        )
+
+    def _service_failed(self, failure: str) -> Any:
+        if failure == "rate_limited":
+            status = self.rate_limit_status
+            code = "REQUEST_LIMIT_EXCEEDED" if status == 429 else "PERMISSION_DENIED"
+            message = "The Hokusai auth service reports this key over its rate limit."
+            return self._refuse(status, code, DETAIL_RATE, message, {"Retry-After": "60"})
+        status, code, detail = SERVICE_FAILURES[failure]
+        message = f"The Hokusai auth service could not validate the key ({failure})."
+        return self._refuse(
+            status, code, detail, message, {} if status == 401 else {"Retry-After": "1"}
         )
 
     def _forbidden(self, detail: str, message: str, **extra: Any) -> Any:
@@ -239,6 +284,8 @@ def install(app: Flask, settings: Any, *, keys: KeyRing | None = None) -> AuthLa
         rate_limit_window=settings.rate_limit_window,
         trust_proxy=settings.trust_proxy,
         keys_file=settings.keys_file,
+        profile=getattr(settings, "auth_profile", "docs"),
+        gateway_admin_emails=getattr(settings, "gateway_admin_emails", ""),
     )
     app.extensions[EXTENSION] = layer
     app.before_request(layer.before_request)

@@ -84,6 +84,10 @@ class KeyAdmin:
         rate_limit: str | None = "unlimited",
         revoked: bool = False,
         description: str = "",
+        roles: Sequence[str] | None = None,
+        email: str | None = None,
+        balance: float | None = None,
+        auth_service: str | None = None,
     ) -> dict[str, Any]:
         """Add a key; the answer is its public record plus ``secret`` (shown only here)."""
         from mockflow.auth.keys import parse_key
@@ -101,6 +105,10 @@ class KeyAdmin:
             ("expires_at", expires_at),
             ("allowed_ips", None if allowed_ips is None else [*allowed_ips]),
             ("rate_limit", rate_limit),
+            ("roles", None if roles is None else [*roles]),
+            ("email", email),
+            ("balance", balance),
+            ("auth_service", auth_service),
         ):
             if value is not None:
                 entry[name] = value

@@ -55,6 +55,7 @@ AREAS = (
     "datasets",
     "traces",
     "ui",
+    "hokusai_api",
 )
 
 
