@@ -34,6 +34,7 @@ names = ('HOKUSAI_MOCK_MODE', 'MLFLOW_TRACKING_URI', 'MLFLOW_TRACKING_TOKEN', 'H
 report = {'imported': before, 'env': {n: os.environ.get(n) for n in names}}
 if len(sys.argv) > 2:
     report['seen_by_sdk'] = hokusai.SEEN
+if len(sys.argv) > 2 and os.environ.get('MLFLOW_TRACKING_URI'):
     uri = os.environ['MLFLOW_TRACKING_URI']
     import urllib.request
     key = os.environ['HOKUSAI_API_KEY']
@@ -142,6 +143,16 @@ def test_a_failing_hook_never_stops_the_interpreter(site_dir, tmp_path):
         MOCKFLOW_KEYS_FILE=str(bad),
     )
     assert report["env"]["MLFLOW_TRACKING_URI"] is None
+    assert report["env"]["HOKUSAI_MOCK_MODE"] == "true"  # the SDK simulates, as without mockflow
+
+
+def test_if_no_server_can_start_the_sdk_keeps_its_simulation(site_dir, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("keys: nope")
+    report = fresh_python(
+        site_dir, import_sdk=True, HOKUSAI_MOCK_MODE="yes", MOCKFLOW_KEYS_FILE=str(bad)
+    )
+    assert report["seen_by_sdk"] == {"HOKUSAI_MOCK_MODE": "yes", "MLFLOW_TRACKING_URI": None}
 
 
 def test_a_real_server_keeps_its_key(site_dir):
