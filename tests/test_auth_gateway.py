@@ -118,6 +118,11 @@ def test_each_key_source_is_accepted(srv, headers, params):
     assert r.status_code == 200, r.text
 
 
+def test_a_repeated_query_key_counts_its_last_value(srv):
+    params = [("api_key", UNKNOWN), ("api_key", KEYS["registry-admin"])]
+    assert requests.get(srv.url + SEARCH, params=params, timeout=10).status_code == 200
+
+
 def test_basic_auth_is_not_a_key_source(srv, unchanged):
     r = requests.post(
         srv.url + CREATE, json={"name": "basic"}, auth=("me", KEYS["admin"]), timeout=10

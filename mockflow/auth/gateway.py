@@ -128,7 +128,11 @@ def api_key_from(headers: Any, query: Any) -> str | None:
     for scheme in ("Bearer ", "ApiKey "):
         if authorization.startswith(scheme):
             return str(authorization[len(scheme) :])
-    return headers.get("X-API-Key") or query.get("api_key") or None
+    if headers.get("X-API-Key"):
+        return str(headers.get("X-API-Key"))
+    # Starlette's query_params.get answers the last of repeated parameters; Flask's the first.
+    values = query.getlist("api_key") if hasattr(query, "getlist") else [query.get("api_key")]
+    return values[-1] if values and values[-1] else None
 
 
 def is_excluded(path: str) -> bool:
