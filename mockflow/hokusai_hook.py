@@ -11,10 +11,11 @@ it costs one environment lookup and imports nothing.
   changed and the SDK sees ``HOKUSAI_MOCK_MODE`` as set.
 - ``MOCKFLOW_URL`` set, or a mockflow answering on the local default port: the environment is
   pointed at it now, and ``HOKUSAI_MOCK_MODE`` unset.
-- Neither: ``HOKUSAI_MOCK_MODE`` is unset now, and a mockflow is started in this process the
-  first time the Hokusai SDK (``hokusai``) is imported, so a Python process that never uses the
-  SDK (pip, a linter, ``mockflow serve`` itself) starts no server. Should that start fail,
-  ``HOKUSAI_MOCK_MODE`` is put back, so the SDK simulates rather than reach production.
+- Neither: a mockflow is started in this process the first time the Hokusai SDK (``hokusai``) is
+  imported, before the SDK's code runs, and the environment pointed at it then; a Python process
+  that never uses the SDK (pip, a linter, ``mockflow serve`` itself) starts no server. Should
+  that start fail, ``HOKUSAI_MOCK_MODE`` stays set, so the SDK simulates rather than reach
+  production.
 
 It never stops the interpreter from starting: a failure is one line on stderr.
 """
@@ -31,7 +32,6 @@ from types import ModuleType
 from typing import Any
 
 OFF_SWITCH = "MOCKFLOW_HOKUSAI_HOOK"
-MOCK_MODE_VARIABLE = "HOKUSAI_MOCK_MODE"
 SDK_PACKAGE = "hokusai"
 _OFF = {"0", "false", "no", "off"}
 
@@ -63,9 +63,11 @@ def _run(environ: MutableMapping[str, str]) -> None:
     if uri is not None:
         mock_mode.apply(environ, mock_mode.client_env(uri, mock_mode.chosen_key(environ)))
         return
-    value = environ.pop(mock_mode.MOCK_MODE_VARIABLE, "true")
+    # HOKUSAI_MOCK_MODE stays set until the SDK is imported (the SDK reads it only when called),
+    # so child processes started before then (pytest-xdist workers, multiprocessing) run this
+    # hook too instead of inheriting an environment that points nowhere.
     if not any(isinstance(f, StartOnSdkImport) for f in sys.meta_path):
-        sys.meta_path.insert(0, StartOnSdkImport(environ, value))
+        sys.meta_path.insert(0, StartOnSdkImport(environ))
 
 
 class StartOnSdkImport(importlib.abc.MetaPathFinder):
@@ -75,9 +77,8 @@ class StartOnSdkImport(importlib.abc.MetaPathFinder):
     the server's thread can import freely), before the SDK's own code runs.
     """
 
-    def __init__(self, environ: MutableMapping[str, str], mock_mode_value: str) -> None:
+    def __init__(self, environ: MutableMapping[str, str]) -> None:
         self.environ = environ
-        self.mock_mode_value = mock_mode_value
 
     def find_spec(
         self,
@@ -91,15 +92,14 @@ class StartOnSdkImport(importlib.abc.MetaPathFinder):
         spec = importlib.util.find_spec(fullname)
         if spec is None or spec.loader is None:
             return None
-        spec.loader = _StartThenLoad(spec.loader, self.environ, self.mock_mode_value)
+        spec.loader = _StartThenLoad(spec.loader, self.environ)
         return spec
 
 
 class _StartThenLoad(importlib.abc.Loader):
-    def __init__(self, inner: Any, environ: MutableMapping[str, str], mock_mode_value: str) -> None:
+    def __init__(self, inner: Any, environ: MutableMapping[str, str]) -> None:
         self.inner = inner
         self.environ = environ
-        self.mock_mode_value = mock_mode_value
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
         return self.inner.create_module(spec)  # type: ignore[no-any-return]
@@ -114,9 +114,8 @@ class _StartThenLoad(importlib.abc.Loader):
 
             mock_mode.activate(force=True, environ=self.environ)
         except Exception as exc:  # noqa: BLE001 - the SDK must still import
-            # Without a mockflow the SDK must not fall through to production: give it back
-            # HOKUSAI_MOCK_MODE, so it simulates as it would without mockflow installed.
-            self.environ[MOCK_MODE_VARIABLE] = self.mock_mode_value
+            # HOKUSAI_MOCK_MODE is still set (activate() unsets it only on success): without a
+            # mockflow the SDK simulates, as without mockflow installed, never reaching production.
             print(
                 f"mockflow: could not start mockflow for HOKUSAI_MOCK_MODE ({exc}); "
                 "the Hokusai SDK keeps its own simulation",

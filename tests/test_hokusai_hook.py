@@ -115,7 +115,8 @@ def test_mockflow_url_names_the_server(site_dir):
 def test_set_without_a_server_starts_one_when_the_sdk_is_imported(site_dir):
     quiet = fresh_python(site_dir, HOKUSAI_MOCK_MODE="1")
     assert "mockflow.server" not in quiet["imported"]  # no SDK import: no server
-    assert quiet["env"]["HOKUSAI_MOCK_MODE"] is None
+    # Still set, so a child process started now runs the hook itself.
+    assert quiet["env"]["HOKUSAI_MOCK_MODE"] == "1"
     assert quiet["env"]["MLFLOW_TRACKING_URI"] is None
 
     report = fresh_python(site_dir, import_sdk=True, HOKUSAI_MOCK_MODE="1")
