@@ -75,7 +75,8 @@ class Settings:
         "(the gateway's REGISTRY_ADMIN_USER_EMAILS).",
     )
     keys_file: str = _setting(
-        "", "YAML file of API keys (empty: the bundled fixtures/api_keys.yaml)."
+        "",
+        "YAML file of API keys (empty: the keys inside the package; not read with auth off).",
     )
     rate_limit_status: int = _setting(
         403,

@@ -146,15 +146,18 @@ def env_command(settings: Any, *, url: str | None, key_id: str) -> int:
         host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
         url = f"http://{host}:{settings.port}{settings.prefix}"
     url = url.rstrip("/")
-    secrets = key_secrets(settings.keys_file or None)
-    if key_id not in secrets:
-        print(f"mockflow: no key with id {key_id!r}; have {', '.join(secrets)}", file=sys.stderr)
-        return 2
+    api_key = None
+    if settings.auth:  # with auth off no key is needed, and the key file is not read
+        secrets = key_secrets(settings.keys_file or None)
+        if key_id not in secrets:
+            have = ", ".join(secrets)
+            print(f"mockflow: no key with id {key_id!r}; have {have}", file=sys.stderr)
+            return 2
+        api_key = secrets[key_id]
     try:
         urllib.request.urlopen(url + "/health", timeout=2).close()
     except OSError as exc:
         print(f"# warning: no mockflow answered at {url}/health ({exc})", file=sys.stderr)
-    api_key = secrets[key_id] if settings.auth else None
     print(export_lines(client_env(url, api_key)))
     return 0
 
@@ -196,11 +199,13 @@ def activate(
         return server
 
 
-def _active_key(environ: MutableMapping[str, str]) -> str:
+def _active_key(environ: MutableMapping[str, str]) -> str | None:
     """A key the in-process server knows: the chosen one, taught to it if it is new."""
-    server = _active
+    layer = _active.app.extensions["mockflow_auth"]
+    if not layer.enabled:  # no key is needed (and the server loaded none)
+        return environ.get("HOKUSAI_API_KEY", "").strip() or None
     key = chosen_key(environ)
-    ring = server.app.extensions["mockflow_auth"].keys
+    ring = layer.keys
     if ring.find(key) is None and ring.get("hokusai-mock-mode") is None:
         # e.g. the server was started with other keys
         from mockflow.auth.keys import ApiKey

@@ -1,7 +1,7 @@
 """``--auth-profile gateway``, row by row: what the deployed Hokusai gateway's middleware answers.
 
 Each refusal is checked for status, the exact body bytes, its headers, and that nothing changed.
-The keys are the bundled key file's (fixtures/api_keys.yaml), which has one for every row.
+The keys are the packaged key file's (mockflow/data/api_keys.yaml), which has one for every row.
 """
 
 from __future__ import annotations
