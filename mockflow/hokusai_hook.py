@@ -22,14 +22,14 @@ It never stops the interpreter from starting: a failure is one line on stderr.
 
 from __future__ import annotations
 
-import importlib.abc
-import importlib.machinery
-import importlib.util
 import os
 import sys
 from collections.abc import MutableMapping, Sequence
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from importlib.machinery import ModuleSpec
 
 OFF_SWITCH = "MOCKFLOW_HOKUSAI_HOOK"
 SDK_PACKAGE = "hokusai"
@@ -70,7 +70,8 @@ def _run(environ: MutableMapping[str, str]) -> None:
         sys.meta_path.insert(0, StartOnSdkImport(environ))
 
 
-class StartOnSdkImport(importlib.abc.MetaPathFinder):
+class StartOnSdkImport:
+    # A duck-typed importlib.abc.MetaPathFinder: importing importlib.abc costs start-up time.
     """Starts mockflow in this process when the Hokusai SDK is first imported, then steps aside.
 
     The server starts from the SDK package's ``exec_module`` (outside the global import lock, so
@@ -85,24 +86,26 @@ class StartOnSdkImport(importlib.abc.MetaPathFinder):
         fullname: str,
         path: Sequence[str] | None = None,
         target: ModuleType | None = None,
-    ) -> importlib.machinery.ModuleSpec | None:
+    ) -> ModuleSpec | None:
         if fullname != SDK_PACKAGE:
             return None
+        import importlib.util
+
         sys.meta_path.remove(self)
         spec = importlib.util.find_spec(fullname)
         if spec is None or spec.loader is None:
             return None
-        spec.loader = _StartThenLoad(spec.loader, self.environ)
+        spec.loader = _StartThenLoad(spec.loader, self.environ)  # type: ignore[assignment]
         return spec
 
 
-class _StartThenLoad(importlib.abc.Loader):
+class _StartThenLoad:  # a duck-typed importlib.abc.Loader
     def __init__(self, inner: Any, environ: MutableMapping[str, str]) -> None:
         self.inner = inner
         self.environ = environ
 
-    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
-        return self.inner.create_module(spec)  # type: ignore[no-any-return]
+    def create_module(self, spec: ModuleSpec) -> ModuleType | None:
+        return self.inner.create_module(spec)
 
     def exec_module(self, module: ModuleType) -> None:
         # The module should not keep a reference to this one-shot wrapper.

@@ -105,12 +105,18 @@ def chosen_key(environ: MutableMapping[str, str], keys_file: str | None = None) 
 
 def probe(url: str, timeout: float = 0.5) -> str | None:
     """The tracking URI of the mockflow whose ``/health/mlflow`` is ``url``, or None."""
-    import http.client
+    import socket
     from urllib.parse import urlsplit
 
     parts = urlsplit(url)
     if parts.scheme != "http" or not parts.hostname:
         return None
+    try:  # the usual answer, nothing listening, costs no HTTP machinery
+        socket.create_connection((parts.hostname, parts.port or 80), timeout=timeout).close()
+    except OSError:
+        return None
+    import http.client
+
     conn = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=timeout)
     try:
         conn.request("GET", parts.path or "/")
