@@ -31,6 +31,8 @@ import threading
 from collections.abc import MutableMapping
 from typing import Any
 
+from mockflow.remote import client_env
+
 # The key mock mode hands out unless told otherwise: a registry admin with read and write scopes,
 # so it passes under the docs profile and the gateway profile (where every MLflow path needs one).
 DEFAULT_CLIENT_KEY_ID = "registry-admin"
@@ -61,22 +63,6 @@ def default_client_key(keys_file: str | None = None) -> str:
     if secret is None:
         raise LookupError(f"the key file has no key with id {DEFAULT_CLIENT_KEY_ID!r}")
     return secret
-
-
-def client_env(tracking_uri: str, api_key: str | None) -> dict[str, str]:
-    """The variables that point the Hokusai SDK and plain mlflow at a mockflow server."""
-    root = tracking_uri.rstrip("/")
-    for prefix in ("/mlflow",):
-        root = root.removesuffix(prefix)
-    env = {
-        "MLFLOW_TRACKING_URI": tracking_uri,
-        # ModelRegistry and `hokusai model register` send their non-MLflow calls here.
-        "HOKUSAI_API_ENDPOINT": root + "/api",
-    }
-    if api_key:
-        env["MLFLOW_TRACKING_TOKEN"] = api_key
-        env["HOKUSAI_API_KEY"] = api_key
-    return env
 
 
 def apply(environ: MutableMapping[str, str], env: dict[str, str]) -> None:
@@ -193,6 +179,9 @@ def activate(
             apply(environ, client_env(uri, chosen_key(environ)))
             _logger.info("mock mode: using mockflow at %s", uri)
             return None
+        from mockflow.server_deps import require_server
+
+        require_server("mockflow.activate()")
         from mockflow.config import Settings
         from mockflow.server import MockflowServer
 

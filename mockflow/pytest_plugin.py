@@ -9,27 +9,36 @@ One server per test process (so each pytest-xdist worker has its own), reset bef
     @pytest.mark.mockflow(world="empty", auth=True)
     def test_needs_a_key(mockflow): ...
 
-Everything the fixture gives is a method of :class:`mockflow.server.MockflowServer`; this file
-only builds fixtures around it. Imports are lazy: the plugin loads in every pytest run of an
-environment where mockflow is installed, and must cost nothing where it is not used.
+The server is in-process (:class:`mockflow.server.MockflowServer`, needs the ``[server]`` extra)
+unless ``--mockflow-url`` / ``MOCKFLOW_URL`` names a running one (a service container, or
+``mockflow serve`` from another virtualenv): then the fixture is a
+:class:`mockflow.remote.RemoteMockflow` driving it over the control API, and this environment
+needs no server dependencies at all (e.g. a project pinned to mlflow 2.x). Either way, everything
+the fixture gives is a method of that handle; this file only builds fixtures around it. Imports
+are lazy: the plugin loads in every pytest run of an environment where mockflow is installed, and
+must cost nothing where it is not used.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
-
-if TYPE_CHECKING:
-    from mockflow.server import MockflowServer
 
 MARKER_OPTIONS = ("world", "seed", "fixture", "state_file", "auth", "env")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("mockflow", "mockflow: an in-memory MLflow server for tests")
+    group.addoption(
+        "--mockflow-url",
+        default=None,
+        help="Use the mockflow running at this URL instead of one in this process "
+        "(env MOCKFLOW_URL). Tests then share it: do not spread them over xdist workers.",
+    )
     group.addoption(
         "--mockflow-world",
         default="empty",
@@ -62,8 +71,37 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="session")
-def mockflow_session_server(pytestconfig: pytest.Config) -> Iterator[MockflowServer]:
-    """The process's one mockflow (per xdist worker); use the ``mockflow`` fixture instead."""
+def mockflow_url(pytestconfig: pytest.Config) -> str | None:
+    """The URL of an external mockflow to use (``--mockflow-url`` or ``MOCKFLOW_URL``); None
+    starts one in this process. Override it in ``conftest.py`` to choose in code."""
+    return pytestconfig.getoption("mockflow_url") or os.environ.get("MOCKFLOW_URL") or None
+
+
+@pytest.fixture(scope="session")
+def mockflow_session_server(pytestconfig: pytest.Config, mockflow_url: str | None) -> Iterator[Any]:
+    """The process's one mockflow handle; use the ``mockflow`` fixture instead."""
+    if mockflow_url:
+        from mockflow.remote import RemoteMockflow
+
+        remote = RemoteMockflow(mockflow_url, admin_token=os.environ.get("MOCKFLOW_ADMIN_TOKEN"))
+        try:
+            remote.start()
+            unreachable = None
+        except (ConnectionError, OSError) as e:
+            unreachable = str(e)
+        if unreachable:
+            pytest.fail(f"mockflow fixture: {unreachable}", pytrace=False)
+        yield remote
+        return
+    from mockflow.server_deps import problem
+
+    reason = problem()
+    if reason is not None:
+        pytest.fail(
+            f"the mockflow fixture's in-process server needs mockflow's server: {reason}.\n"
+            "Or point the fixture at a running mockflow: --mockflow-url URL (or MOCKFLOW_URL).",
+            pytrace=False,
+        )
     from mockflow.server import MockflowServer
 
     auth = pytestconfig.getoption("mockflow_auth") == "on"
@@ -75,18 +113,13 @@ def mockflow_session_server(pytestconfig: pytest.Config) -> Iterator[MockflowSer
 
 @pytest.fixture
 def mockflow(
-    mockflow_session_server: MockflowServer,
+    mockflow_session_server: Any,
     request: pytest.FixtureRequest,
     monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[MockflowServer]:
+) -> Iterator[Any]:
     """A clean mockflow for this test, with the MLflow and Hokusai environment pointed at it."""
     options = _options(request)
     srv = mockflow_session_server
-    from mockflow.config import SettingsError
-    from mockflow.control import KeysUnavailable, WorldUnavailable
-    from mockflow.seed import SeedError
-    from mockflow.store import StateError
-
     try:
         srv.reset(
             world=options["world"],
@@ -95,14 +128,16 @@ def mockflow(
             state_file=options["state_file"],
             auth=options["auth"],
         )
-    except (KeysUnavailable, WorldUnavailable, StateError, SeedError, SettingsError) as e:
+    except Exception as e:
+        if type(e).__name__ not in _RESET_ERRORS:
+            raise
         pytest.fail(f"mockflow fixture: {e}", pytrace=False)
-    from mockflow.mock_mode import MOCK_MODE_VARIABLE, client_env
+    from mockflow.mock_mode import MOCK_MODE_VARIABLE
 
     # Mock mode's rule (mockflow/mock_mode.py): the client points at this server and
     # HOKUSAI_MOCK_MODE is unset, so the Hokusai SDK sends its requests instead of simulating them.
     env = {
-        **client_env(srv.tracking_uri, srv.api_key),
+        **srv.client_env(),
         "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0",
         **(options["env"] or {}),
     }
@@ -128,6 +163,18 @@ def mockflow(
         while mlflow.active_run():
             mlflow.end_run()
         mlflow.set_tracking_uri(None)
+
+
+# What a reset raises for a bad world, fixture or auth switch, in-process or over HTTP (by name:
+# importing the in-process classes would need the server's dependencies).
+_RESET_ERRORS = {
+    "KeysUnavailable",
+    "WorldUnavailable",
+    "StateError",
+    "SeedError",
+    "SettingsError",
+    "ControlError",
+}
 
 
 def _options(request: pytest.FixtureRequest) -> dict[str, Any]:

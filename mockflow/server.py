@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 import sys
 import threading
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask
@@ -30,13 +29,14 @@ from mockflow.config import Settings
 from mockflow.control import EXTENSION, Controller, KeyAdmin
 from mockflow.faults import FaultSet
 from mockflow.journal import Journal
+from mockflow.remote import ServerHandle
 from mockflow.store import Store
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
 
 
-class MockflowServer:
+class MockflowServer(ServerHandle):
     def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:
         # An empty world by default: tests start from a clean server and start fast. A fixture
         # or a state file replaces the world, so it leaves the world setting alone.
@@ -74,9 +74,7 @@ class MockflowServer:
 
     def client(self) -> MlflowClient:
         """A real ``MlflowClient`` pointed at this server."""
-        from mlflow import MlflowClient
-
-        return MlflowClient(tracking_uri=self.tracking_uri)
+        return super().client()  # type: ignore[no-any-return]
 
     # -- the test kit: each is also an endpoint of the /_mockflow/ control API --------------------
 
@@ -174,14 +172,3 @@ class MockflowServer:
             self._thread.join(timeout=5)
         self._server = None
         self._thread = None
-
-    def __enter__(self) -> MockflowServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

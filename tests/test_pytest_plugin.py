@@ -48,17 +48,22 @@ def test_auth_is_off_by_default(mockflow: MockflowServer) -> None:
     assert not mockflow.keys.enabled
 
 
-def run_pytest(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def run_pytest(
+    project: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """pytest in ``project`` as a user runs it: no conftest, the plugin found by its entry
     point, this checkout's mockflow importable (it is what the entry point names)."""
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "HOKUSAI_", "PYTEST_"))
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("MLFLOW_", "HOKUSAI_", "PYTEST_", "MOCKFLOW_"))
     }
-    env["PYTHONPATH"] = PACKAGE_ROOT
+    # The installed wheel, without PYTHONPATH, is `make wheel-test`'s (scripts/ci/wheel-test.sh).
+    clean["PYTHONPATH"] = PACKAGE_ROOT
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *args],
         cwd=project,
-        env=env,
+        env={**clean, **(env or {})},
         capture_output=True,
         text=True,
         timeout=300,
@@ -184,3 +189,17 @@ def test_fixture_uses_one_server_per_process(
     # The repo's conftest has its own `mockflow_server`; the plugin's names must not collide.
     assert mockflow is mockflow_session_server
     assert mockflow.settings.allow_fault_header
+
+
+def test_plugin_drives_an_external_server_named_by_mockflow_url(user_project: Path) -> None:
+    """The same user tests against a server outside the test process (as a service container or
+    `mockflow serve` from another virtualenv would be): reset, journal, faults, snapshots, keys
+    and auth all go over the control API."""
+    with MockflowServer(port=0, world="empty", auth=False) as external:
+        result = run_pytest(
+            user_project, "-p", "no:xdist", env={"MOCKFLOW_URL": external.prefixed_url}
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "4 passed" in result.stdout
+        assert servers_used(user_project) == {"main": {external.prefixed_url}}
+        assert external.health()["world"] == "empty"

@@ -34,17 +34,17 @@ after the gateway's four sources, so the bundled web UI works under this profile
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import flask
-from flask import g, request
+from werkzeug.wrappers import Request
 
 from mockflow.auth.service import ENVIRON_KEY
 
 if TYPE_CHECKING:
     from mockflow.auth.keys import ApiKey
-    from mockflow.auth.layer import AuthLayer
+    from mockflow.auth.layer import AuthLayer, Refusal, Verdict
 
 PROFILE = "gateway"
 
@@ -171,69 +171,73 @@ def is_registry_admin(key: ApiKey, admin_emails: frozenset[str]) -> bool:
     return not REGISTRY_ADMIN_SCOPES.isdisjoint(key.scopes | key.roles)
 
 
-def client_ip() -> str:
+def client_ip(req: Request) -> str:
     """The first X-Forwarded-For hop, else the socket peer (the middleware trusts the header)."""
-    forwarded = request.headers.get("X-Forwarded-For", "").split(",")[0].strip()
-    return forwarded or request.remote_addr or ""
+    forwarded = req.headers.get("X-Forwarded-For", "").split(",")[0].strip()
+    return forwarded or req.remote_addr or ""
 
 
-def refusal(status: int, body: dict[str, Any], retry_after: str | None = None) -> flask.Response:
+def render(status: int, body: Mapping[str, Any]) -> flask.Response:
     """A JSONResponse as Starlette renders one: compact, keys in the order given, UTF-8."""
     text = json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
-    response = flask.Response(text.encode("utf-8"), status=status, mimetype="application/json")
-    if retry_after is not None:
-        response.headers["Retry-After"] = retry_after
-    g.auth_error = body.get("detail")
-    return response
+    return flask.Response(text.encode("utf-8"), status=status, mimetype="application/json")
 
 
-def before_request(layer: AuthLayer) -> flask.Response | None:
-    """The gateway's decision for the current request: a refusal, or None to let it through."""
-    if (
-        request.method == "OPTIONS"
-        or is_excluded(request.path)
-        or layer.is_mockflow_own(request.path)
-    ):
-        return None
-    secret = api_key_from(request.headers, request.args)
+def _refusal(status: int, body: dict[str, Any], retry_after: str | None = None) -> Refusal:
+    from mockflow.auth.layer import Refusal
+
+    headers = {"Retry-After": retry_after} if retry_after is not None else {}
+    return Refusal(status, "", str(body["detail"]), "", headers, body=body)
+
+
+def check(layer: AuthLayer, req: Request, *, count: bool) -> Verdict:
+    """The gateway's decision on ``req`` (``count`` charges it to the key's rate limit)."""
+    from mockflow.auth.layer import Verdict
+
+    if req.method == "OPTIONS" or is_excluded(req.path) or layer.is_mockflow_own(req.path):
+        return Verdict(None)
+    secret = api_key_from(req.headers, req.args)
     if not secret:
-        session = layer.sessions.credential(request.cookies)
+        session = layer.sessions.credential(req.cookies)
         secret = session.secret if session is not None else None
     if not secret:
-        return refusal(401, {"detail": DETAIL_MISSING})
+        return Verdict(None, _refusal(401, {"detail": DETAIL_MISSING}))
     key = layer.keys.find(secret)
-    if key is not None:
-        g.api_key_id, g.api_key_owner, g.scopes = key.id, key.owner, sorted(key.scopes)
-    failure = request.environ.get(ENVIRON_KEY) or (key.auth_service if key is not None else None)
+    failure = req.environ.get(ENVIRON_KEY) or (key.auth_service if key is not None else None)
     if failure:
         status, detail, retry_after = SERVICE_FAILURES[failure]
-        return refusal(status, {"detail": detail}, retry_after)
-    if key is None or key.revoked or key.is_expired(layer.now()) or not key.allows_ip(client_ip()):
-        return refusal(401, {"detail": DETAIL_INVALID})
-    if key.rate_limit is not None and not layer.limiter.hit(key.id, key.rate_limit).allowed:
-        return refusal(429, {"detail": DETAIL_RATE}, "60")
-    if is_mlflow_path(request.path):
+        return Verdict(key, _refusal(status, {"detail": detail}, retry_after))
+    if (
+        key is None
+        or key.revoked
+        or key.is_expired(layer.now())
+        or not key.allows_ip(client_ip(req))
+    ):
+        return Verdict(key, _refusal(401, {"detail": DETAIL_INVALID}))
+    if (
+        key.rate_limit is not None
+        and not layer.limiter.hit(key.id, key.rate_limit, count=count).allowed
+    ):
+        return Verdict(key, _refusal(429, {"detail": DETAIL_RATE}, "60"))
+    if is_mlflow_path(req.path):
         if not is_registry_admin(key, layer.gateway_admin_emails):
-            return refusal(
-                403, {"detail": DETAIL_REGISTRY_ADMIN, "error": "REGISTRY_ADMIN_REQUIRED"}
-            )
-        return None
+            denied = {"detail": DETAIL_REGISTRY_ADMIN, "error": "REGISTRY_ADMIN_REQUIRED"}
+            return Verdict(key, _refusal(403, denied))
+        return Verdict(key)
     if not key.has_sufficient_balance:
-        return refusal(402, {"detail": DETAIL_BALANCE})
-    if is_write_operation(request.method, request.path) and not has_write_scope(key.scopes):
+        return Verdict(key, _refusal(402, {"detail": DETAIL_BALANCE}))
+    if is_write_operation(req.method, req.path) and not has_write_scope(key.scopes):
         scopes = sorted(key.scopes)
-        return refusal(
-            403,
-            {
-                "detail": DETAIL_FORBIDDEN,
-                "error": "FORBIDDEN",
-                "message": (
-                    "This operation requires write permissions. "
-                    f"Your API key has scopes: {scopes}. "
-                    "Required: 'model:write' or 'mlflow:write'"
-                ),
-                "required_scope": "model:write or mlflow:write",
-                "current_scopes": scopes,
-            },
-        )
-    return None
+        body: dict[str, Any] = {
+            "detail": DETAIL_FORBIDDEN,
+            "error": "FORBIDDEN",
+            "message": (
+                "This operation requires write permissions. "
+                f"Your API key has scopes: {scopes}. "
+                "Required: 'model:write' or 'mlflow:write'"
+            ),
+            "required_scope": "model:write or mlflow:write",
+            "current_scopes": scopes,
+        }
+        return Verdict(key, _refusal(403, body))
+    return Verdict(key)

@@ -6,14 +6,14 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, jsonify, request
 
 from mockflow.config import SettingsError
-from mockflow.control.controller import EXTENSION, Controller, WorldUnavailable
-from mockflow.control.keys import KeysUnavailable
+from mockflow.control.controller import EXTENSION, Controller
 from mockflow.faults import Fault, FaultError
 from mockflow.seed.errors import SeedError
 from mockflow.store import StateError
+from mockflow.wire.errors import json_error
 
 ADMIN_TOKEN_HEADER = "X-Mockflow-Admin-Token"
 
@@ -47,7 +47,12 @@ def _optional_int(value: Any, name: str) -> int | None:
         raise ControlError(400, "INVALID_PARAMETER_VALUE", message) from None
 
 
-blueprint = Blueprint("mockflow_control", __name__)
+blueprint = Blueprint("mockflow_control", __name__, url_prefix="/_mockflow")
+
+
+def control_blueprint() -> Blueprint:
+    """The control API, for ``mount`` (at ``/_mockflow`` and ``{prefix}/_mockflow``)."""
+    return blueprint
 
 
 @blueprint.before_request
@@ -71,9 +76,7 @@ def check_admin_token() -> Response | None:
 
 @blueprint.errorhandler(ControlError)
 def control_error(exc: ControlError) -> Response:
-    response = jsonify({"error_code": exc.error_code, "message": exc.message})
-    response.status_code = exc.status
-    return response
+    return json_error(exc.error_code, exc.message, exc.status)
 
 
 @blueprint.errorhandler(StateError)
@@ -88,12 +91,6 @@ def invalid(exc: Exception) -> Response:
 def missing(exc: LookupError) -> Response:
     message = exc.args[0] if exc.args else str(exc)
     return control_error(ControlError(404, "RESOURCE_DOES_NOT_EXIST", str(message)))
-
-
-@blueprint.errorhandler(KeysUnavailable)
-@blueprint.errorhandler(WorldUnavailable)
-def unavailable(exc: Exception) -> Response:
-    return control_error(ControlError(501, "NOT_IMPLEMENTED", str(exc)))
 
 
 def _world_options(body: dict[str, Any]) -> dict[str, Any]:
@@ -208,7 +205,7 @@ def delete_fault(fault_id: str) -> Response:
 @blueprint.get("/keys")
 def list_keys() -> Response:
     keys = _control().keys
-    return jsonify({"auth": keys.enabled, "keys": keys.list() if keys.available else []})
+    return jsonify({"auth": keys.enabled, "keys": keys.list()})
 
 
 @blueprint.post("/keys")
@@ -227,7 +224,7 @@ def create_key() -> Response:
 
 @blueprint.delete("/keys")
 def reset_keys() -> Response:
-    _control().keys.reset()
+    _control().reset_keys()
     return jsonify({"reset": True})
 
 
@@ -239,14 +236,3 @@ def delete_key(key_id: str) -> Response:
 @blueprint.get("/health")
 def health() -> Response:
     return jsonify(_control().health())
-
-
-def install(app: Flask, controller: Controller) -> None:
-    """Mount the control API at ``/_mockflow`` and under the prefix (``/mlflow/_mockflow``)."""
-    app.extensions[EXTENSION] = controller
-    app.register_blueprint(blueprint, url_prefix="/_mockflow")
-    prefix = controller.settings.prefix
-    if prefix:
-        app.register_blueprint(
-            blueprint, url_prefix=f"{prefix}/_mockflow", name="mockflow_control_prefixed"
-        )

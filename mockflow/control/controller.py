@@ -3,27 +3,22 @@ these, so a curl user and a pytest user have the same powers."""
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from typing import Any
 
 from flask import Flask
 
-from mockflow import __version__
 from mockflow.config import Settings
 from mockflow.control.keys import ALL_SCOPES, KeyAdmin, new_secret
 from mockflow.faults import FaultSet
+from mockflow.health import mlflow_version
 from mockflow.journal import Journal
 from mockflow.store import Snapshot, Store
+from mockflow.version import __version__
 
 EXTENSION = "mockflow_control"
 DEFAULT_KEY_ID = "mockflow-default"
-_logger = logging.getLogger("mockflow.control")
-
-
-class WorldUnavailable(RuntimeError):
-    """A world this build cannot make (kept for callers that catch it; every build has seeds)."""
 
 
 class Controller:
@@ -42,12 +37,17 @@ class Controller:
         self.api_key = new_secret("test")
 
     def start(self) -> None:
-        """Note the starting keys (for reset) and add :attr:`api_key`; called once serving."""
-        self.keys.remember_initial()
+        """Add :attr:`api_key`; called once the auth layer is installed."""
+        self._add_default_key()
+
+    def reset_keys(self) -> None:
+        """The keys the server started with plus :attr:`api_key`; the auth switch as started,
+        fresh rate-limit counters, no UI sessions (the auth layer's one reset)."""
+        self.keys.reset()
         self._add_default_key()
 
     def _add_default_key(self) -> None:
-        if self.keys.available and self.keys.get(DEFAULT_KEY_ID) is None:
+        if self.keys.get(DEFAULT_KEY_ID) is None:
             self.keys.create(
                 id=DEFAULT_KEY_ID,
                 secret=self.api_key,
@@ -113,8 +113,7 @@ class Controller:
         no faults, an empty journal, the starting keys plus :attr:`api_key`; auth on or off when
         given, else as the server started."""
         self.faults.clear()
-        self.keys.reset()
-        self._add_default_key()
+        self.reset_keys()
         if auth is not None:
             self.keys.enabled = auth
         result = self.seed(world=world, seed=seed, fixture=fixture, state_file=state_file)
@@ -145,8 +144,6 @@ class Controller:
     # -- health -----------------------------------------------------------------------------------
 
     def health(self) -> dict[str, Any]:
-        from mockflow.app import mlflow_version
-
         return {
             "status": "healthy",
             "version": __version__,

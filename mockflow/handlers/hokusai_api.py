@@ -10,12 +10,13 @@ itself goes nowhere (the request journal has it).
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
-from flask import Response, jsonify, request
-
-from mockflow.handlers import view
+from mockflow.handlers import Call, view
+from mockflow.store import Store
+from mockflow.wire.serialise import Json
 
 _REQUIRED_TEXT = (
     "model_name",
@@ -58,15 +59,16 @@ def _problems(body: Any) -> list[dict[str, Any]]:
     "CreateTokenizedRegistrationEvent",
     methods=("POST",),
 )
-def tokenized_registration_event(store: Any) -> Response:
-    body = request.get_json(silent=True)
+def tokenized_registration_event(call: Call, store: Store) -> Json:
+    try:
+        body = json.loads(call.body) if call.body.strip() else None
+    except ValueError:
+        body = None
     problems = _problems(body)
     if problems or not isinstance(body, dict):
-        response = jsonify({"detail": problems})
-        response.status_code = 422
-        return response
+        return Json({"detail": problems}, status=422)
     name, version, token = (body[k].strip() for k in ("model_name", "version", "token_id"))
-    return jsonify(
+    return Json(
         {
             "status": "ok",
             "model_id": f"{name}/{version}/{token}",

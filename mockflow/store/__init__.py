@@ -29,6 +29,7 @@ from mockflow.store.errors import StateError, state_field
 from mockflow.store.logged_models import LoggedModelStore
 from mockflow.store.registry import RegistryStore
 from mockflow.store.tracking import DEFAULT_EXPERIMENT_ID, TrackingStore
+from mockflow.store.workflows import Workflows
 
 __all__ = ["AREAS", "STATE_FORMAT", "STATE_VERSION", "Snapshot", "StateError", "Store"]
 
@@ -52,7 +53,10 @@ class Snapshot:
     areas: Mapping[str, Any]
 
 
-class Store:
+class Store(Workflows):
+    """The area stores (``tracking``, ``registry``, ``logged_models``, ``artifacts``) and the
+    workflows that span them (``store/workflows.py``)."""
+
     def __init__(self) -> None:
         # Re-entrant, so a store method may call another without deadlocking.
         self.lock = threading.RLock()
@@ -144,9 +148,7 @@ class Store:
         with self.lock:
             counts: dict[str, Any] = {}
             for name in AREAS:
-                area = getattr(self, name)
-                if hasattr(area, "counts"):
-                    counts.update(area.counts())
+                counts.update(getattr(self, name).counts())
             return counts
 
 
