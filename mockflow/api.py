@@ -18,10 +18,13 @@ from mlflow.protos.databricks_pb2 import ENDPOINT_NOT_FOUND
 
 from mockflow.config import Settings
 from mockflow.handlers import Call, Caller, Handler, load_handlers, load_views
+from mockflow.handlers.workspaces import RPCS as WORKSPACE_RPCS
+from mockflow.mlflow_mirror import workspaces as workspace_rules
 from mockflow.store import Store
 from mockflow.wire.messages import parse_dict, parse_request
 from mockflow.wire.routes import endpoint_rpc, proto_routes, request_class_for, rpc_endpoint
 from mockflow.wire.serialise import Reply, respond
+from mockflow.workspace_layer import request_workspace
 
 # Routes MLflow's server mounts by hand: (rule, method, endpoint).
 ALIASES: tuple[tuple[str, str, str], ...] = (
@@ -89,8 +92,12 @@ def api_blueprint() -> Blueprint:
             if not message.HasField(name):
                 setattr(message, name, value)
         call = _call(state.settings, path_params, body)
-        with state.store.lock:
-            reply = handler(message, state.store, call)
+        workspace = request_workspace(current_app)
+        # The workspace RPCs manage the registry; every other RPC acts in one workspace.
+        target: Any = state.workspaces if rpc in WORKSPACE_RPCS else workspace.store
+        entity_workspace = workspace.name if state.workspaces.enabled else None
+        with target.lock, workspace_rules.request_context(entity_workspace):
+            reply = handler(message, target, call)
         return respond(reply)
 
     for route in proto_routes():
@@ -112,8 +119,9 @@ def views_blueprint() -> Blueprint:
         view = views[endpoint_rpc(request.endpoint) or ""]
         body = request.get_data(cache=True) if request.method != "GET" else b""
         call = _call(state.settings, path_params, body)
-        with state.store.lock:
-            reply = view.fn(call, state.store)
+        store = request_workspace(current_app).store
+        with store.lock:
+            reply = view.fn(call, store)
         return respond(reply)
 
     for v in views.values():

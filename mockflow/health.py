@@ -54,7 +54,8 @@ def health_blueprint() -> Blueprint:
         )
 
     def server_info() -> Response:
-        return jsonify(server_info_payload())
+        settings = current_app.extensions["mockflow"].settings
+        return jsonify(server_info_payload(workspaces=settings.workspaces))
 
     for base in ("/api/3.0", "/ajax-api/3.0"):
         blueprint.add_url_rule(f"{base}/mlflow/server-info", "server_info", server_info)

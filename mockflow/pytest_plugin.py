@@ -23,12 +23,14 @@ from __future__ import annotations
 
 import os
 import sys
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-MARKER_OPTIONS = ("world", "seed", "fixture", "state_file", "auth", "env")
+MARKER_OPTIONS = ("world", "seed", "fixture", "state_file", "auth", "env", "workspace")
+WORKSPACE_MODES = ("none", "worker", "test")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -37,7 +39,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--mockflow-url",
         default=None,
         help="Use the mockflow running at this URL instead of one in this process "
-        "(env MOCKFLOW_URL). Tests then share it: do not spread them over xdist workers.",
+        "(env MOCKFLOW_URL). Tests then share it: spread them over xdist workers only with "
+        "--mockflow-workspace.",
+    )
+    group.addoption(
+        "--mockflow-workspace",
+        choices=WORKSPACE_MODES,
+        default=os.environ.get("MOCKFLOW_WORKSPACE_MODE") or "none",
+        help="Give each xdist worker ('worker') or each test ('test') its own MLflow workspace "
+        "on one server instead of a server of its own (docs/workspaces.md). Default: none.",
     )
     group.addoption(
         "--mockflow-world",
@@ -61,12 +71,22 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+_NEEDS_WORKSPACES = pytest.StashKey[bool]()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # A test marked mockflow(workspace=True) needs the local server started with workspaces on.
+    config.stash[_NEEDS_WORKSPACES] = any(
+        marker.kwargs.get("workspace") for item in items for marker in item.iter_markers("mockflow")
+    )
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "mockflow(world=None, seed=None, fixture=None, state_file=None, auth=None, env=None): "
-        "how the mockflow fixture starts this test (world, fixture or state file, auth on/off, "
-        "extra environment)",
+        "mockflow(world=None, seed=None, fixture=None, state_file=None, auth=None, env=None, "
+        "workspace=None): how the mockflow fixture starts this test (world, fixture or state "
+        "file, auth on/off, extra environment, workspace=True: a workspace of its own)",
     )
 
 
@@ -105,10 +125,28 @@ def mockflow_session_server(pytestconfig: pytest.Config, mockflow_url: str | Non
     from mockflow.server import MockflowServer
 
     auth = pytestconfig.getoption("mockflow_auth") == "on"
+    workspaces = pytestconfig.getoption("mockflow_workspace") != "none" or pytestconfig.stash.get(
+        _NEEDS_WORKSPACES, False
+    )
     with MockflowServer(
-        port=0, world="empty", quiet=True, allow_fault_header=True, auth=auth
+        port=0,
+        world="empty",
+        quiet=True,
+        allow_fault_header=True,
+        auth=auth,
+        workspaces=workspaces,
     ) as srv:
         yield srv
+
+
+@pytest.fixture(scope="session")
+def mockflow_worker_workspace(mockflow_session_server: Any) -> Iterator[Any]:
+    """This process's workspace (``--mockflow-workspace=worker``): one per xdist worker."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    name = f"{worker}-{uuid.uuid4().hex[:8]}".lower()
+    kit = mockflow_session_server.create_workspace(name)
+    yield kit
+    mockflow_session_server.delete_workspace(name, mode="CASCADE")
 
 
 @pytest.fixture
@@ -117,9 +155,18 @@ def mockflow(
     request: pytest.FixtureRequest,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Any]:
-    """A clean mockflow for this test, with the MLflow and Hokusai environment pointed at it."""
+    """A clean mockflow for this test, with the MLflow and Hokusai environment pointed at it:
+    the server, or (in a workspace mode) this worker's or this test's own workspace of it."""
     options = _options(request)
-    srv = mockflow_session_server
+    server = mockflow_session_server
+    mode = request.config.getoption("mockflow_workspace")
+    if options["workspace"] or mode == "test":
+        srv = server.create_workspace(f"t-{uuid.uuid4().hex[:12]}")
+        request.addfinalizer(lambda: server.delete_workspace(srv.name, mode="CASCADE"))
+    elif mode == "worker":
+        srv = request.getfixturevalue("mockflow_worker_workspace")
+    else:
+        srv = server
     try:
         srv.reset(
             world=options["world"],
@@ -145,7 +192,7 @@ def mockflow(
         monkeypatch.delenv(MOCK_MODE_VARIABLE, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, str(value))
-    for name in ("MLFLOW_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_NAME"):
+    for name in ("MLFLOW_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_NAME", "MLFLOW_WORKSPACE"):
         if name not in env:
             monkeypatch.delenv(name, raising=False)
     mlflow = sys.modules.get("mlflow")
@@ -186,6 +233,7 @@ def _options(request: pytest.FixtureRequest) -> dict[str, Any]:
         "state_file": config.getoption("mockflow_state_file"),
         "auth": config.getoption("mockflow_auth") == "on",
         "env": None,
+        "workspace": None,
     }
     # Closest marker last, so a test's marker wins over its class's and module's.
     for marker in reversed(list(request.node.iter_markers("mockflow"))):

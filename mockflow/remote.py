@@ -118,10 +118,21 @@ class ServerHandle:
 class RemoteMockflow(ServerHandle):
     """A running mockflow at ``url`` (its root or its ``/mlflow`` prefix; both serve the API)."""
 
-    def __init__(self, url: str, *, admin_token: str | None = None, timeout: float = 60.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        admin_token: str | None = None,
+        timeout: float = 60.0,
+        workspace: str | None = None,
+    ) -> None:
         self.url = url.rstrip("/")
         self.admin_token = admin_token
         self.timeout = timeout
+        # A handle on one workspace of the server (docs/workspaces.md): its control calls go to
+        # /_mockflow/workspaces/<name>/, its client to MLFLOW_WORKSPACE=<name>.
+        self.name = workspace
+        self._base = f"_mockflow/workspaces/{workspace}" if workspace else "_mockflow"
         self._api_key = f"hk_test_{secrets.token_hex(16)}"
         self.requests = RemoteJournal(self)
         self.faults = RemoteFaults(self)
@@ -144,7 +155,7 @@ class RemoteMockflow(ServerHandle):
     ) -> Any:
         """One control API request; the decoded JSON answer, or :class:`ControlError`."""
         args = {k: v for k, v in (query or {}).items() if v is not None}
-        url = f"{self.url}/_mockflow/{endpoint.lstrip('/')}"
+        url = f"{self.url}/{self._base}/{endpoint.lstrip('/')}"
         if args:
             url += "?" + urllib.parse.urlencode(args)
         data = None if body is None else json.dumps(body).encode()
@@ -203,7 +214,55 @@ class RemoteMockflow(ServerHandle):
         except ControlError as e:
             if e.status == 501:  # a build without API-key auth: nothing to add
                 return
+            if self.name and "already exists" in e.message:  # keys are the server's
+                return
             raise
+
+    # -- workspaces (docs/workspaces.md; the server needs --workspaces) ------------------------
+
+    def client_env(self) -> dict[str, str]:
+        env = super().client_env()
+        return {**env, "MLFLOW_WORKSPACE": self.name} if self.name else env
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """What a raw HTTP request sends to be in this handle's workspace."""
+        return {"X-MLFLOW-WORKSPACE": self.name} if self.name else {}
+
+    def workspace(self, name: str) -> RemoteMockflow:
+        """A handle on an existing workspace of this server."""
+        self.call("GET", f"workspaces/{urllib.parse.quote(name, safe='')}")
+        return self._on(name)
+
+    def create_workspace(
+        self,
+        name: str,
+        *,
+        world: str = "empty",
+        seed: int | None = None,
+        fixture: str | os.PathLike[str] | None = None,
+        description: str | None = None,
+    ) -> RemoteMockflow:
+        """A new workspace holding ``world`` or a fixture (a path on the server's machine)."""
+        body = {"name": name, "world": world, "seed": seed, "fixture": _server_path(fixture),
+                "description": description}  # fmt: skip
+        self.call("POST", "workspaces", {k: v for k, v in body.items() if v is not None})
+        handle = self._on(name)
+        handle._add_client_key()
+        return handle
+
+    def delete_workspace(self, name: str, *, mode: str = "CASCADE") -> None:
+        self.call("DELETE", f"workspaces/{urllib.parse.quote(name, safe='')}", query={"mode": mode})
+
+    def workspaces(self) -> list[str]:
+        return [w["name"] for w in self.call("GET", "workspaces")["workspaces"]]
+
+    def _on(self, name: str) -> RemoteMockflow:
+        handle = RemoteMockflow(
+            self.url, admin_token=self.admin_token, timeout=self.timeout, workspace=name
+        )
+        handle._api_key = self._api_key
+        return handle
 
     def seed(
         self,

@@ -1,4 +1,5 @@
-"""The test kit around the app: the journal (outermost WSGI layer), the fault layer inside it, and
+"""The test kit around the app: the workspace router (outermost WSGI layer), then each
+workspace's journal and fault layer inside it, and
 the control operations that drive both (``/_mockflow/``, ``MockflowServer``).
 
 Both layers run before Flask routes the request, so they share one way of naming it
@@ -19,6 +20,8 @@ from mockflow.control import Controller
 from mockflow.faults import FaultMiddleware
 from mockflow.journal import ENTRY_KEY, JournalMiddleware
 from mockflow.wire.routes import endpoint_rpc, route_of
+from mockflow.workspace_layer import WorkspaceRouter
+from mockflow.workspaces import Workspace
 
 
 def install(app: Flask) -> None:
@@ -41,20 +44,34 @@ def install(app: Flask) -> None:
             entry.key_id = g.get("api_key_id") or entry.key_id
 
     settings = state.settings
-    app.wsgi_app = JournalMiddleware(  # type: ignore[method-assign]
-        FaultMiddleware(
-            app.wsgi_app,
-            state.faults,
-            allow_header=lambda: state.settings.allow_fault_header,
-            hang_max=lambda: state.settings.fault_hang_max,
+    flask_app = app.wsgi_app
+
+    def chain(workspace: Workspace) -> None:
+        # Each workspace's requests take its own journal and fault layers.
+        workspace.wsgi = JournalMiddleware(
+            FaultMiddleware(
+                flask_app,
+                workspace.faults,
+                allow_header=lambda: state.settings.allow_fault_header,
+                hang_max=lambda: state.settings.fault_hang_max,
+                route_of=rpc_of,
+                key_of=key_of,
+                prefix=settings.prefix,
+            ),
+            workspace.journal,
+            include_control=settings.journal_control,
             route_of=rpc_of,
-            key_of=key_of,
             prefix=settings.prefix,
-        ),
-        state.journal,
-        include_control=settings.journal_control,
-        route_of=rpc_of,
-        prefix=settings.prefix,
+        )
+
+    def bound_workspace(environ: dict[str, Any]) -> str | None:
+        """The workspace the request's API key is bound to (key file ``workspace:``), if any."""
+        key = layer.identify(Request(environ, shallow=True))
+        return getattr(key, "workspace", None) if key is not None else None
+
+    state.workspaces.wrap_each(chain)
+    app.wsgi_app = WorkspaceRouter(  # type: ignore[method-assign]
+        flask_app, state.workspaces, bound_workspace=bound_workspace, prefix=settings.prefix
     )
     controller = Controller(app, journal=state.journal, faults=state.faults)
     app.extensions[CONTROL_EXTENSION] = controller

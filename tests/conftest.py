@@ -11,6 +11,9 @@ import pytest
 
 # The mlflow client retries 5xx for minutes by default; a failing test should fail now.
 os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+# MLflow 3 client telemetry reads and writes process-wide environment from a background thread;
+# off in tests (it sends nothing offline anyway, and it raced subprocess environments).
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
 from mockflow.server import MockflowServer  # noqa: E402
 from tests.real_server import RealServer, running_mlflow_server  # noqa: E402
@@ -46,6 +49,15 @@ def tracking_uri(server: MockflowServer, monkeypatch: pytest.MonkeyPatch) -> Ite
 def real_mlflow() -> Iterator[RealServer]:
     """One real `mlflow server` per test session (per xdist worker); ~5 s to start."""
     with running_mlflow_server() as real:
+        yield real
+
+
+@pytest.fixture(scope="session")
+def real_mlflow_workspaces() -> Iterator[RealServer]:
+    """One real `mlflow server --enable-workspaces` per test session (per xdist worker).
+
+    Workspaces outlive tests on it: each test names its workspaces with a fresh suffix."""
+    with running_mlflow_server(workspaces=True) as real:
         yield real
 
 

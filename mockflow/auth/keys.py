@@ -14,6 +14,8 @@ A key file is a YAML mapping with a ``keys`` list; each entry::
       email: ml-lead@example.com         # optional: the user's email (gateway profile)
       balance: 0                         # optional: account balance; 0 or less is insufficient
       auth_service: unavailable          # optional: the auth service fails for this key
+      workspace: team-a                  # optional: every request with this key is in this
+                                         # workspace, whatever header it sends (docs/workspaces.md)
 
 Every entry is checked at start; a bad one stops the load with :class:`KeyFileError` naming the
 file, the entry and the field.
@@ -86,6 +88,8 @@ class ApiKey:
     rate_limit: RateLimit | None = DEFAULT_RATE_LIMIT
     revoked: bool = False
     description: str = ""
+    # mockflow's own: the workspace every request made with this key is in (workspaces on).
+    workspace: str | None = None
     roles: frozenset[str] = frozenset()
     email: str | None = None
     balance: float | None = None  # None: the balance never runs out
@@ -125,6 +129,7 @@ class ApiKey:
             "email": self.email,
             "balance": self.balance,
             "auth_service": self.auth_service,
+            "workspace": self.workspace,
         }
 
 
@@ -243,7 +248,24 @@ _FIELDS: dict[str, Any] = {
     "email": lambda v: None if v is None else _text(v),
     "balance": lambda v: None if v is None else _parse_balance(v),
     "auth_service": lambda v: None if v is None else _parse_failure(v),
+    "workspace": lambda v: None if v is None else _workspace_name(v),
 }
+
+
+def _workspace_name(value: Any) -> str:
+    from mlflow.exceptions import MlflowException
+
+    from mockflow.mlflow_mirror.workspaces import validate_lookup_name
+
+    if not isinstance(value, str):
+        raise ValueError(f"expected a workspace name, got {value!r}")
+    try:
+        validate_lookup_name(value)
+    except MlflowException as e:
+        raise ValueError(e.message) from None
+    return value
+
+
 _REQUIRED = ("id", "secret", "owner", "scopes")
 
 

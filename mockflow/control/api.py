@@ -6,7 +6,7 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 
 from mockflow.config import SettingsError
 from mockflow.control.controller import EXTENSION, Controller
@@ -25,7 +25,10 @@ class ControlError(Exception):
 
 
 def _control() -> Controller:
-    return current_app.extensions[EXTENSION]  # type: ignore[no-any-return]
+    """The controller of the workspace the path names (``/_mockflow/workspaces/<name>/...``),
+    else the server's."""
+    controller: Controller = current_app.extensions[EXTENSION]
+    return controller.for_workspace(g.get("mockflow_workspace"))
 
 
 def _body() -> dict[str, Any]:
@@ -53,6 +56,11 @@ blueprint = Blueprint("mockflow_control", __name__, url_prefix="/_mockflow")
 def control_blueprint() -> Blueprint:
     """The control API, for ``mount`` (at ``/_mockflow`` and ``{prefix}/_mockflow``)."""
     return blueprint
+
+
+@blueprint.url_value_preprocessor
+def workspace_of_path(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    g.mockflow_workspace = values.pop("workspace", None) if values else None
 
 
 @blueprint.before_request
@@ -236,3 +244,58 @@ def delete_key(key_id: str) -> Response:
 @blueprint.get("/health")
 def health() -> Response:
     return jsonify(_control().health())
+
+
+# -- workspaces (docs/workspaces.md) -----------------------------------------------------------
+
+
+@blueprint.get("/workspaces")
+def list_workspaces() -> Response:
+    control = _control()
+    return jsonify(
+        {
+            "enabled": control.workspaces.enabled,
+            "workspaces": [w.to_dict() for w in control.workspaces],
+        }
+    )
+
+
+@blueprint.post("/workspaces")
+def create_workspace() -> Response:
+    body = _body()
+    unknown = sorted(set(body) - {"name", "description", "world", "seed", "fixture"})
+    if unknown:
+        raise ControlError(400, "INVALID_PARAMETER_VALUE", f"unknown field(s) {unknown}")
+    if not isinstance(body.get("name"), str):
+        raise ControlError(400, "INVALID_PARAMETER_VALUE", "'name' (a string) is required")
+    created = _control().create_workspace(
+        body["name"],
+        world=body.get("world") or "empty",
+        seed=_optional_int(body.get("seed"), "seed"),
+        fixture=body.get("fixture"),
+        description=body.get("description"),
+    )
+    response = jsonify(created)
+    response.status_code = 201
+    return response
+
+
+@blueprint.get("/workspaces/<name>")
+def get_workspace(name: str) -> Response:
+    return jsonify(_control().workspaces.get(name).to_dict())
+
+
+@blueprint.delete("/workspaces/<name>")
+def delete_workspace(name: str) -> Response:
+    return jsonify(_control().delete_workspace(name, request.args.get("mode", "CASCADE")))
+
+
+def mount_workspace_control(app: Flask, prefix: str) -> None:
+    """Every control operation again for one workspace, ``/_mockflow/workspaces/<name>/reset``
+    and the rest (``mount`` has put them at ``/_mockflow`` already)."""
+    for base in ["", prefix] if prefix else [""]:
+        app.register_blueprint(
+            blueprint,
+            url_prefix=f"{base}/_mockflow/workspaces/<workspace>",
+            name=f"mockflow_control_workspace{'_prefixed' if base else ''}",
+        )

@@ -65,6 +65,7 @@ class KeyAdmin:
         email: str | None = None,
         balance: float | None = None,
         auth_service: str | None = None,
+        workspace: str | None = None,
     ) -> dict[str, Any]:
         """Add a key; the answer is its public record plus ``secret`` (shown only here)."""
         layer = self._layer
@@ -84,6 +85,7 @@ class KeyAdmin:
             ("email", email),
             ("balance", balance),
             ("auth_service", auth_service),
+            ("workspace", workspace),
         ):
             if value is not None:
                 entry[name] = value

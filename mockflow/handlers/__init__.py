@@ -104,6 +104,7 @@ MODULES = (
     "mockflow.handlers.logged_models",
     "mockflow.handlers.datasets",
     "mockflow.handlers.traces",
+    "mockflow.handlers.workspaces",
     "mockflow.ui.views",
     "mockflow.handlers.hokusai_api",
 )
