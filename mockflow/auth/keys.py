@@ -10,12 +10,12 @@ A key file is a YAML mapping with a ``keys`` list; each entry::
       allowed_ips: [10.0.0.0/8]          # optional CIDRs or addresses
       rate_limit: 1000/hour              # optional: N/<unit> or N/<number><unit>, or "unlimited"
       revoked: false                     # optional
-      workspace: team-a                  # optional: every request with this key is in this
-                                         # workspace, whatever header it sends (docs/workspaces.md)
       roles: [admin]                     # optional: the user's roles (gateway profile)
       email: ml-lead@example.com         # optional: the user's email (gateway profile)
       balance: 0                         # optional: account balance; 0 or less is insufficient
       auth_service: unavailable          # optional: the auth service fails for this key
+      workspace: team-a                  # optional: every request with this key is in this
+                                         # workspace, whatever header it sends (docs/workspaces.md)
 
 Every entry is checked at start; a bad one stops the load with :class:`KeyFileError` naming the
 file, the entry and the field.
@@ -125,11 +125,11 @@ class ApiKey:
             "rate_limit": str(self.rate_limit) if self.rate_limit else None,
             "revoked": self.revoked,
             "description": self.description,
-            "workspace": self.workspace,
             "roles": sorted(self.roles),
             "email": self.email,
             "balance": self.balance,
             "auth_service": self.auth_service,
+            "workspace": self.workspace,
         }
 
 
@@ -244,11 +244,11 @@ _FIELDS: dict[str, Any] = {
     "rate_limit": lambda v: DEFAULT_RATE_LIMIT if v is None else parse_rate_limit(v),
     "revoked": lambda v: v if isinstance(v, bool) else _bad_bool(v),
     "description": lambda v: "" if v is None else str(v),
-    "workspace": lambda v: None if v is None else _workspace_name(v),
     "roles": lambda v: frozenset() if v is None else _parse_roles(v),
     "email": lambda v: None if v is None else _text(v),
     "balance": lambda v: None if v is None else _parse_balance(v),
     "auth_service": lambda v: None if v is None else _parse_failure(v),
+    "workspace": lambda v: None if v is None else _workspace_name(v),
 }
 
 

@@ -61,11 +61,11 @@ class KeyAdmin:
         rate_limit: str | None = "unlimited",
         revoked: bool = False,
         description: str = "",
-        workspace: str | None = None,
         roles: Sequence[str] | None = None,
         email: str | None = None,
         balance: float | None = None,
         auth_service: str | None = None,
+        workspace: str | None = None,
     ) -> dict[str, Any]:
         """Add a key; the answer is its public record plus ``secret`` (shown only here)."""
         layer = self._layer
@@ -81,11 +81,11 @@ class KeyAdmin:
             ("expires_at", expires_at),
             ("allowed_ips", None if allowed_ips is None else [*allowed_ips]),
             ("rate_limit", rate_limit),
-            ("workspace", workspace),
             ("roles", None if roles is None else [*roles]),
             ("email", email),
             ("balance", balance),
             ("auth_service", auth_service),
+            ("workspace", workspace),
         ):
             if value is not None:
                 entry[name] = value
