@@ -210,6 +210,10 @@ class MockflowServer(TestKit, ServerHandle):
     def control(self) -> Controller:
         return self.app.extensions[EXTENSION]  # type: ignore[no-any-return]
 
+    @property
+    def keys(self) -> KeyAdmin:
+        return self.control.keys
+
     def health(self) -> dict[str, Any]:
         return self.control.health()
 
