@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .PHONY: install serve test lint docs clean image-test image-base compat ui-test bench dist \
-	wheel-test matrix lock
+	wheel-test matrix lock venvs models-test
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,7 @@ serve: $(STAMP)
 	$(BIN)/mockflow serve
 
 test: $(STAMP)
-	MLFLOW_HTTP_REQUEST_MAX_RETRIES=0 $(BIN)/python -m pytest -n 2 -m "not ui" $(PYTEST_ARGS)
+	MLFLOW_HTTP_REQUEST_MAX_RETRIES=0 $(BIN)/python -m pytest -n 2 -m "not ui and not models_venv" $(PYTEST_ARGS)
 
 # The MLflow web UI in headless Chromium (tests/ui/). Installs what it needs: Debian's chromium
 # when missing (root or sudo), Playwright and the UI extra into .venv. Screenshots of each page
@@ -60,30 +60,45 @@ image-base:
 # Each leg installs dist/'s wheel into fresh virtualenvs (.venv-*) and works from a temporary
 # directory outside the checkout with no PYTHONPATH (scripts/ci/).
 
-# The sdist, and the wheel built from it (so the sdist is proven complete).
-dist: $(STAMP)
+# The sdist, and the wheel built from it (so the sdist is proven complete). Rebuilt only when a
+# packaged file changed, so the legs below (and their reused venvs) see one wheel per change.
+DIST_STAMP := dist/.built
+$(DIST_STAMP): $(STAMP) pyproject.toml README.md $(shell find mockflow -type f -not -path '*/__pycache__/*')
 	rm -rf dist
 	$(BIN)/python -m build --outdir dist . > build.log 2>&1 || { cat build.log; exit 1; }
-	@rm -f build.log; ls dist
+	@rm -f build.log; ls dist; touch $(DIST_STAMP)
+
+dist: $(DIST_STAMP)
 
 # The wheel [server] + the newest mlflow: serve (auth on and off) with a real-client round trip,
 # `mockflow env`, activate(), and the how-to examples as a separate project using the plugin.
-wheel-test: dist
+wheel-test: $(DIST_STAMP)
 	scripts/ci/wheel-test.sh
 
 # Both ends of the supported MLflow range, each with the real client of the same version.
 MATRIX_VERSIONS ?= 3.9.0 3.17.2
-matrix: dist
+matrix: $(DIST_STAMP)
 	scripts/ci/matrix.sh $(MATRIX_VERSIONS)
 
 # A project pinned to mlflow 2.22: the base wheel (plugin, no server deps) next to its client,
 # driving `mockflow serve` from another virtualenv over the control API (MOCKFLOW_URL).
-compat: dist
+compat: $(DIST_STAMP)
 	scripts/ci/compat.sh
 
+# Build the legs' virtualenvs (they install from PyPI: minutes); .ci/run starts this in the
+# background while `make test` runs.
+venvs: $(DIST_STAMP)
+	scripts/ci/venvs.sh
+
 # Regenerate the lock file the image installs with (constraints/server.txt).
-lock: dist
+lock: $(DIST_STAMP)
 	scripts/ci/lock.sh
+
+# The seeded models loaded from a bare client environment: a venv with only mlflow-skinny and
+# pandas (built on first use under the system temp dir, keyed by versions, then reused; pick the
+# client with MOCKFLOW_MODELS_MLFLOW=3.9.0) against `mockflow serve` (tests/models/).
+models-test: $(STAMP)
+	MLFLOW_HTTP_REQUEST_MAX_RETRIES=0 $(BIN)/python -m pytest -m models_venv tests/models $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) .venv-* build dist *.egg-info

@@ -6,8 +6,8 @@ __all__ = ["__version__", "activate"]
 
 
 def activate(**kwargs):  # type: ignore[no-untyped-def]
-    """In Hokusai mock mode, start an in-process server when none is configured
-    (see :func:`mockflow.mock_mode.activate`)."""
+    """In Hokusai mock mode, point this process at a mockflow (found, or started in-process) and
+    unset ``HOKUSAI_MOCK_MODE`` (see :func:`mockflow.mock_mode.activate`)."""
     from mockflow.mock_mode import activate as _activate
 
     return _activate(**kwargs)

@@ -90,11 +90,17 @@ def build_parser() -> argparse.ArgumentParser:
     env = sub.add_parser(
         "env",
         help="Print the export lines that point mlflow and the Hokusai SDK at a running mockflow.",
-        description="Print MLFLOW_TRACKING_URI, MLFLOW_TRACKING_TOKEN, HOKUSAI_API_KEY and "
-        'HOKUSAI_MOCK_MODE for a running server: eval "$(mockflow env)".',
+        description="Print the exports of MLFLOW_TRACKING_URI, HOKUSAI_API_ENDPOINT, "
+        "MLFLOW_TRACKING_TOKEN and HOKUSAI_API_KEY for a running server, and `unset "
+        "HOKUSAI_MOCK_MODE` (which would make the Hokusai SDK simulate instead): "
+        'eval "$(mockflow env)".',
     )
     env.add_argument("--url", help="The server's URL (default: from MOCKFLOW_HOST/PORT/PREFIX).")
-    env.add_argument("--key-id", default="read-write", help="Which key of the key file to use.")
+    env.add_argument(
+        "--key-id",
+        default="registry-admin",
+        help="Which key of the key file to use (default: one that passes both auth profiles).",
+    )
     return parser
 
 

@@ -79,6 +79,18 @@ class Settings:
     auth: bool = _setting(
         True, "Require a Hokusai API key on the MLflow API (off: an open data server)."
     )
+    auth_profile: str = _setting(
+        "docs",
+        "Which auth contract to answer: `docs`, the one the Hokusai docs describe (MLflow error "
+        "fields added), or `gateway`, the deployed gateway's (registry admins only on MLflow "
+        "paths, 402/429/503 rows, bodies without error_code).",
+        choices=("docs", "gateway"),
+    )
+    gateway_admin_emails: str = _setting(
+        "registry-owner@example.com",
+        "Comma-separated emails the gateway profile treats as registry admins "
+        "(the gateway's REGISTRY_ADMIN_USER_EMAILS).",
+    )
     keys_file: str = _setting(
         "",
         "YAML file of API keys (empty: the keys inside the package; not read with auth off).",

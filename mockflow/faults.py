@@ -5,7 +5,11 @@ whether it fires on this match (probability from a seeded RNG, first N, after N,
 ``times``) and has an effect: a delay, an MLflow error, a dropped connection, a hang, or a
 malformed body. In phase ``before`` the effect replaces the handler (nothing changes); in phase
 ``after`` the handler runs first (its change is applied) and then the response is lost or spoilt,
-which is what tests client retries and idempotency.
+which is what tests client retries and idempotency. One effect, ``auth_service``, is not applied
+here: it makes the (simulated) Hokusai auth service fail for the request, and the auth layer
+answers as its profile does (503, 429, ...) once it reaches the point where it would ask that
+service; a request the auth layer lets through without asking (OPTIONS, an open path, no key, auth
+off) is unaffected, though the rule counts it as fired.
 
 The layer is WSGI middleware inside the journal and outside Flask (so outside auth and the
 handlers). A dropped connection shuts the client's socket down before a byte of response is
@@ -29,6 +33,8 @@ from http import HTTPStatus
 from types import TracebackType
 from typing import Any
 
+from mockflow.auth.service import ENVIRON_KEY as AUTH_SERVICE_KEY
+from mockflow.auth.service import FAILURES as AUTH_SERVICE_FAILURES
 from mockflow.journal import ENTRY_KEY, JournalEntry, is_control_path
 from mockflow.rpcs import rpc_matches
 from mockflow.wire.errors import error_body
@@ -77,6 +83,7 @@ class Fault:
     drop: bool = False
     hang: float | None = None  # seconds (capped by the fault_hang_max setting); 0 = the cap
     malformed: bool = False
+    auth_service: str | None = None  # an auth-service failure (mockflow/auth/service.py)
     phase: str = "before"
     # when it fires
     probability: float = 1.0
@@ -94,16 +101,24 @@ class Fault:
 
     def __post_init__(self) -> None:
         terminal = [n for n in ("drop", "malformed") if getattr(self, n)]
-        terminal += [n for n in ("status", "hang") if getattr(self, n) is not None]
+        terminal += [n for n in ("status", "hang", "auth_service") if getattr(self, n) is not None]
         if len(terminal) > 1:
             raise FaultError(f"a fault has one effect besides a delay; got {', '.join(terminal)}")
         if not terminal and self.delay is None:
             raise FaultError(
                 "a fault needs an effect: status=..., delay=..., drop=True, hang=..., "
-                "or malformed=True"
+                "malformed=True or auth_service=..."
             )
         if self.phase not in PHASES:
             raise FaultError(f"phase must be 'before' or 'after', not {self.phase!r}")
+        if self.auth_service is not None:
+            if self.auth_service not in AUTH_SERVICE_FAILURES:
+                raise FaultError(
+                    f"auth_service must be one of {', '.join(AUTH_SERVICE_FAILURES)}, "
+                    f"not {self.auth_service!r}"
+                )
+            if self.phase != "before":
+                raise FaultError("an auth_service fault acts before the handler (phase 'before')")
         if not 0.0 <= self.probability <= 1.0:
             raise FaultError(f"probability must be between 0 and 1, not {self.probability!r}")
         for name in ("first", "after", "every", "times"):
@@ -186,7 +201,13 @@ class Fault:
 
     @property
     def terminal(self) -> bool:
-        return self.status is not None or self.drop or self.hang is not None or self.malformed
+        return (
+            self.status is not None
+            or self.drop
+            or self.hang is not None
+            or self.malformed
+            or self.auth_service is not None
+        )
 
     # -- context manager: remove the rule when the block ends ------------------------------------
 
@@ -280,7 +301,7 @@ class FaultSet:
 
 def parse_fault_header(value: str) -> Fault:
     """``status=503; error_code=...; message=...; delay=0.5 | 0.1-0.5; drop; hang=2; malformed;
-    phase=after`` → a one-off rule for the request that carries it."""
+    auth_service=timeout; phase=after`` → a one-off rule for the request that carries it."""
     options: dict[str, Any] = {}
     for part in re.split(r"[;,]", value):
         name, _, raw = part.strip().partition("=")
@@ -296,7 +317,7 @@ def parse_fault_header(value: str) -> Fault:
         elif name == "delay":
             low, sep, high = raw.partition("-")
             options[name] = (float(low), float(high)) if sep else float(raw)
-        elif name in ("error_code", "message", "phase"):
+        elif name in ("error_code", "message", "phase", "auth_service"):
             options[name] = raw
         else:
             raise FaultError(f"unknown {FAULT_HEADER} option {name!r}")
@@ -370,6 +391,9 @@ class FaultMiddleware:
         for rule in before:
             time.sleep(rule.delay_seconds())
         terminal = next((r for r in before if r.terminal), None)
+        if terminal is not None and terminal.auth_service is not None:
+            environ[AUTH_SERVICE_KEY] = terminal.auth_service  # the auth layer answers it
+            terminal = None
         if terminal is not None:
             return self._apply(terminal, environ, start_response, entry, None)
         if not after:

@@ -179,11 +179,17 @@ def mockflow(
         if type(e).__name__ not in _RESET_ERRORS:
             raise
         pytest.fail(f"mockflow fixture: {e}", pytrace=False)
+    from mockflow.mock_mode import MOCK_MODE_VARIABLE
+
+    # Mock mode's rule (mockflow/mock_mode.py): the client points at this server and
+    # HOKUSAI_MOCK_MODE is unset, so the Hokusai SDK sends its requests instead of simulating them.
     env = {
         **srv.client_env(),
         "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0",
         **(options["env"] or {}),
     }
+    if MOCK_MODE_VARIABLE not in env:
+        monkeypatch.delenv(MOCK_MODE_VARIABLE, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, str(value))
     for name in ("MLFLOW_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_NAME", "MLFLOW_WORKSPACE"):

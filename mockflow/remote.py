@@ -46,8 +46,16 @@ class ControlError(RuntimeError):
 
 
 def client_env(tracking_uri: str, api_key: str | None) -> dict[str, str]:
-    """The variables that point plain mlflow and the Hokusai SDK at a mockflow server."""
-    env = {"MLFLOW_TRACKING_URI": tracking_uri, "HOKUSAI_MOCK_MODE": "true"}
+    """The variables that point plain mlflow and the Hokusai SDK at a mockflow server.
+
+    Not ``HOKUSAI_MOCK_MODE``: the SDK reads it as "simulate, send nothing", so whoever applies
+    these unsets it (mock mode's rule, ``mockflow/mock_mode.py``)."""
+    root = tracking_uri.rstrip("/").removesuffix("/mlflow")
+    env = {
+        "MLFLOW_TRACKING_URI": tracking_uri,
+        # ModelRegistry and `hokusai model register` send their non-MLflow calls here.
+        "HOKUSAI_API_ENDPOINT": root + "/api",
+    }
     if api_key:
         env["MLFLOW_TRACKING_TOKEN"] = api_key
         env["HOKUSAI_API_KEY"] = api_key

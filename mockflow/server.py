@@ -212,6 +212,7 @@ class MockflowServer(TestKit, ServerHandle):
 
     @property
     def keys(self) -> KeyAdmin:
+        """API keys: ``srv.keys.create(scopes=["mlflow:read"])`` (the server's own)."""
         return self.control.keys
 
     def health(self) -> dict[str, Any]:

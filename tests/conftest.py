@@ -11,6 +11,9 @@ import pytest
 
 # The mlflow client retries 5xx for minutes by default; a failing test should fail now.
 os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+# MLflow 3 client telemetry reads and writes process-wide environment from a background thread;
+# off in tests (it sends nothing offline anyway, and it raced subprocess environments).
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
 
 from mockflow.server import MockflowServer  # noqa: E402
 from tests.real_server import RealServer, running_mlflow_server  # noqa: E402

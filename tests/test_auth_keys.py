@@ -165,3 +165,48 @@ def test_serve_refuses_a_bad_key_file_naming_the_entry(tmp_path, capsys):
     assert main(["serve", "--port", "0", "--keys-file", str(bad)]) == 2
     err = capsys.readouterr().err
     assert f"{bad}: keys[0] (id 'ci'): field 'scopes'" in err
+
+
+def test_gateway_fields_load_and_show_in_the_public_record():
+    (key,) = parse_keys(
+        {
+            "keys": [
+                {
+                    **GOOD,
+                    "scopes": ["mlflow:admin", "full_access"],
+                    "roles": ["admin"],
+                    "email": "ops@example.com",
+                    "balance": 0,
+                    "auth_service": "timeout",
+                }
+            ]
+        }
+    )
+    assert key.roles == {"admin"} and key.email == "ops@example.com"
+    assert key.balance == 0.0 and not key.has_sufficient_balance
+    public = key.public_dict()
+    assert (public["roles"], public["balance"], public["auth_service"]) == (
+        ["admin"],
+        0.0,
+        "timeout",
+    )
+
+
+def test_a_key_without_a_balance_never_runs_out():
+    (key,) = parse_keys({"keys": [GOOD]})
+    assert key.balance is None and key.has_sufficient_balance
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"roles": "admin"}, "roles"),
+        ({"balance": "lots"}, "balance"),
+        ({"balance": True}, "balance"),
+        ({"auth_service": "down"}, "auth_service"),
+        ({"email": ""}, "email"),
+    ],
+)
+def test_bad_gateway_fields_name_the_field(change, field):
+    with pytest.raises(KeyFileError, match=f"field '{field}'"):
+        parse_keys({"keys": [{**GOOD, **change}]})

@@ -23,7 +23,9 @@ def test_fixture_points_mlflow_and_hokusai_at_the_server(mockflow: MockflowServe
     assert mockflow.tracking_uri.endswith("/mlflow")
     assert os.environ["MLFLOW_TRACKING_TOKEN"] == mockflow.api_key
     assert os.environ["HOKUSAI_API_KEY"] == mockflow.api_key
-    assert os.environ["HOKUSAI_MOCK_MODE"] == "true"
+    # Unset: the Hokusai SDK would simulate its calls instead of sending them (mock_mode.py).
+    assert "HOKUSAI_MOCK_MODE" not in os.environ
+    assert os.environ["HOKUSAI_API_ENDPOINT"] == mockflow.url + "/api"
     assert os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] == "0"
     assert mlflow.get_tracking_uri() == mockflow.tracking_uri
 

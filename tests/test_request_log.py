@@ -76,9 +76,9 @@ def test_the_line_names_the_key_the_auth_layer_identified(
     app.test_client().get("/mlflow/api/2.0/mlflow/experiments/search?max_results=1")
 
     known, anonymous = request_records(caplog)
-    assert (known.request["status"], known.request["key_id"]) == (200, "read-write")  # type: ignore[attr-defined]
+    assert (known.request["status"], known.request["key_id"]) == (200, "registry-admin")  # type: ignore[attr-defined]
     assert (anonymous.request["status"], anonymous.request["key_id"]) == (401, None)  # type: ignore[attr-defined]
-    assert " key=read-write " in TextFormatter().format(known)
+    assert " key=registry-admin " in TextFormatter().format(known)
     assert default_client_key() not in TextFormatter().format(known)
 
 

@@ -38,6 +38,19 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def wait_until_healthy(url: str, proc: subprocess.Popen[str], timeout: float = 30) -> None:
+    """Return once ``url/health`` answers 200; fail the test if it does not in time."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{url}/health", timeout=1).status_code == 200:
+                return
+        except requests.ConnectionError:
+            time.sleep(0.05)
+    proc.kill()
+    pytest.fail(f"mockflow serve did not become healthy:\n{proc.communicate()[0] or ''}")
+
+
 @contextmanager
 def serving(*args: str, env: dict[str, str] | None = None) -> Iterator[str]:
     """``mockflow serve ARGS`` on a free port until the block ends (then a clean exit); its URL."""
@@ -51,16 +64,7 @@ def serving(*args: str, env: dict[str, str] | None = None) -> Iterator[str]:
         text=True,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"{url}/health", timeout=1).status_code == 200:
-                break
-        except requests.ConnectionError:
-            time.sleep(0.05)
-    else:
-        proc.kill()
-        pytest.fail(f"mockflow serve did not become healthy:\n{proc.communicate()[0]}")
+    wait_until_healthy(url, proc, START_TIMEOUT)
     yield url
     proc.terminate()
     out, _ = proc.communicate(timeout=20)

@@ -12,6 +12,10 @@ A key file is a YAML mapping with a ``keys`` list; each entry::
       revoked: false                     # optional
       workspace: team-a                  # optional: every request with this key is in this
                                          # workspace, whatever header it sends (docs/workspaces.md)
+      roles: [admin]                     # optional: the user's roles (gateway profile)
+      email: ml-lead@example.com         # optional: the user's email (gateway profile)
+      balance: 0                         # optional: account balance; 0 or less is insufficient
+      auth_service: unavailable          # optional: the auth service fails for this key
 
 Every entry is checked at start; a bad one stops the load with :class:`KeyFileError` naming the
 file, the entry and the field.
@@ -33,7 +37,8 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from mockflow.auth.scopes import ALL_SCOPES
+from mockflow.auth.scopes import KNOWN_SCOPES
+from mockflow.auth.service import FAILURES
 
 if TYPE_CHECKING:
     from importlib.resources.abc import Traversable
@@ -85,6 +90,14 @@ class ApiKey:
     description: str = ""
     # mockflow's own: the workspace every request made with this key is in (workspaces on).
     workspace: str | None = None
+    roles: frozenset[str] = frozenset()
+    email: str | None = None
+    balance: float | None = None  # None: the balance never runs out
+    auth_service: str | None = None  # a failure of auth.service.FAILURES, forced for this key
+
+    @property
+    def has_sufficient_balance(self) -> bool:
+        return self.balance is None or self.balance > 0
 
     @property
     def hint(self) -> str:
@@ -113,6 +126,10 @@ class ApiKey:
             "revoked": self.revoked,
             "description": self.description,
             "workspace": self.workspace,
+            "roles": sorted(self.roles),
+            "email": self.email,
+            "balance": self.balance,
+            "auth_service": self.auth_service,
         }
 
 
@@ -178,10 +195,28 @@ def _parse_networks(value: Any) -> tuple[IPNetwork, ...]:
 def _parse_scopes(value: Any) -> frozenset[str]:
     if not isinstance(value, list) or not value:
         raise ValueError(f"expected a non-empty list of scopes, got {value!r}")
-    unknown = [s for s in value if s not in ALL_SCOPES]
+    unknown = [s for s in value if s not in KNOWN_SCOPES]
     if unknown:
-        raise ValueError(f"unknown scope(s) {unknown}; known: {', '.join(ALL_SCOPES)}")
+        raise ValueError(f"unknown scope(s) {unknown}; known: {', '.join(KNOWN_SCOPES)}")
     return frozenset(value)
+
+
+def _parse_roles(value: Any) -> frozenset[str]:
+    if not isinstance(value, list) or not all(isinstance(r, str) and r.strip() for r in value):
+        raise ValueError(f"expected a list of role names, got {value!r}")
+    return frozenset(value)
+
+
+def _parse_balance(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"expected a number, got {value!r}")
+    return float(value)
+
+
+def _parse_failure(value: Any) -> str:
+    if value not in FAILURES:
+        raise ValueError(f"expected one of {', '.join(FAILURES)}, got {value!r}")
+    return str(value)
 
 
 def _parse_secret(value: Any) -> str:
@@ -210,6 +245,10 @@ _FIELDS: dict[str, Any] = {
     "revoked": lambda v: v if isinstance(v, bool) else _bad_bool(v),
     "description": lambda v: "" if v is None else str(v),
     "workspace": lambda v: None if v is None else _workspace_name(v),
+    "roles": lambda v: frozenset() if v is None else _parse_roles(v),
+    "email": lambda v: None if v is None else _text(v),
+    "balance": lambda v: None if v is None else _parse_balance(v),
+    "auth_service": lambda v: None if v is None else _parse_failure(v),
 }
 
 

@@ -1,10 +1,13 @@
 """The auth layer: a Flask ``before_request`` that turns a request into an identity or a refusal.
 
-Checks run in the gateway's order: a credential is present (401), it names a live key (401: unknown,
-malformed, revoked or expired), the caller's IP is allowed (403), the key is under its rate limit
-(403, or 429 when configured), and the key holds the scope the RPC needs (403). Every refusal body
-carries MLflow's ``error_code``/``message`` and the gateway's ``detail``, so both the mlflow client
-and code written against the Hokusai gateway understand it.
+Two profiles (``--auth-profile``). ``docs``, the default, is the contract the Hokusai docs
+describe, and is this module: a credential is present (401), the auth service answers (503 when it
+fails, see ``auth/service.py``), it names a live key (401: unknown, malformed, revoked or expired),
+the caller's IP is allowed (403), the key is under its rate limit (403, or 429 when configured),
+and the key holds the scope the RPC needs (403). Every refusal body carries MLflow's
+``error_code``/``message`` and the gateway's ``detail``, so both the mlflow client and code written
+against the Hokusai gateway understand it. ``gateway`` is the deployed middleware's contract,
+decided by ``auth/gateway.py``.
 
 The identity is left on ``flask.g`` for the layers after this one (the request journal):
 ``g.api_key_id``, ``g.api_key_owner``, ``g.scopes``.
@@ -23,10 +26,12 @@ from flask import Flask, g, request
 from werkzeug.routing import Map
 from werkzeug.wrappers import Request
 
+from mockflow.auth import gateway
 from mockflow.auth.credentials import Credential, find_credential
 from mockflow.auth.keys import KEY_PATTERN, ApiKey, KeyRing, load_keys, redact
 from mockflow.auth.ratelimit import Decision, RateLimiter
 from mockflow.auth.scopes import grants, required_scope
+from mockflow.auth.service import ENVIRON_KEY
 from mockflow.auth.session import Sessions
 from mockflow.wire.errors import json_error
 from mockflow.wire.routes import endpoint_rpc, route_of
@@ -56,6 +61,14 @@ DETAIL_INVALID = "Invalid or expired API key"
 DETAIL_IP = "IP address not allowed for this API key"
 DETAIL_RATE = "Rate limit exceeded"
 DETAIL_SCOPE = "Insufficient permissions for this operation"
+PROFILES = ("docs", gateway.PROFILE)
+# The docs profile's answer to each auth-service failure: status, error_code, the gateway's detail.
+SERVICE_FAILURES = {
+    "unavailable": (503, "TEMPORARILY_UNAVAILABLE", "Authentication service unavailable"),
+    "error": (503, "TEMPORARILY_UNAVAILABLE", "Authentication service error"),
+    "timeout": (503, "TEMPORARILY_UNAVAILABLE", "Authentication service timeout"),
+    "malformed": (401, "UNAUTHENTICATED", "Authentication service error"),
+}
 
 
 @dataclass(frozen=True)
@@ -68,6 +81,8 @@ class Refusal:
     message: str
     headers: Mapping[str, str] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)
+    # The whole body, when it is not MLflow's error shape (the gateway profile's own bodies).
+    body: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -91,10 +106,16 @@ class AuthLayer:
         rate_limit_window: str = "fixed",
         trust_proxy: bool = False,
         keys_file: str = "",
+        profile: str = "docs",
+        gateway_admin_emails: str = "",
         now: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
     ) -> None:
         if rate_limit_status not in (403, 429):
             raise ValueError(f"rate_limit_status must be 403 or 429, not {rate_limit_status!r}")
+        if profile not in PROFILES:
+            raise ValueError(f"auth profile must be one of {', '.join(PROFILES)}, not {profile!r}")
+        self.profile = profile
+        self.gateway_admin_emails = gateway.parse_emails(gateway_admin_emails)
         self.keys = keys
         self.keys_file = keys_file
         # Whether the ring holds the key file's keys: the file is read when enforcement is first
@@ -151,6 +172,8 @@ class AuthLayer:
 
     def check(self, req: Request, *, count: bool) -> Verdict:
         """The gateway's decision on ``req``; ``count`` charges it to the key's rate limit."""
+        if self.enabled and self.profile == gateway.PROFILE:
+            return gateway.check(self, req, count=count)
         path = req.path
         credential = find_credential(req.headers, req.args) or self.sessions.credential(req.cookies)
         if not self.enabled or self.is_open(path) or req.method == "OPTIONS":
@@ -160,9 +183,13 @@ class AuthLayer:
             )
         if credential is None:
             return Verdict(None, self._unauthenticated(DETAIL_MISSING, "An API key is required."))
+        if req.environ.get(ENVIRON_KEY):  # a fault rule made the auth service fail
+            return Verdict(None, self._service_failed(req.environ[ENVIRON_KEY]))
         key, problem = self._lookup(credential)
         if key is None:
             return Verdict(None, self._unauthenticated(DETAIL_INVALID, problem, invalid=True))
+        if key.auth_service:
+            return Verdict(key, self._service_failed(key.auth_service))
         if key.revoked:
             message = f"API key {key.id!r} has been revoked."
             return Verdict(key, self._unauthenticated(DETAIL_INVALID, message, invalid=True))
@@ -228,14 +255,20 @@ class AuthLayer:
 
     # -- helpers -----------------------------------------------------------------------------
 
-    def is_open(self, path: str) -> bool:
+    def _unprefixed(self, path: str) -> str:
         if self.prefix and (path == self.prefix or path.startswith(self.prefix + "/")):
-            path = path[len(self.prefix) :] or "/"
-        return (
-            path in OPEN_PATHS
-            or path in UI_OPEN_PATHS
-            or path.startswith(OPEN_PATH_PREFIXES + UI_OPEN_PATH_PREFIXES)
-        )
+            return path[len(self.prefix) :] or "/"
+        return path
+
+    def is_open(self, path: str) -> bool:
+        """Open in the docs profile: health, version, server info, and mockflow's own surfaces."""
+        return self._unprefixed(path) in OPEN_PATHS or self.is_mockflow_own(path)
+
+    def is_mockflow_own(self, path: str) -> bool:
+        """mockflow's own surfaces, open in every profile: the control API (it has its own token)
+        and the web UI's page, assets and sign-in (its API calls are checked like any other)."""
+        path = self._unprefixed(path)
+        return path in UI_OPEN_PATHS or path.startswith(OPEN_PATH_PREFIXES + UI_OPEN_PATH_PREFIXES)
 
     def client_ip(self, req: Request) -> str:
         """The socket peer; with ``trust_proxy``, the address the (one) proxy in front saw."""
@@ -265,6 +298,17 @@ class AuthLayer:
             challenge += ', error="invalid_token"'
         return Refusal(401, "UNAUTHENTICATED", detail, message, {"WWW-Authenticate": challenge})
 
+    def _service_failed(self, failure: str) -> Refusal:
+        if failure == "rate_limited":
+            status = self.rate_limit_status
+            code = "REQUEST_LIMIT_EXCEEDED" if status == 429 else "PERMISSION_DENIED"
+            message = "The Hokusai auth service reports this key over its rate limit."
+            return Refusal(status, code, DETAIL_RATE, message, {"Retry-After": "60"})
+        status, code, detail = SERVICE_FAILURES[failure]
+        message = f"The Hokusai auth service could not validate the key ({failure})."
+        headers = {} if status == 401 else {"Retry-After": "1"}
+        return Refusal(status, code, detail, message, headers)
+
     def _rate_limited(self, key: ApiKey, decision: Decision) -> Refusal:
         status = self.rate_limit_status
         code = "REQUEST_LIMIT_EXCEEDED" if status == 429 else "PERMISSION_DENIED"
@@ -283,13 +327,16 @@ class AuthLayer:
             refusal.detail,
             g.get("api_key_id") or "-",
         )
-        response = json_error(
-            refusal.error_code,
-            refusal.message,
-            refusal.status,
-            detail=refusal.detail,
-            **refusal.extra,
-        )
+        if refusal.body is not None:
+            response = gateway.render(refusal.status, refusal.body)
+        else:
+            response = json_error(
+                refusal.error_code,
+                refusal.message,
+                refusal.status,
+                detail=refusal.detail,
+                **refusal.extra,
+            )
         response.headers.update(refusal.headers)
         g.auth_error = refusal.detail
         return response
@@ -311,6 +358,8 @@ def install(app: Flask, settings: Any, *, keys: KeyRing | None = None) -> AuthLa
         rate_limit_window=settings.rate_limit_window,
         trust_proxy=settings.trust_proxy,
         keys_file=settings.keys_file,
+        profile=getattr(settings, "auth_profile", "docs"),
+        gateway_admin_emails=getattr(settings, "gateway_admin_emails", ""),
     )
     layer.url_map = app.url_map
     app.extensions[EXTENSION] = layer

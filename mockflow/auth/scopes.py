@@ -18,6 +18,17 @@ WRITE = "mlflow:write"
 REGISTRY_ADMIN = "registry:admin"
 ADMIN = "admin"
 ALL_SCOPES = (READ, WRITE, REGISTRY_ADMIN, ADMIN)
+# Further names the deployed gateway gives meaning to (``--auth-profile gateway``, see
+# mockflow/auth/gateway.py): write scopes and registry-admin scopes. The docs profile ignores them.
+GATEWAY_SCOPES = (
+    "model:write",
+    "mlflow:access",
+    "mlflow:admin",
+    "write",
+    "full_access",
+    "model-registry:admin",
+)
+KNOWN_SCOPES = ALL_SCOPES + GATEWAY_SCOPES
 
 # Name prefixes of RPCs that change nothing.
 _READ_PREFIXES = ("Get", "Search", "List", "BatchGet", "Download", "Query", "Calculate")

@@ -62,6 +62,10 @@ class KeyAdmin:
         revoked: bool = False,
         description: str = "",
         workspace: str | None = None,
+        roles: Sequence[str] | None = None,
+        email: str | None = None,
+        balance: float | None = None,
+        auth_service: str | None = None,
     ) -> dict[str, Any]:
         """Add a key; the answer is its public record plus ``secret`` (shown only here)."""
         layer = self._layer
@@ -78,6 +82,10 @@ class KeyAdmin:
             ("allowed_ips", None if allowed_ips is None else [*allowed_ips]),
             ("rate_limit", rate_limit),
             ("workspace", workspace),
+            ("roles", None if roles is None else [*roles]),
+            ("email", email),
+            ("balance", balance),
+            ("auth_service", auth_service),
         ):
             if value is not None:
                 entry[name] = value

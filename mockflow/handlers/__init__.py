@@ -106,6 +106,7 @@ MODULES = (
     "mockflow.handlers.traces",
     "mockflow.handlers.workspaces",
     "mockflow.ui.views",
+    "mockflow.handlers.hokusai_api",
 )
 
 

@@ -27,6 +27,8 @@ Modules:
 - ``mime_types``   artifact MIME types of ``mlflow/utils/mime_type_utils.py``
 - ``artifact_upload``  the upload answer of ``mlflow/server/artifact_router.py`` or ``handlers.py``
 - ``proto_json``   compact ``message_to_json``; ``server_info`` the ``server-info`` body
+- ``models_from_code``  the model directory ``mlflow.pyfunc.log_model(python_model="f.py")``
+  writes (``mlflow/pyfunc/__init__.py``, ``mlflow/models/model.py``)
 - ``workspaces``   workspace names, resolution, errors, deletion modes and artifact scoping of
   ``mlflow/server/workspace_helpers.py``, ``handlers.py`` and the workspace stores
 """

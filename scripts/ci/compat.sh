@@ -11,10 +11,7 @@ LEG=compat
 . "$(dirname "$0")/lib.sh"
 
 server=$(server_venv "${NEWEST_MLFLOW:-3.17.2}")
-venv=$ROOT/.venv-compat
-say "installing mlflow 2.22 and the base wheel into $venv"
-fresh_venv "$venv" "mlflow==2.22.*" "opentelemetry-sdk==1.33.1" "opentelemetry-api==1.33.1" \
-    scikit-learn pytest "$(wheel)"
+venv=$(compat_venv)
 "$venv/bin/python" -c '
 import mlflow, mockflow.remote, mockflow.pytest_plugin
 assert mlflow.__version__.startswith("2.22."), mlflow.__version__

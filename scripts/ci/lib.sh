@@ -5,7 +5,7 @@
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 PYTHON=${PYTHON:-python3}
 unset PYTHONPATH
-export MLFLOW_HTTP_REQUEST_MAX_RETRIES=0 PIP_DISABLE_PIP_VERSION_CHECK=1
+export MLFLOW_HTTP_REQUEST_MAX_RETRIES=0 MLFLOW_DISABLE_TELEMETRY=true PIP_DISABLE_PIP_VERSION_CHECK=1
 
 say() { printf '%s: %s\n' "${LEG:-ci}" "$*"; }
 die() { printf '%s: FAIL: %s\n' "${LEG:-ci}" "$*" >&2; exit 1; }
@@ -37,6 +37,21 @@ server_venv() {
     if [ "$(cat "$dir/.wheel" 2>/dev/null)" != "$stamp" ]; then
         say "installing the wheel [server] + mlflow-skinny==$version into $dir" >&2
         fresh_venv "$dir" "$whl[server]" "mlflow-skinny==$version" pytest >&2
+        printf '%s\n' "$stamp" > "$dir/.wheel"
+    fi
+    printf '%s\n' "$dir"
+}
+
+# compat_venv: a project pinned to mlflow 2.22 with the base wheel (no [server]) and its test
+# tools, reused when this wheel already built it in this run.
+compat_venv() {
+    local dir="$ROOT/.venv-compat" whl stamp
+    whl=$(wheel)
+    stamp="$(sha256sum "$whl" | cut -d' ' -f1) compat"
+    if [ "$(cat "$dir/.wheel" 2>/dev/null)" != "$stamp" ]; then
+        say "installing mlflow 2.22 and the base wheel into $dir" >&2
+        fresh_venv "$dir" "mlflow==2.22.*" "opentelemetry-sdk==1.33.1" "opentelemetry-api==1.33.1" \
+            scikit-learn pytest "$whl" >&2
         printf '%s\n' "$stamp" > "$dir/.wheel"
     fi
     printf '%s\n' "$dir"

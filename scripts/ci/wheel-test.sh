@@ -41,10 +41,16 @@ eval "$(MOCKFLOW_PORT=$port "$bin/mockflow" env)"
 [ -n "${MLFLOW_TRACKING_TOKEN:-}" ] || die "mockflow env gave no MLFLOW_TRACKING_TOKEN"
 "$bin/python" roundtrip.py --url "$MLFLOW_TRACKING_URI" --client "$version"
 unset MLFLOW_TRACKING_URI MLFLOW_TRACKING_TOKEN HOKUSAI_API_KEY HOKUSAI_MOCK_MODE
+# The wheel's start-up hook (mockflow-hokusai.pth): HOKUSAI_MOCK_MODE=true alone finds this server.
+env MOCKFLOW_PORT="$port" HOKUSAI_MOCK_MODE=true "$bin/python" -c "
+import os
+assert os.environ['MLFLOW_TRACKING_URI'] == 'http://127.0.0.1:$port/mlflow', os.environ.get('MLFLOW_TRACKING_URI')
+assert 'HOKUSAI_MOCK_MODE' not in os.environ and os.environ['HOKUSAI_API_KEY'].startswith('hk_')
+print('start-up hook: ok')" || die "the HOKUSAI_MOCK_MODE start-up hook did not point the client at mockflow"
 stop_serve
 
 say "3. mockflow.activate()"
-env -u MLFLOW_TRACKING_URI HOKUSAI_MOCK_MODE=true "$bin/python" - <<'PY'
+env -u MLFLOW_TRACKING_URI MOCKFLOW_PORT="$(free_port)" HOKUSAI_MOCK_MODE=true "$bin/python" - <<'PY'
 import os
 
 import mockflow
