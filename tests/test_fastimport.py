@@ -94,7 +94,10 @@ def _comparable(step: Step, result: tuple[int, Any]) -> Any:
 
 
 def _server_error(entry: dict[str, Any]) -> bool:
-    """No answer, or a 5xx other than MLflow's own 501 for an RPC it does not implement."""
+    """No answer, or a 5xx other than MLflow's own 501 for an RPC it does not implement and the
+    503 MLflow answers a workspace RPC with when workspaces are off (as here)."""
+    if entry["status"] == 503 and "/mlflow/workspaces" in entry["path"]:
+        return False
     return entry["status"] is None or (entry["status"] >= 500 and entry["status"] != 501)
 
 

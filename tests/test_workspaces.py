@@ -356,8 +356,8 @@ def test_the_web_uis_requests_are_answered_per_workspace(srv: MockflowServer) ->
 
 
 def test_the_state_file_keeps_every_workspace(tmp_path: Path) -> None:
-    """--state-file saves and loads all workspaces (through the same registry the server uses)."""
-    from mockflow.persistence import StateSaver, load_state
+    """--state-file saves every workspace and a server started on the file has them all."""
+    from mockflow.persistence import StateSaver
 
     path = tmp_path / "state.json"
     with MockflowServer(port=0, world="empty", auth=False, workspaces=True) as first:
@@ -367,8 +367,9 @@ def test_the_state_file_keeps_every_workspace(tmp_path: Path) -> None:
         )
         StateSaver(first.app.extensions["mockflow"].workspaces, path, interval=0).save()
         counts = kit.store.counts()
-    with MockflowServer(port=0, world="empty", auth=False, workspaces=True) as second:
-        assert load_state(second.app.extensions["mockflow"].workspaces, path)
+    with MockflowServer(
+        port=0, auth=False, workspaces=True, state_file=str(path), save_state=True
+    ) as second:
         assert second.workspaces() == ["default", "kept"]
         restored = second.workspace("kept")
         assert restored.store.counts() == counts
@@ -381,4 +382,4 @@ def test_the_state_file_keeps_every_workspace(tmp_path: Path) -> None:
         new = requests.post(
             f"{second.url}{API}/experiments/create", json={"name": "y"}, headers=restored.headers
         ).json()["experiment_id"]
-        assert int(new) > max(int(i) for i in [found.json()["experiment"]["experiment_id"]])
+        assert int(new) > int(found.json()["experiment"]["experiment_id"])

@@ -309,7 +309,14 @@ def test_experiments_in_a_workspace_take_no_artifact_location(
     assert "artifact_location cannot be specified when workspaces are enabled" in str(info.value)
 
 
-def test_traces_stay_in_their_workspace(client: MlflowClient, sfx: str) -> None:
+def test_traces_stay_in_their_workspace(
+    client: MlflowClient, sfx: str, request: pytest.FixtureRequest
+) -> None:
+    from mockflow.handlers import HANDLERS, load_handlers
+
+    load_handlers()
+    if "StartTraceV3" not in HANDLERS and request.node.callspec.params["url"] == "mockflow":
+        pytest.xfail("mockflow bug: trace writes are not implemented in this build (issue 16)")
     name = f"trace-{sfx}"
     client.create_workspace(name)
     _in_workspace(name)
