@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Response, request
+from flask import Response
 from mlflow.exceptions import MlflowException
 from mlflow.protos.service_pb2 import GetMetricHistory, GetMetricHistoryBulkInterval
 
@@ -88,13 +88,11 @@ def get_metric_history(req: GetMetricHistory, store: Store) -> Response:
 def get_metric_history_bulk_interval(
     req: GetMetricHistoryBulkInterval, store: Store
 ) -> GetMetricHistoryBulkInterval.Response:
-    # As MLflow's handler: the step bounds are read from the query string, so "absent" and "0"
-    # stay distinct.
-    args = request.args
-    max_results = int(args.get("max_results", MAX_RESULTS_PER_RUN))
-    start, end = args.get("start_step"), args.get("end_step")
-    start_step = int(start) if start is not None else None
-    end_step = int(end) if end is not None else None
+    # "Absent" and "0" stay distinct, as in MLflow's handler (which re-reads the query string
+    # with int(), so `start_step=1e3` is a 500 there; the parsed message has 1000).
+    max_results = req.max_results if req.HasField("max_results") else MAX_RESULTS_PER_RUN
+    start_step = req.start_step if req.HasField("start_step") else None
+    end_step = req.end_step if req.HasField("end_step") else None
     if start_step is not None and end_step is not None:
         if start_step > end_step:
             raise MlflowException.invalid_parameter_value(

@@ -33,6 +33,7 @@ from mlflow.utils.search_utils import SearchLoggedModelsPaginationToken, SearchL
 from mlflow.utils.validation import _validate_logged_model_name
 
 from mockflow.store.clock import now_millis
+from mockflow.store.search import logged_models_token
 
 if TYPE_CHECKING:
     from mockflow.store.tracking import TrackingStore
@@ -207,7 +208,7 @@ class LoggedModelStore:
         experiment_ids = list(experiment_ids)
         offset = 0
         if page_token:
-            token = SearchLoggedModelsPaginationToken.decode(page_token)
+            token = logged_models_token(page_token)
             token.validate(experiment_ids, filter_string, order_by)
             offset = token.offset
         max_results = max_results or SEARCH_LOGGED_MODEL_MAX_RESULTS_DEFAULT

@@ -51,6 +51,7 @@ from mlflow.utils.validation import (
 )
 
 from mockflow.store.clock import now_millis
+from mockflow.store.search import paginate
 
 SEARCH_REGISTERED_MODEL_MAX_RESULTS_DEFAULT = 100
 SEARCH_REGISTERED_MODEL_MAX_RESULTS_THRESHOLD = 1000
@@ -241,7 +242,7 @@ class RegistryStore:
             if all(SearchModelUtils._does_registered_model_match_clauses(m, f) for f in parsed)
         ]
         ordered = _sorted(models, sort_keys)
-        return _page(ordered, page_token, max_results)
+        return paginate(ordered, page_token, max_results)
 
     def get_latest_versions(
         self, name: str, stages: Sequence[str] | None = None
@@ -412,7 +413,7 @@ class RegistryStore:
             if all(SearchModelVersionUtils._does_model_version_match_clauses(mv, f) for f in parsed)
         ]
         ordered = SearchModelVersionUtils.sort(versions, order_by)
-        return _page(ordered, page_token, max_results)
+        return paginate(ordered, page_token, max_results)
 
     def set_model_version_tag(self, name: str, version: Any, tag: ModelVersionTag) -> None:
         _validate_model_name(name)
@@ -566,6 +567,14 @@ def _check_model_version_clause(f: dict[str, Any]) -> None:
         raise MlflowException(f"Invalid token type: {type_}", error_code=INVALID_PARAMETER_VALUE)
 
 
+def _duplicate_order_by(order_by: Sequence[str] | None) -> MlflowException:
+    # MLflow's SQL store raises this with the default code, INTERNAL_ERROR (a 500); the client
+    # sent a bad order_by, so the same message is a 400 here.
+    return MlflowException.invalid_parameter_value(
+        f"`order_by` contains duplicate fields: {list(order_by or [])}"
+    )
+
+
 def _registered_model_sort_keys(order_by: Sequence[str] | None) -> list[tuple[str, bool]]:
     """(entity attribute, ascending) pairs as the SQL store orders: ``timestamp`` and
     ``last_updated_timestamp`` both mean the last update; name ascending breaks ties."""
@@ -585,7 +594,7 @@ def _registered_model_sort_keys(order_by: Sequence[str] | None) -> list[tuple[st
                 error_code=INVALID_PARAMETER_VALUE,
             )
         if column in seen:
-            raise MlflowException(f"`order_by` contains duplicate fields: {list(order_by or [])}")
+            raise _duplicate_order_by(order_by)
         seen.add(column)
         keys.append((column, ascending))
     if "name" not in seen:
@@ -611,15 +620,5 @@ def _check_model_version_order_by(order_by: Sequence[str]) -> None:
                 error_code=INVALID_PARAMETER_VALUE,
             )
         if key in seen:
-            raise MlflowException(f"`order_by` contains duplicate fields: {list(order_by)}")
+            raise _duplicate_order_by(order_by)
         seen.add(key)
-
-
-def _page(items: list[Any], page_token: str | None, max_results: int) -> PagedList:
-    """MLflow's SQL paging: the offset from the token, a next token only if more remain."""
-    offset = SearchUtils.parse_start_offset_from_page_token(page_token)
-    page = items[offset : offset + max_results]
-    token = None
-    if offset + max_results < len(items):
-        token = SearchUtils.create_page_token(offset + max_results)
-    return PagedList(page, token)

@@ -65,7 +65,7 @@ from mlflow.utils.validation import (
 )
 
 from mockflow.store.clock import now_millis
-from mockflow.store.search import search, search_runs
+from mockflow.store.search import page_offset, search, search_runs
 
 DEFAULT_EXPERIMENT_ID = "0"
 DEFAULT_EXPERIMENT_NAME = "Default"
@@ -709,7 +709,7 @@ class TrackingStore:
         if history is None:
             return HistoryPage(None, 0, 0, None)
         history.compact()
-        offset = SearchUtils.parse_start_offset_from_page_token(page_token)
+        offset = page_offset(page_token)
         if max_results is None:
             return HistoryPage(history, offset, len(history), None)
         token = None

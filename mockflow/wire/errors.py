@@ -6,7 +6,7 @@ import json
 
 from flask import Response
 from mlflow.exceptions import MlflowException
-from mlflow.protos.databricks_pb2 import ENDPOINT_NOT_FOUND, ErrorCode
+from mlflow.protos.databricks_pb2 import ENDPOINT_NOT_FOUND, INTERNAL_ERROR, ErrorCode
 
 JSON = "application/json"
 
@@ -31,3 +31,13 @@ def endpoint_not_found(method: str, path: str) -> Response:
         f"No API endpoint {method} {path} in mockflow (an MLflow tracking server stand-in).",
         404,
     )
+
+
+def refusal_body(status: int, message: str) -> bytes:
+    """The JSON body for a request the HTTP server refuses before the app sees it (a URL or
+    header over its limit, a malformed request line): MLflow's error shape, never a text page."""
+    if status < 500:
+        code = "BAD_REQUEST"
+    else:
+        code = "NOT_IMPLEMENTED" if status == 501 else ErrorCode.Name(INTERNAL_ERROR)
+    return json.dumps({"error_code": code, "message": message}).encode()

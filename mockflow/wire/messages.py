@@ -73,16 +73,37 @@ def assert_required(x: Any, path: str | None = None) -> None:
     _require(x is not None and x != "", missing_value(path) if path else None)
 
 
+def _as_int(x: Any) -> int | None:
+    """An integer as the proto parser reads one (``"1e3"`` is 1000), or None if it is none.
+
+    MLflow's range checks call ``int(x)`` on the raw value, so ``"1e3"`` (which the proto
+    parser accepted) and ``null`` are 500s there; here they are read as the parser read them.
+    """
+    try:
+        return int(x)
+    except (ValueError, TypeError, OverflowError):
+        pass
+    try:
+        f = float(x)
+        return int(f) if f.is_integer() else None
+    except (ValueError, TypeError, OverflowError):
+        return None
+
+
 def assert_at_most(limit: int, message: str | None = None) -> Validator:
     def check(x: Any) -> None:
-        _require(int(x) <= limit, message)
+        if x is not None:  # null: the field is unset
+            n = _as_int(x)
+            _require(n is not None and n <= limit, message)
 
     return check
 
 
 def assert_within(low: int, high: int, message: str | None = None) -> Validator:
     def check(x: Any) -> None:
-        _require(low <= int(x) <= high, message)
+        if x is not None:
+            n = _as_int(x)
+            _require(n is not None and low <= n <= high, message)
 
     return check
 
@@ -129,12 +150,14 @@ def _validate(schema: Schema, request_json: Mapping[str, Any], parsed: bool) -> 
 def request_json(request: Request) -> dict[str, Any]:
     """The JSON body as a dict; an absent body is ``{}``; anything else is a clear 400."""
     # MLflow's server checks the content type of POST and PUT only, with these messages.
+    # The type is compared as MLflow compares it: exactly, parameters cut off, so
+    # `Application/JSON` and `application/json ` are refused as they are by MLflow.
     if request.method in ("POST", "PUT"):
         if request.content_type is None:
             raise MlflowException.invalid_parameter_value(
                 "Bad Request. Content-Type header is missing."
             )
-        if request.mimetype != JSON:
+        if request.content_type.split(";")[0] != JSON:
             raise MlflowException.invalid_parameter_value(
                 f"Bad Request. Content-Type must be one of ['{JSON}']."
             )
@@ -145,6 +168,8 @@ def request_json(request: Request) -> dict[str, Any]:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as e:
         raise MlflowException(f"Malformed JSON request body: {e}", error_code=BAD_REQUEST) from None
+    except RecursionError:
+        raise _too_deep() from None
     # Older clients double-encode the body as a JSON string, as MLflow's server tolerates.
     if isinstance(body, str):
         try:
@@ -157,6 +182,37 @@ def request_json(request: Request) -> dict[str, Any]:
             error_code=BAD_REQUEST,
         )
     return body
+
+
+def _too_deep() -> MlflowException:
+    # MLflow's server answers 500 (its JSON parser's RecursionError escapes); a client sent
+    # something wrong, so it is a 400 here.
+    return MlflowException(
+        "Malformed JSON request body: nested too deeply.", error_code=BAD_REQUEST
+    )
+
+
+def reject_conflicting_aliases(raw: Any, message: descriptor.Descriptor) -> None:
+    """A field spelled both ways (``run_id`` and ``runId``) is refused, as MLflow refuses it
+    (``_reject_conflicting_field_aliases`` in mlflow/server/handlers.py, 3.17.2): the proto
+    parser would silently let the later one win."""
+    if not isinstance(raw, dict):
+        return
+    for field in message.fields:
+        if field.name != field.json_name and field.name in raw and field.json_name in raw:
+            raise MlflowException.invalid_parameter_value(
+                f"Request specifies both '{field.name}' and '{field.json_name}'; "
+                "provide only one of them."
+            )
+        if field.type != descriptor.FieldDescriptor.TYPE_MESSAGE:
+            continue
+        nested = field.message_type
+        # Map entries and well-known types carry caller-chosen keys, not proto fields.
+        if nested.GetOptions().map_entry or nested.full_name.startswith("google.protobuf."):
+            continue
+        value = raw.get(field.name, raw.get(field.json_name))
+        for item in value if isinstance(value, list) else [value]:
+            reject_conflicting_aliases(item, nested)
 
 
 def _is_repeated(field: descriptor.FieldDescriptor) -> bool:
@@ -211,7 +267,9 @@ def parse_request(
     ``strict`` rejects them instead. ``read_body=False`` is for RPCs whose body is not a JSON
     message (artifact uploads): the message is filled from the path and the query string only.
     """
-    if request.method == "GET" or not read_body:
+    # A GET is read from its query string, or, with none, from a JSON body as MLflow reads it
+    # (``requests.get(url, json=...)``).
+    if (request.method == "GET" and request.args) or not read_body:
         raw = _query_json(message, request)
         if strict:
             _reject_unknown(message, request.args.keys())
@@ -221,11 +279,14 @@ def parse_request(
             _reject_unknown(message, raw.keys())
     if path_params:
         raw = {**raw, **path_params}
+    reject_conflicting_aliases(raw, message.DESCRIPTOR)
     parsed = True
     try:
         ParseDict(raw, message, ignore_unknown_fields=True)
     except ParseError:
         parsed = False
+    except RecursionError:
+        raise _too_deep() from None
     _validate(schema or {}, raw, parsed)
     if not parsed:
         # A type error the handler's schema does not cover: still a clear 400, never a 500.
