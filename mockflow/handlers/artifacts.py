@@ -13,6 +13,7 @@ import posixpath
 import urllib.parse
 
 from flask import Response, request
+from google.protobuf.message import Message
 from mlflow.entities import FileInfo
 from mlflow.exceptions import MlflowException, _UnsupportedMultipartUploadException
 from mlflow.protos import mlflow_artifacts_pb2 as proxy
@@ -23,7 +24,7 @@ from werkzeug.http import quote_header_value
 from mockflow.handlers import current_settings, rpc, view
 from mockflow.store import Store
 from mockflow.store.artifacts import Limits, safe_path
-from mockflow.wire.messages import assert_required, assert_string
+from mockflow.wire.messages import Schema, assert_intlike, assert_required, assert_string
 
 _PROXY_ROUTE = "/api/2.0/mlflow-artifacts/artifacts"
 
@@ -119,12 +120,18 @@ def _multipart_unsupported(req: object, store: Store) -> None:
     raise _UnsupportedMultipartUploadException()
 
 
-for _mpu in (
-    proxy.CreateMultipartUpload,
-    proxy.CompleteMultipartUpload,
-    proxy.AbortMultipartUpload,
-):
-    rpc(_mpu)(_multipart_unsupported)
+# MLflow validates the body (these schemas) before it finds multipart unsupported.
+_MPU_PATH = [assert_required, assert_string]
+_MPU_SCHEMAS: tuple[tuple[type[Message], Schema], ...] = (
+    (proxy.CreateMultipartUpload, {"path": _MPU_PATH, "num_parts": [assert_intlike]}),
+    (
+        proxy.CompleteMultipartUpload,
+        {"path": _MPU_PATH, "upload_id": [assert_string], "parts": [assert_required]},
+    ),
+    (proxy.AbortMultipartUpload, {"path": _MPU_PATH, "upload_id": [assert_string]}),
+)
+for _mpu, _schema in _MPU_SCHEMAS:
+    rpc(_mpu, _schema)(_multipart_unsupported)
 
 
 # --- runs and logged models ----------------------------------------------------------------------

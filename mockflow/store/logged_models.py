@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -25,12 +25,16 @@ from mlflow.entities import (
     Metric,
 )
 from mlflow.exceptions import MlflowException
-from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE, RESOURCE_DOES_NOT_EXIST
+from mlflow.protos.databricks_pb2 import (
+    BAD_REQUEST,
+    INVALID_PARAMETER_VALUE,
+    RESOURCE_DOES_NOT_EXIST,
+)
 from mlflow.store.entities.paged_list import PagedList
 from mlflow.utils.mlflow_tags import MLFLOW_MODEL_VERSIONS
 from mlflow.utils.name_utils import _generate_random_name
 from mlflow.utils.search_utils import SearchLoggedModelsPaginationToken, SearchLoggedModelsUtils
-from mlflow.utils.validation import _validate_logged_model_name
+from mlflow.utils.validation import _parse_experiment_ids, _validate_logged_model_name
 
 from mockflow.store.clock import now_millis
 from mockflow.store.search import logged_models_token
@@ -117,6 +121,8 @@ class LoggedModelStore:
         model_type: str | None = None,
     ) -> LoggedModelRecord:
         _validate_logged_model_name(name)
+        _unique_keys("tag", [t.key for t in tags])
+        _unique_keys("param", [p.key for p in params])
         if experiment.lifecycle_stage != LifecycleStage.ACTIVE:
             raise MlflowException(
                 f"The experiment {experiment.experiment_id} must be in the 'active' state. "
@@ -150,8 +156,18 @@ class LoggedModelStore:
         self, model_id: str, params: Sequence[LoggedModelParameter]
     ) -> None:
         record = self._record(model_id)
+        # A param is logged once (MLflow's SQL store: a unique key, whatever the value).
+        _unique_keys("param", [p.key for p in params], logged=record.params)
         for p in params:
             record.params[p.key] = p.value
+
+    def check_metric_model(self, model_id: str) -> None:
+        """A metric may name only a logged model that exists (MLflow: a foreign key)."""
+        if model_id not in self.models:
+            raise MlflowException(
+                f"No logged model with ID {model_id!r}: a metric cannot be linked to it.",
+                BAD_REQUEST,
+            )
 
     def finalize_logged_model(self, model_id: str, status: LoggedModelStatus) -> LoggedModelRecord:
         record = self._record(model_id)
@@ -206,6 +222,9 @@ class LoggedModelStore:
                 INVALID_PARAMETER_VALUE,
             )
         experiment_ids = list(experiment_ids)
+        _parse_experiment_ids(
+            list[str | int](experiment_ids)
+        )  # MLflow's 400 for an id that is not an integer
         offset = 0
         if page_token:
             token = logged_models_token(page_token)
@@ -246,3 +265,17 @@ class LoggedModelStore:
 
     def counts(self) -> dict[str, Any]:
         return {"logged_models": len(self.models)}
+
+
+def _unique_keys(what: str, keys: Sequence[str], logged: Mapping[str, str] | None = None) -> None:
+    """Refuse a key given twice, or already logged: MLflow's SQL store has a unique constraint
+    on (model, key) and answers 400 BAD_REQUEST with the IntegrityError."""
+    seen = set(logged or ())
+    for key in keys:
+        if key in seen:
+            raise MlflowException(
+                f"Logged model {what} {key!r} is given twice or was already logged; "
+                f"a logged model's {what}s cannot be changed.",
+                BAD_REQUEST,
+            )
+        seen.add(key)

@@ -51,6 +51,7 @@ from mlflow.utils.name_utils import _generate_random_name
 from mlflow.utils.search_utils import SearchExperimentsUtils, SearchUtils
 from mlflow.utils.validation import (
     _parse_experiment_id,
+    _parse_experiment_ids,
     _validate_batch_log_data,
     _validate_batch_log_limits,
     _validate_dataset_inputs,
@@ -448,6 +449,13 @@ class TrackingStore:
         *,
         run_id: str | None = None,
     ) -> Run:
+        if not experiment_id:
+            # MLflow's SQL store has no default here: the insert fails its foreign key.
+            raise MlflowException(
+                "A run needs an experiment_id (MLflow's SQL store refuses one without it: "
+                "FOREIGN KEY constraint failed).",
+                BAD_REQUEST,
+            )
         experiment = self._experiment(experiment_id)
         self._check_experiment_is_active(experiment)
         tag_dict = {t.key: t.value for t in tags}
@@ -555,9 +563,12 @@ class TrackingStore:
         *,
         validate_batch: bool = True,
     ) -> None:
-        """All-or-nothing: every check runs before the first change."""
-        _validate_run_id(run_id)
+        """All-or-nothing: every check runs before the first change.
+
+        ``validate_batch=False`` is log-metric's path, which MLflow's SQL store does not check
+        (a malformed run id is then a 404, not a 400)."""
         if validate_batch:
+            _validate_run_id(run_id)
             metrics, params, tags = _validate_batch_log_data(metrics, params, tags)
             _validate_batch_log_limits(metrics, params, tags)
             _validate_param_keys_unique(params)
@@ -635,11 +646,17 @@ class TrackingStore:
     def log_outputs(self, run_id: str, models: Sequence[LoggedModelOutput]) -> None:
         record = self._run(run_id)
         self._check_run_is_active(record)
+        # A model is a run's output once (MLflow's SQL store: a unique constraint on the
+        # run-model link, whatever the step), so a repeat refuses the whole request.
+        logged = {m.model_id for m in record.model_outputs}
         for model in models:
-            if all(
-                (m.model_id, m.step) != (model.model_id, model.step) for m in record.model_outputs
-            ):
-                record.model_outputs.append(model)
+            if model.model_id in logged:
+                raise MlflowException(
+                    f"Model {model.model_id!r} is already an output of run {run_id!r}.",
+                    BAD_REQUEST,
+                )
+            logged.add(model.model_id)
+        record.model_outputs.extend(models)
         record.changed()
 
     def search_runs(
@@ -667,7 +684,7 @@ class TrackingStore:
         """Distinct (experiment_id, name, digest, context) of the datasets runs logged as inputs,
         as MLflow's SQL store lists them for the UI; context is the input's
         ``mlflow.data.context`` tag, or None."""
-        ids = {str(e) for e in experiment_ids}
+        ids = {str(e) for e in _parse_experiment_ids(list[str | int](experiment_ids))}
         seen: dict[tuple[str, str, str, str | None], None] = {}
         for record in self.runs.values():
             if record.experiment_id not in ids:
@@ -731,7 +748,8 @@ class TrackingStore:
                 "Both start_step and end_step must be specified together, "
                 "or neither may be specified."
             )
-        records = [self._run(run_id) for run_id in run_ids]
+        # A run that does not exist has no history, as in MLflow: skipped, not an error.
+        records = [r for r in map(self.runs.get, run_ids) if r is not None]
         out: list[MetricWithRunId] = []
         for record in records:
             history = record.history.get(metric_key)

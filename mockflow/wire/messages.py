@@ -151,13 +151,14 @@ def request_json(request: Request) -> dict[str, Any]:
     """The JSON body as a dict; an absent body is ``{}``; anything else is a clear 400."""
     # MLflow's server checks the content type of POST and PUT only, with these messages.
     # The type is compared as MLflow compares it: exactly, parameters cut off, so
-    # `Application/JSON` and `application/json ` are refused as they are by MLflow.
+    # `Application/JSON` is refused as it is by MLflow. (Its HTTP server strips the header's
+    # surrounding whitespace; werkzeug's does not.)
     if request.method in ("POST", "PUT"):
         if request.content_type is None:
             raise MlflowException.invalid_parameter_value(
                 "Bad Request. Content-Type header is missing."
             )
-        if request.content_type.split(";")[0] != JSON:
+        if request.content_type.strip().split(";")[0] != JSON:
             raise MlflowException.invalid_parameter_value(
                 f"Bad Request. Content-Type must be one of ['{JSON}']."
             )
@@ -277,12 +278,13 @@ def parse_request(
         raw = request_json(request)
         if strict:
             _reject_unknown(message, raw.keys())
-    if path_params:
-        raw = {**raw, **path_params}
     reject_conflicting_aliases(raw, message.DESCRIPTOR)
+    # MLflow validates the body alone (a logged model's `model_id` must be in the body as well
+    # as the path); the handler then reads the path's values, which mockflow merges in.
+    merged = {**raw, **path_params} if path_params else raw
     parsed = True
     try:
-        ParseDict(raw, message, ignore_unknown_fields=True)
+        ParseDict(merged, message, ignore_unknown_fields=True)
     except ParseError:
         parsed = False
     except RecursionError:
@@ -291,12 +293,12 @@ def parse_request(
     if not parsed:
         # A type error the handler's schema does not cover: still a clear 400, never a 500.
         try:
-            ParseDict(raw, type(message)(), ignore_unknown_fields=True)
+            ParseDict(merged, type(message)(), ignore_unknown_fields=True)
         except ParseError as e:
             raise MlflowException.invalid_parameter_value(
                 f"Invalid request for {message.DESCRIPTOR.name}: {e}"
             ) from None
-    return message, raw
+    return message, merged
 
 
 def json_response(message: Message) -> Response:

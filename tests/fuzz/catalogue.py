@@ -49,11 +49,10 @@ def is_map(field: FieldDescriptor) -> bool:
 
 @cache
 def rpc_specs() -> tuple[RpcSpec, ...]:
-    """One spec per (RPC, method), under `/api` (the `/ajax-api` twin is a transport variant)."""
+    """One spec per (RPC, method), under `/api` where it is served there (the `/ajax-api` twin
+    is a transport variant)."""
     seen: dict[str, RpcSpec] = {}
-    for route in proto_routes():
-        if not route.rule.startswith("/api/"):
-            continue
+    for route in sorted(proto_routes(), key=lambda r: not r.rule.startswith("/api/")):
         spec = RpcSpec(route.rpc, route.method, route.rule, route.request_class.DESCRIPTOR)
         seen.setdefault(spec.key, spec)
     return tuple(sorted(seen.values(), key=lambda s: s.key))
