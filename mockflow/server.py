@@ -45,7 +45,7 @@ class _RequestHandler(WSGIRequestHandler):
     def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
         short = self.responses.get(code, ("Error", ""))[0]
         body = refusal_body(code, f"{short}: {message}" if message else short)
-        self.log_error("code %d, message %s", code, message)
+        self.log("info", "refused before the app: %d %s", code, message or short)
         self.close_connection = True
         self.send_response(code, short)
         self.send_header("Connection", "close")

@@ -85,6 +85,11 @@ def _limits() -> Limits:
 
 @rpc(proxy.UploadArtifact, raw_body=True)
 def upload_artifact(req: proxy.UploadArtifact, store: Store) -> Response:
+    if (request.view_args or {}).get("artifact_path", "").endswith("/"):
+        # MLflow's FastAPI upload route (mlflow/server/artifact_router.py) refuses it so.
+        raise MlflowException.invalid_parameter_value(
+            "Artifact path must include a filename (cannot end with '/')."
+        )
     store.artifacts.put(_artifact_path(), request.get_data(cache=True), limits=_limits())
     # mlflow server answers an upload with an empty JSON-typed body, not "{}".
     return Response(b"", mimetype="application/json")

@@ -648,3 +648,13 @@ def all_cases(*, seed: int, count: int, rpcs: set[str] | None = None) -> list[Ca
         if rpcs is None or spec.rpc in rpcs:
             out.extend(cases_for(spec, seed=seed, count=count))
     return out
+
+
+def settings() -> tuple[int, int]:
+    """(seed, cases per RPC): 0 and 3 in the default suite; `make fuzz` sets
+    MOCKFLOW_FUZZ_SEED and MOCKFLOW_FUZZ_COUNT for longer runs."""
+    import os
+
+    return int(os.environ.get("MOCKFLOW_FUZZ_SEED", "0")), int(
+        os.environ.get("MOCKFLOW_FUZZ_COUNT", "3")
+    )
