@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from google.protobuf.message import Message
 
-from mockflow.wire.messages import Schema
+from mockflow.mlflow_mirror.handler_schemas import Schema
 from mockflow.wire.routes import rpc_name
 
 if TYPE_CHECKING:

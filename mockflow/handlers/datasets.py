@@ -7,11 +7,8 @@ from mlflow.exceptions import MlflowException
 from mlflow.protos.service_pb2 import DatasetSummary, SearchDatasets, SearchEvaluationDatasets
 
 from mockflow.handlers import rpc
+from mockflow.mlflow_mirror.handler_schemas import MAX_EXPERIMENT_IDS_PER_REQUEST, assert_array
 from mockflow.store import Store
-from mockflow.wire.messages import assert_array
-
-# MLflow's limit (mlflow/server/handlers.py, search_datasets_impl).
-MAX_EXPERIMENT_IDS_PER_REQUEST = 20
 
 
 @rpc(SearchDatasets, {"experiment_ids": [assert_array]})

@@ -10,7 +10,12 @@ from __future__ import annotations
 from mlflow.protos.service_pb2 import AggregationType, QueryTraceMetrics, SearchTracesV3
 
 from mockflow.handlers import rpc
-from mockflow.wire.messages import assert_array, assert_intlike, assert_required, assert_string
+from mockflow.mlflow_mirror.handler_schemas import (
+    assert_array,
+    assert_intlike,
+    assert_required,
+    assert_string,
+)
 
 
 @rpc(

@@ -31,18 +31,17 @@ from mlflow.protos.databricks_pb2 import (
     RESOURCE_DOES_NOT_EXIST,
 )
 from mlflow.store.entities.paged_list import PagedList
+from mlflow.store.tracking import SEARCH_LOGGED_MODEL_MAX_RESULTS_DEFAULT
 from mlflow.utils.mlflow_tags import MLFLOW_MODEL_VERSIONS
-from mlflow.utils.name_utils import _generate_random_name
 from mlflow.utils.search_utils import SearchLoggedModelsPaginationToken, SearchLoggedModelsUtils
-from mlflow.utils.validation import _parse_experiment_ids, _validate_logged_model_name
 
+from mockflow.mlflow_mirror.names import generate_random_name
+from mockflow.mlflow_mirror.search import logged_models_token
+from mockflow.mlflow_mirror.validation import parse_experiment_id, validate_logged_model_name
 from mockflow.store.clock import now_millis
-from mockflow.store.search import logged_models_token
 
 if TYPE_CHECKING:
     from mockflow.store.tracking import TrackingStore
-
-SEARCH_LOGGED_MODEL_MAX_RESULTS_DEFAULT = 100
 
 
 @dataclass(eq=False)
@@ -120,7 +119,7 @@ class LoggedModelStore:
         params: Sequence[LoggedModelParameter] = (),
         model_type: str | None = None,
     ) -> LoggedModelRecord:
-        _validate_logged_model_name(name)
+        validate_logged_model_name(name)
         _unique_keys("tag", [t.key for t in tags])
         _unique_keys("param", [p.key for p in params])
         if experiment.lifecycle_stage != LifecycleStage.ACTIVE:
@@ -134,7 +133,7 @@ class LoggedModelStore:
         record = LoggedModelRecord(
             model_id=model_id,
             experiment_id=experiment.experiment_id,
-            name=name or _generate_random_name(),
+            name=name or generate_random_name(),
             artifact_location=(
                 f"{experiment.artifact_location.rstrip('/')}/models/{model_id}/artifacts"
             ),
@@ -222,9 +221,8 @@ class LoggedModelStore:
                 INVALID_PARAMETER_VALUE,
             )
         experiment_ids = list(experiment_ids)
-        _parse_experiment_ids(
-            list[str | int](experiment_ids)
-        )  # MLflow's 400 for an id that is not an integer
+        for experiment_id in experiment_ids:
+            parse_experiment_id(experiment_id)  # MLflow: a 400 unless an integer
         offset = 0
         if page_token:
             token = logged_models_token(page_token)

@@ -14,53 +14,10 @@ from typing import Any
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 from mlflow.store.entities.paged_list import PagedList
-from mlflow.utils.search_utils import SearchLoggedModelsPaginationToken, SearchUtils
+from mlflow.utils.search_utils import SearchUtils
 
-
-def page_offset(page_token: str | None) -> int:
-    """The offset a page token holds, read by MLflow's ``parse_start_offset_from_page_token``.
-
-    MLflow's reader answers 500 for tokens it cannot handle (non-ASCII text, a JSON value that
-    is not an object, an offset that is not a number, a negative offset); each is a bad token
-    from the client, so each is the same ``INVALID_PARAMETER_VALUE`` as the tokens it refuses.
-    """
-    try:
-        offset = SearchUtils.parse_start_offset_from_page_token(page_token)
-    except (ValueError, TypeError, AttributeError):
-        raise MlflowException(
-            f"Invalid page token {page_token!r}", error_code=INVALID_PARAMETER_VALUE
-        ) from None
-    if offset < 0:
-        raise MlflowException(
-            f"Invalid page token, negative offset {offset}", error_code=INVALID_PARAMETER_VALUE
-        )
-    return offset
-
-
-def paginate(items: Sequence[Any], page_token: str | None, max_results: int) -> PagedList:
-    """MLflow's offset paging (``SearchUtils.paginate``), with ``page_offset``'s checks."""
-    offset = page_offset(page_token)
-    page = list(items[offset : offset + max_results])
-    token = None
-    if offset + max_results < len(items):
-        token = SearchUtils.create_page_token(offset + max_results)
-    return PagedList(page, token)
-
-
-def logged_models_token(page_token: str) -> SearchLoggedModelsPaginationToken:
-    """``SearchLoggedModelsPaginationToken.decode``, whose errors other than a JSON one (not
-    base64, not UTF-8, not an object) are 500s in MLflow: here all are MLflow's 400."""
-    try:
-        token = SearchLoggedModelsPaginationToken.decode(page_token)
-        if not isinstance(token.offset, int) or token.offset < 0:
-            raise ValueError(f"offset {token.offset!r}")
-        return token
-    except MlflowException:
-        raise
-    except (ValueError, TypeError, AttributeError) as e:
-        raise MlflowException.invalid_parameter_value(
-            f"Invalid page token: {page_token}. {e}"
-        ) from None
+from mockflow.mlflow_mirror.search import run_matches_clause
+from mockflow.mlflow_mirror.sql_registry_store import page_by_offset
 
 
 def check_clauses(utils: type[SearchUtils], filter_string: str | None) -> None:
@@ -97,14 +54,15 @@ def search(
     check_clauses(utils, filter_string)
     filtered = utils.filter(list(entities), filter_string)
     ordered = utils.sort(filtered, list(order_by or []))
-    return paginate(ordered, page_token, max_results)
+    return page_by_offset(ordered, page_token, max_results)
 
 
 def _clause_matcher(sed: dict[str, Any]) -> Callable[[Any], bool]:
     """One parsed clause as a predicate over run records, decided once instead of per run.
 
-    ``SearchUtils._does_run_match_clause`` classifies the clause, translates its key and converts
-    its value again for every run, on a Run entity: most of a 10,000-run search. This makes the
+    MLflow's per-run matcher (``mlflow_mirror.search.run_matches_clause``) classifies the clause,
+    translates its key and converts its value again for every run, on a Run entity: most of a
+    10,000-run search. This makes the
     same decisions in the same order, once, and reads metrics, params and tags straight from the
     record (the values its entity would hold). Attributes come from the entity; dataset clauses,
     and any value that does not convert, use MLflow's own per-run function, so errors and edge
@@ -143,7 +101,7 @@ def _clause_matcher(sed: dict[str, Any]) -> Callable[[Any], bool]:
         else:
             raise LookupError
     except (LookupError, ValueError, TypeError):
-        return lambda record: bool(utils._does_run_match_clause(record.to_entity(), sed))
+        return lambda record: run_matches_clause(record.to_entity(), sed)
     if comparator == "IS NULL":
         return lambda record: get(record) is None
     if comparator == "IS NOT NULL":
@@ -184,4 +142,4 @@ def search_runs(
     """``search(SearchUtils, entities, ...)`` for run records, with the filter compiled."""
     check_clauses(SearchUtils, filter_string)
     ordered = SearchUtils.sort(filter_runs(records, filter_string), list(order_by or []))
-    return paginate(ordered, page_token, max_results)
+    return page_by_offset(ordered, page_token, max_results)

@@ -8,7 +8,7 @@ parser rejected the body, so their messages are the ones MLflow gives.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Request, Response
@@ -17,147 +17,23 @@ from google.protobuf.json_format import ParseDict, ParseError
 from google.protobuf.message import Message
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import BAD_REQUEST
-from mlflow.utils.proto_json_utils import message_to_json
-from mlflow.utils.validation import invalid_value, missing_value
 
+from mockflow.mlflow_mirror.handler_schemas import Schema, reject_conflicting_aliases, validate
+from mockflow.mlflow_mirror.proto_json import message_to_json
 from mockflow.wire.errors import JSON
-
-Validator = Callable[[Any], None]
-Schema = Mapping[str, Sequence[Validator]]
-
-
-# --- MLflow's schema validators (mlflow/server/handlers.py), which the server imports at run time
-# only as part of the full mlflow package. Each raises AssertionError (explicitly: `assert` would
-# vanish under python -O); the dispatcher turns it into MLflow's message.
-
-
-def _require(ok: bool, message: str | None = None) -> None:
-    if not ok:
-        raise AssertionError(message) if message else AssertionError()
-
-
-def assert_string(x: Any) -> None:
-    _require(isinstance(x, str))
-
-
-def assert_intlike(x: Any) -> None:
-    try:
-        x = int(x)
-    except (ValueError, TypeError):
-        pass
-    _require(isinstance(x, int))
-
-
-def assert_floatlike(x: Any) -> None:
-    try:
-        x = float(x)
-    except (ValueError, TypeError):
-        pass
-    _require(isinstance(x, float))
-
-
-def assert_bool(x: Any) -> None:
-    _require(isinstance(x, bool))
-
-
-def assert_array(x: Any) -> None:
-    _require(isinstance(x, list))
-
-
-def assert_item_type_string(x: Any) -> None:
-    _require(all(isinstance(item, str) for item in x))
-
-
-def assert_required(x: Any, path: str | None = None) -> None:
-    # Absent string fields parse as "" from JSON, so "" counts as missing, as in MLflow.
-    _require(x is not None and x != "", missing_value(path) if path else None)
-
-
-def _as_int(x: Any) -> int | None:
-    """An integer as the proto parser reads one (``"1e3"`` is 1000), or None if it is none.
-
-    MLflow's range checks call ``int(x)`` on the raw value, so ``"1e3"`` (which the proto
-    parser accepted) and ``null`` are 500s there; here they are read as the parser read them.
-    """
-    try:
-        return int(x)
-    except (ValueError, TypeError, OverflowError):
-        pass
-    try:
-        f = float(x)
-        return int(f) if f.is_integer() else None
-    except (ValueError, TypeError, OverflowError):
-        return None
-
-
-def assert_at_most(limit: int, message: str | None = None) -> Validator:
-    def check(x: Any) -> None:
-        if x is not None:  # null: the field is unset
-            n = _as_int(x)
-            _require(n is not None and n <= limit, message)
-
-    return check
-
-
-def assert_within(low: int, high: int, message: str | None = None) -> Validator:
-    def check(x: Any) -> None:
-        if x is not None:
-            n = _as_int(x)
-            _require(n is not None and low <= n <= high, message)
-
-    return check
-
-
-_TYPE_VALIDATORS = {
-    assert_string,
-    assert_intlike,
-    assert_floatlike,
-    assert_bool,
-    assert_array,
-    assert_item_type_string,
-}
-
-
-def _validate(schema: Schema, request_json: Mapping[str, Any], parsed: bool) -> None:
-    for param, validators in schema.items():
-        if param not in request_json and assert_required not in validators:
-            continue
-        value = request_json.get(param)
-        if param == "run_id" and value is None and "run_uuid" in request_json:
-            value = request_json.get("run_uuid")
-        for check in validators:
-            if check in _TYPE_VALIDATORS and parsed:
-                continue
-            try:
-                check(value)
-            except AssertionError as e:
-                if e.args:
-                    message = e.args[0]
-                elif check is assert_required:
-                    message = f"Missing value for required parameter '{param}'."
-                else:
-                    try:
-                        message = invalid_value(
-                            param, value, f" Hint: Value was of type '{type(value).__name__}'."
-                        )
-                    except TypeError:
-                        message = f"Invalid value for parameter '{param}' supplied."
-                raise MlflowException.invalid_parameter_value(
-                    message + " See the API docs for more information about request parameters."
-                ) from None
 
 
 def request_json(request: Request) -> dict[str, Any]:
     """The JSON body as a dict; an absent body is ``{}``; anything else is a clear 400."""
     # MLflow's server checks the content type of POST and PUT only, with these messages.
-    # The type is compared as MLflow compares it: exactly, parameters cut off, so
-    # `Application/JSON` is refused as it is by MLflow. (Its HTTP server strips the header's
-    # surrounding whitespace; werkzeug's does not.)
     if request.method in ("POST", "PUT"):
         if request.content_type is None:
             raise MlflowException.invalid_parameter_value(
                 "Bad Request. Content-Type header is missing."
             )
+        # Compared as MLflow compares it: exactly, parameters cut off, so `Application/JSON`
+        # is refused. (Its HTTP server strips the header's surrounding whitespace; werkzeug's
+        # does not.)
         if request.content_type.strip().split(";")[0] != JSON:
             raise MlflowException.invalid_parameter_value(
                 f"Bad Request. Content-Type must be one of ['{JSON}']."
@@ -191,29 +67,6 @@ def _too_deep() -> MlflowException:
     return MlflowException(
         "Malformed JSON request body: nested too deeply.", error_code=BAD_REQUEST
     )
-
-
-def reject_conflicting_aliases(raw: Any, message: descriptor.Descriptor) -> None:
-    """A field spelled both ways (``run_id`` and ``runId``) is refused, as MLflow refuses it
-    (``_reject_conflicting_field_aliases`` in mlflow/server/handlers.py, 3.17.2): the proto
-    parser would silently let the later one win."""
-    if not isinstance(raw, dict):
-        return
-    for field in message.fields:
-        if field.name != field.json_name and field.name in raw and field.json_name in raw:
-            raise MlflowException.invalid_parameter_value(
-                f"Request specifies both '{field.name}' and '{field.json_name}'; "
-                "provide only one of them."
-            )
-        if field.type != descriptor.FieldDescriptor.TYPE_MESSAGE:
-            continue
-        nested = field.message_type
-        # Map entries and well-known types carry caller-chosen keys, not proto fields.
-        if nested.GetOptions().map_entry or nested.full_name.startswith("google.protobuf."):
-            continue
-        value = raw.get(field.name, raw.get(field.json_name))
-        for item in value if isinstance(value, list) else [value]:
-            reject_conflicting_aliases(item, nested)
 
 
 def _is_repeated(field: descriptor.FieldDescriptor) -> bool:
@@ -268,7 +121,7 @@ def parse_request(
     ``strict`` rejects them instead. ``read_body=False`` is for RPCs whose body is not a JSON
     message (artifact uploads): the message is filled from the path and the query string only.
     """
-    # A GET is read from its query string, or, with none, from a JSON body as MLflow reads it
+    # A GET is read from its query string or, with none, from a JSON body as MLflow reads it
     # (``requests.get(url, json=...)``).
     if (request.method == "GET" and request.args) or not read_body:
         raw = _query_json(message, request)
@@ -289,7 +142,7 @@ def parse_request(
         parsed = False
     except RecursionError:
         raise _too_deep() from None
-    _validate(schema or {}, raw, parsed)
+    validate(schema or {}, raw, parsed)
     if not parsed:
         # A type error the handler's schema does not cover: still a clear 400, never a 500.
         try:
@@ -302,4 +155,4 @@ def parse_request(
 
 
 def json_response(message: Message) -> Response:
-    return Response(message_to_json(message, pretty=False), mimetype=JSON)
+    return Response(message_to_json(message), mimetype=JSON)
