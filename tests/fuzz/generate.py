@@ -123,12 +123,17 @@ _WORLD_FIELDS = {
     "run_uuid": "{run_id}",
     "source_run_id": "{run_id}",
     "model_id": "{model_id}",
+    "trace_id": "{trace_id}",
+    "request_id": "{request_id}",
+    "dataset_id": "{dataset_id}",
     "experiment_name": "{experiment_name}",
     "alias": "champion",
 }
 _LIST_WORLD_FIELDS = {
     "experiment_ids": "{experiment_id}",
     "run_ids": "{run_id}",
+    "trace_ids": "{trace_id}",
+    "request_ids": "{request_id}",
 }
 _FILTERS = {
     "runs": ("metrics.m > 0", "params.p = 'v'", "attributes.status = 'RUNNING'", "tags.t != 'x'"),
@@ -561,6 +566,9 @@ def _fill_path(spec: RpcSpec, override: dict[str, str] | None = None) -> str:
         "tag_key": "t",
         "experiment_id": "{experiment_id}",
         "run_id": "{run_id}",
+        "trace_id": "{trace_id}",
+        "request_id": "{request_id}",
+        "dataset_id": "{dataset_id}",
     }
     values.update(override or {})
     path = spec.rule
