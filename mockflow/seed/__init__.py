@@ -12,6 +12,7 @@ its run records copy-on-write instead of generating or parsing anything again.
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
@@ -152,14 +153,22 @@ def _world_snapshot(settings: Settings, progress: Any) -> Snapshot:
 
     from mockflow.store import Store
 
-    data = world_data(settings, progress=progress)
-    store = Store()
+    # Building makes millions of objects and no garbage cycles: the collector's passes over the
+    # growing heap would cost a third of the time (measured on the large world).
+    collecting = gc.isenabled()
+    gc.disable()
     try:
-        store.load(data)
-    except MlflowException as e:
-        where = f"{settings.fixture}: " if settings.fixture else ""
-        raise SeedError(f"{where}{e.message}") from None
-    return store.snapshot()
+        data = world_data(settings, progress=progress)
+        store = Store()
+        try:
+            store.load(data)
+        except MlflowException as e:
+            where = f"{settings.fixture}: " if settings.fixture else ""
+            raise SeedError(f"{where}{e.message}") from None
+        return store.snapshot()
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _state_snapshot(path: Path) -> Snapshot:

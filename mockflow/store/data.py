@@ -12,7 +12,7 @@ with its own error context (a fixture naming its file and entry) can run them fi
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from mlflow.entities import DatasetInput, LifecycleStage, RunStatus
@@ -48,7 +48,7 @@ class MetricData:
     extras: dict[int, PointExtra] = field(default_factory=dict)  # by point index
 
     def check(self, key: str) -> None:
-        validate_metric_name(key)
+        _check_pair("metric", lambda k, _: validate_metric_name(k), key, "")
         if not len(self.timestamps) == len(self.steps) == len(self.values):
             raise MlflowException.invalid_parameter_value(
                 f"Metric '{key}': {len(self.timestamps)} timestamps, {len(self.steps)} steps and"
@@ -110,9 +110,9 @@ class RunData:
             ) from None
         _check_stage(self.lifecycle_stage, f"run {self.run_id}")
         for key, value in self.params.items():
-            validate_param(key, value)
+            _check_pair("param", validate_param, key, value)
         for key, value in self.tags.items():
-            validate_tag(key, value)
+            _check_pair("tag", validate_tag, key, value)
         for key, metric in self.metrics.items():
             metric.check(key)
         if self.dataset_inputs:
@@ -219,6 +219,21 @@ class WorldData:
 
     def registered_model(self, name: str) -> RegisteredModelData | None:
         return next((m for m in self.registered_models if m.name == name), None)
+
+
+# Run param, tag and metric keys already validated. A world repeats a few dozen keys over
+# thousands of runs and a key's validity does not depend on the run, so each key is checked once;
+# a value is checked only when it is not a short string (far under MLflow's value limits).
+_VALID_KEYS: set[tuple[str, str]] = set()
+_SHORT_VALUE = 250
+
+
+def _check_pair(kind: str, validate: Callable[[str, str], object], key: str, value: str) -> None:
+    if (kind, key) in _VALID_KEYS and isinstance(value, str) and len(value) <= _SHORT_VALUE:
+        return
+    validate(key, value)
+    if len(_VALID_KEYS) < 10_000:
+        _VALID_KEYS.add((kind, key))
 
 
 def _check_stage(stage: str, what: str) -> None:

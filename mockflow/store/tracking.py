@@ -108,9 +108,11 @@ class MetricHistory:
         self.frozen = False
 
     @classmethod
-    def from_data(cls, key: str, data: MetricData) -> MetricHistory:
-        """A history of its own (fresh arrays) from plain data; ±Inf stored as MLflow stores
-        it, and the order checked rather than assumed."""
+    def from_data(
+        cls, key: str, data: MetricData
+    ) -> tuple[MetricHistory, tuple[int, int, float] | None]:
+        """A history of its own (fresh arrays) from plain data, and its latest point; ±Inf
+        stored as MLflow stores it, and the order checked rather than assumed."""
         history = cls()
         try:
             history.timestamps = array("q", data.timestamps)
@@ -125,16 +127,18 @@ class MetricHistory:
         if any(map(math.isinf, values)):
             history.values = values = array("d", map(sanitize_metric_value, values))
         history.extras = {int(i): tuple(x) for i, x in data.extras.items() if any(x)}  # type: ignore[misc]
-        history.ordered = _strictly_increasing(history.timestamps) or _ordered(history)
-        return history
+        increasing = _strictly_increasing(history.timestamps)
+        history.ordered = increasing or _ordered(history)
+        return history, history._latest(increasing)
 
-    def latest(self) -> tuple[int, int, float] | None:
-        """MLflow's latest point: the greatest (step, timestamp, value), NaN compared as 0."""
+    def _latest(self, increasing: bool) -> tuple[int, int, float] | None:
+        """MLflow's latest point: the greatest (step, timestamp, value), NaN compared as 0;
+        ``increasing``: the timestamps are known to be strictly increasing."""
         n = len(self.values)
         if n == 0:
             return None
         ts, steps, values = self.timestamps, self.steps, self.values
-        if _strictly_increasing(ts) and all(map(operator.le, steps, islice(steps, 1, None))):
+        if increasing and all(map(operator.le, steps, islice(steps, 1, None))):
             i = n - 1  # both in order: the last point is the greatest
         else:
             i = max(range(n), key=lambda j: (steps[j], ts[j], _sort_value(values[j])))
@@ -451,8 +455,7 @@ class TrackingStore:
             ],
         )
         for key, metric in data.metrics.items():
-            history = MetricHistory.from_data(key, metric)
-            latest = history.latest()
+            history, latest = MetricHistory.from_data(key, metric)
             if latest is not None:
                 record.history[key] = history
                 record.latest[key] = latest
