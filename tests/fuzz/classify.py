@@ -98,6 +98,24 @@ KINDS: tuple[Kind, ...] = (
         DELIBERATE,
         lambda c, real, mock: c.spec.rpc in _BODY_UNREAD and mock.status == 400,
     ),
+    Kind(
+        "bulk-interval-steps-in-a-body",
+        DELIBERATE,
+        lambda c, real, mock: (
+            c.spec.rpc == "GetMetricHistoryBulkInterval" and c.family == "get-json-body"
+        ),
+    ),
+    # The artifact proxy's root with no path (`mlflow-artifacts/artifacts/`): MLflow's FastAPI
+    # routes answer 400 ("must include a filename"), mockflow has no route there (404).
+    Kind(
+        "artifact-proxy-root",
+        KNOWN,
+        lambda c, real, mock: (
+            c.spec.rpc.startswith("artifacts.")
+            and mock.error_code == "ENDPOINT_NOT_FOUND"
+            and real.status == 400
+        ),
+    ),
     # Flask's automatic OPTIONS answer (200) where MLflow answers 204: fixed in the app's error
     # layer once issue 14's restructuring is in.
     Kind("options-status", PENDING, lambda c, real, mock: c.method == "OPTIONS"),
