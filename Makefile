@@ -4,7 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install serve test lint docs clean image-test image-base compat ui-test bench fuzz
+.PHONY: install serve test lint docs clean image-test image-base compat ui-test bench dist \
+	wheel-test matrix lock models-test fuzz
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,7 +19,7 @@ serve: $(STAMP)
 	$(BIN)/mockflow serve
 
 test: $(STAMP)
-	MLFLOW_HTTP_REQUEST_MAX_RETRIES=0 $(BIN)/python -m pytest -n 2 -m "not ui" $(PYTEST_ARGS)
+	MLFLOW_HTTP_REQUEST_MAX_RETRIES=0 $(BIN)/python -m pytest -n 2 -m "not ui and not models_venv" $(PYTEST_ARGS)
 
 # The MLflow web UI in headless Chromium (tests/ui/). Installs what it needs: Debian's chromium
 # when missing (root or sudo), Playwright and the UI extra into .venv. Screenshots of each page
@@ -64,20 +65,40 @@ image-test: $(STAMP)
 image-base:
 	scripts/image/local-base.sh
 
-# The model round trip with an mlflow 2.x client (its own venv) against `mockflow serve` from
-# this one. Separate from `test`: building the venv alone takes minutes; .ci/run calls it.
-COMPAT_VENV  := .venv-compat
-COMPAT_STAMP := $(COMPAT_VENV)/.installed
-$(COMPAT_STAMP):
-	$(PYTHON) -m venv $(COMPAT_VENV)
-	$(COMPAT_VENV)/bin/pip install -q --upgrade pip
-	$(COMPAT_VENV)/bin/pip install -q "mlflow==2.22.*" "opentelemetry-sdk==1.33.1" \
-		"opentelemetry-api==1.33.1" scikit-learn requests
-	touch $(COMPAT_STAMP)
+# --- the product as users install it (.ci/run runs each; docs/architecture.md, "Packaging") ----
+# Each leg installs dist/'s wheel into fresh virtualenvs (.venv-*) and works from a temporary
+# directory outside the checkout with no PYTHONPATH (scripts/ci/).
 
-compat: $(STAMP) $(COMPAT_STAMP)
-	MLFLOW_HTTP_REQUEST_MAX_RETRIES=0 $(COMPAT_VENV)/bin/python tests/compat/roundtrip_2x.py \
-		--mockflow $(BIN)/mockflow
+# The sdist, and the wheel built from it (so the sdist is proven complete).
+dist: $(STAMP)
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist . > build.log 2>&1 || { cat build.log; exit 1; }
+	@rm -f build.log; ls dist
+
+# The wheel [server] + the newest mlflow: serve (auth on and off) with a real-client round trip,
+# `mockflow env`, activate(), and the how-to examples as a separate project using the plugin.
+wheel-test: dist
+	scripts/ci/wheel-test.sh
+
+# Both ends of the supported MLflow range, each with the real client of the same version.
+MATRIX_VERSIONS ?= 3.9.0 3.17.2
+matrix: dist
+	scripts/ci/matrix.sh $(MATRIX_VERSIONS)
+
+# A project pinned to mlflow 2.22: the base wheel (plugin, no server deps) next to its client,
+# driving `mockflow serve` from another virtualenv over the control API (MOCKFLOW_URL).
+compat: dist
+	scripts/ci/compat.sh
+
+# Regenerate the lock file the image installs with (constraints/server.txt).
+lock: dist
+	scripts/ci/lock.sh
+
+# The seeded models loaded from a bare client environment: a venv with only mlflow-skinny and
+# pandas (built on first use under the system temp dir, keyed by versions, then reused; pick the
+# client with MOCKFLOW_MODELS_MLFLOW=3.9.0) against `mockflow serve` (tests/models/).
+models-test: $(STAMP)
+	MLFLOW_HTTP_REQUEST_MAX_RETRIES=0 $(BIN)/python -m pytest -m models_venv tests/models $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) $(COMPAT_VENV) build *.egg-info
+	rm -rf $(VENV) .venv-* build dist *.egg-info

@@ -172,6 +172,7 @@ class Server:
         if self.kind == "mockflow":
             # This checkout's mockflow (cwd first on sys.path), as `mockflow serve` runs it.
             cmd = [PY, "-m", "mockflow.cli", "serve", "--host", "127.0.0.1"]
+            cmd += getattr(self, "extra", [])
             return [*cmd, "--port", str(port), "--quiet", "--auth", "off"], env
         if self.kind == "flask":
             return [PY, str(ROOT / "benchmarks" / "floor_app.py"), "--port", str(port)], env
@@ -517,6 +518,180 @@ def bench_server(kind: str, plan: Plan, workdir: Path) -> Recorder:
     return rec
 
 
+# --- workspaces: one server for many jobs (issue 17, docs/workspaces.md) -------------------------
+
+
+@dataclass
+class WorkspacePlan:
+    empty_workspaces: int = 100  # for the memory of one more empty workspace
+    world_workspaces: int = 5  # ... and of one more default-world workspace
+    creates: int = 10  # timed seeded creations (after the first, which builds the world)
+    workspaces: int = 16
+    threads_each: int = 2
+    seconds: float = 5.0
+
+
+QUICK_WORKSPACES = WorkspacePlan(
+    empty_workspaces=20, world_workspaces=2, creates=3, workspaces=16, seconds=0.5
+)
+
+
+def _control(url: str, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+    response = requests.request(method, f"{url}/_mockflow{path}", json=body, timeout=300)
+    response.raise_for_status()
+    return response.json()
+
+
+def _writers(url: str, names: list[str], threads_each: int, seconds: float) -> dict[str, Any]:
+    """``threads_each`` writers per workspace, each logging numbered points to its workspace's
+    run until ``seconds`` pass; then every acknowledged point is looked for in every workspace."""
+    host, port = url.removeprefix("http://").split(":")
+    runs: dict[str, str] = {}
+    for name in names:
+        headers = {"X-MLFLOW-WORKSPACE": name}
+        api = f"{url}/api/2.0/mlflow"
+        exp = requests.post(
+            f"{api}/experiments/create", json={"name": "load"}, headers=headers, timeout=60
+        ).json()["experiment_id"]
+        runs[name] = requests.post(
+            f"{api}/runs/create", json={"experiment_id": exp}, headers=headers, timeout=60
+        ).json()["run"]["info"]["run_id"]
+    acked: dict[tuple[str, int], list[int]] = {}
+    latencies: list[float] = []
+    lock = threading.Lock()
+    deadline = time.perf_counter() + seconds
+
+    def writer(name: str, thread: int) -> None:
+        conn = http.client.HTTPConnection(host, int(port), timeout=60)
+        mine: list[int] = []
+        took: list[float] = []
+        step = 0
+        while time.perf_counter() < deadline:
+            body = json.dumps(
+                {
+                    "run_id": runs[name],
+                    "key": f"w{thread}",
+                    "value": step,
+                    "timestamp": T0,
+                    "step": step,
+                }  # fmt: skip
+            )
+            began = time.perf_counter()
+            conn.request(
+                "POST",
+                "/api/2.0/mlflow/runs/log-metric",
+                body,
+                {"Content-Type": "application/json", "X-MLFLOW-WORKSPACE": name},
+            )
+            response = conn.getresponse()
+            response.read()
+            took.append(time.perf_counter() - began)
+            if response.status == 200:
+                mine.append(step)
+            step += 1
+        conn.close()
+        with lock:
+            acked[(name, thread)] = mine
+            latencies.extend(took)
+
+    began = time.perf_counter()
+    pool = [
+        threading.Thread(target=writer, args=(n, t)) for n in names for t in range(threads_each)
+    ]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    elapsed = time.perf_counter() - began
+    lost = foreign = 0
+    for name in names:
+        for other in names:
+            found = requests.get(
+                f"{url}/api/2.0/mlflow/runs/get",
+                params={"run_id": runs[other]},
+                headers={"X-MLFLOW-WORKSPACE": name},
+                timeout=60,
+            )
+            if other != name:
+                foreign += found.status_code != 404  # another workspace's run must not exist
+                continue
+            keys = {m["key"] for m in found.json()["run"]["data"].get("metrics", [])}
+            foreign += len(keys - {f"w{t}" for t in range(threads_each)})
+            for thread in range(threads_each):
+                history = requests.get(
+                    f"{url}/api/2.0/mlflow/metrics/get-history",
+                    params={
+                        "run_id": runs[name],
+                        "metric_key": f"w{thread}",
+                        "max_results": 100000,
+                    },
+                    headers={"X-MLFLOW-WORKSPACE": name},
+                    timeout=60,
+                ).json()
+                steps = {int(m["step"]) for m in history.get("metrics", [])}
+                lost += len(set(acked[(name, thread)]) - steps)
+    writes = sum(len(v) for v in acked.values())
+    return {
+        "writes": writes,
+        "rps": writes / elapsed,
+        "p99_ms": percentile(latencies, 0.99) * 1000 if latencies else 0.0,
+        "lost": lost,
+        "foreign": foreign,
+    }
+
+
+def bench_workspaces(plan: WorkspacePlan, workdir: Path) -> Recorder:
+    """Memory of one more workspace, seeded creation, and 16 workspaces x 2 writers against one
+    workspace with as many writers, on one `mockflow serve --workspaces`."""
+    rec = Recorder()
+    server = Server("mockflow", workdir)
+    server.extra = ["--workspaces", "--world", "empty"]  # type: ignore[attr-defined]
+    with running(server):
+        url = server.url
+        time.sleep(0.5)
+        base = server.memory()["pss"]
+        rec.put("ws_server_idle_pss_mb", [base / 2**20], "MB")
+        for i in range(plan.empty_workspaces):
+            _control(url, "POST", "/workspaces", {"name": f"empty-{i}"})
+        empty = server.memory()["pss"]
+        rec.put("ws_empty_kb_each", [(empty - base) / plan.empty_workspaces / 1024], "KB")
+        first = time.perf_counter()
+        _control(url, "POST", "/workspaces", {"name": "world-0", "world": "default"})
+        rec.put("ws_first_default_world_create_ms", [(time.perf_counter() - first) * 1000], "ms")
+        before = server.memory()["pss"]
+        for i in range(1, plan.world_workspaces + 1):
+            _control(url, "POST", "/workspaces", {"name": f"world-{i}", "world": "default"})
+        after = server.memory()["pss"]
+        rec.put(
+            "ws_default_world_mb_each", [(after - before) / plan.world_workspaces / 2**20], "MB"
+        )
+        creates, resets = [], []
+        for i in range(plan.creates):
+            began = time.perf_counter()
+            _control(url, "POST", "/workspaces", {"name": f"timed-{i}", "world": "default"})
+            creates.append((time.perf_counter() - began) * 1000)
+            began = time.perf_counter()
+            _control(url, "POST", f"/workspaces/timed-{i}/reset", {"world": "default"})
+            resets.append((time.perf_counter() - began) * 1000)
+        rec.put("ws_create_default_world_ms", creates, "ms")
+        rec.put("ws_reset_default_world_ms", resets, "ms")
+
+        names = [f"load-{i:02d}" for i in range(plan.workspaces)]
+        for name in names:
+            _control(url, "POST", "/workspaces", {"name": name})
+        many = _writers(url, names, plan.threads_each, plan.seconds)
+        _control(url, "POST", "/workspaces", {"name": "single"})
+        one = _writers(url, ["single"], plan.workspaces * plan.threads_each, plan.seconds)
+    for label, run in ((f"ws_{plan.workspaces}x{plan.threads_each}", many), ("ws_1x", one)):
+        rec.put(f"{label}_rps", [run["rps"]], "req/s", better="higher")
+        rec.put(f"{label}_p99_ms", [run["p99_ms"]], "ms")
+        rec.put(f"{label}_lost_writes", [run["lost"]], "writes")
+        rec.put(f"{label}_foreign_writes", [run["foreign"]], "writes")
+        if run["lost"] or run["foreign"]:
+            rec.notes.append(f"{label}: {run['lost']} lost, {run['foreign']} foreign writes")
+    return rec
+
+
 def history(server: Server, plan: Plan, rec: Recorder) -> None:
     log(f"{server.kind}: get_metric_history of {plan.history_points} points")
     rest = Rest(server.url)
@@ -774,6 +949,18 @@ def targets(servers: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
             "≤ 10 ms",
             lambda v: v <= 10,
         )
+    ws = servers.get("mockflow-workspaces", {})
+
+    def median(key: str) -> float | None:
+        return ws[key]["median"] if key in ws else None
+
+    check("memory of one more empty workspace (KB)", median("ws_empty_kb_each"), "< 1024 KB",
+          lambda v: v < 1024)  # fmt: skip
+    check("creating a default-world workspace (ms)", median("ws_create_default_world_ms"),
+          "< 10 ms", lambda v: v < 10)  # fmt: skip
+    lost = [k for k in ws if k.endswith(("_lost_writes", "_foreign_writes"))]
+    check("writes lost or in another workspace", sum(ws[k]["median"] for k in lost) if lost
+          else None, "0", lambda v: v == 0)  # fmt: skip
     return out
 
 
@@ -866,6 +1053,24 @@ def markdown(doc: dict[str, Any]) -> str:
                 b = servers[s].get(f"scale_{size}_search_p95_ms")
                 cells.append(f"{fmt(a)} / {fmt(b)}" if a else "–")
         lines.append("| " + " | ".join(cells) + " |")
+    ws = servers.get("mockflow-workspaces")
+    if ws:
+        per_process = servers.get("mockflow", {}).get("idle_pss_mb")
+        lines += [
+            "",
+            "## Workspaces: one server for many jobs",
+            "",
+            "One `mockflow serve --workspaces --world empty`; a job's workspace next to a job's "
+            "own mockflow process (`idle PSS` above).",
+            "",
+            "| figure | measured |",
+            "|---|---|",
+            f"| one mockflow process per job: idle PSS (MB) | {fmt(per_process)} |",
+            *(
+                f"| {key.removeprefix('ws_')} ({fig['unit']}) | {fmt(fig)} |"
+                for key, fig in ws.items()
+            ),
+        ]
     lines += ["", "## Targets", "", "| target | goal | measured | met |", "|---|---|---|---|"]
     for t in doc["targets"]:
         value = "–" if t["value"] is None else f"{t['value']:.3g}"
@@ -937,6 +1142,16 @@ def main(argv: list[str] | None = None) -> int:
             except Exception as e:
                 log(f"scaling {kinds} failed: {e!r}")
                 doc["errors"][f"scaling-{kinds[0]}"] = repr(e)
+        if "mockflow" in servers:
+            workdir = Path(tmp) / "workspaces"
+            workdir.mkdir()
+            try:
+                recs["mockflow-workspaces"] = bench_workspaces(
+                    QUICK_WORKSPACES if args.quick else WorkspacePlan(), workdir
+                )
+            except Exception as e:
+                log(f"workspaces failed: {e!r}")
+                doc["errors"]["workspaces"] = repr(e)
     for kind, rec in recs.items():
         doc["servers"][kind] = rec.figures
         doc["notes"].extend(rec.notes)

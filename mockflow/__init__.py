@@ -1,6 +1,8 @@
 """mockflow: an offline, in-memory stand-in for an MLflow tracking server."""
 
-__version__ = "0.1.0"
+from mockflow.version import __version__
+
+__all__ = ["__version__", "activate"]
 
 
 def activate(**kwargs):  # type: ignore[no-untyped-def]

@@ -166,6 +166,14 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as e:
         print(f"mockflow: {e}", file=sys.stderr)
         return 2
+    if args.command in ("serve", "seed", "export") and not (args.command == "export" and args.url):
+        from mockflow.server_deps import ServerUnavailable, require_server
+
+        try:
+            require_server(f"mockflow {args.command}")
+        except ServerUnavailable as e:
+            print(f"mockflow: {e}", file=sys.stderr)
+            return 2
     if args.command == "serve":
         from mockflow.auth import KeyFileError
 

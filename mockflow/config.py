@@ -65,6 +65,11 @@ class Settings:
     max_body_bytes: int = _setting(
         64 * 1024 * 1024, "Largest request body accepted, in bytes (artifact uploads included)."
     )
+    workspaces: bool = _setting(
+        False,
+        "Serve MLflow workspaces: each X-MLFLOW-WORKSPACE (or workspace-bound API key) gets its "
+        "own isolated world (docs/workspaces.md).",
+    )
     quiet: bool = _setting(False, "Do not log one line per request.")
     strict_fields: bool = _setting(
         False,

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import fnmatch
 import itertools
-import json
 import random
 import re
 import select
@@ -30,8 +29,9 @@ from http import HTTPStatus
 from types import TracebackType
 from typing import Any
 
-from mockflow.journal import CONTROL_PATH, ENTRY_KEY, JournalEntry
+from mockflow.journal import ENTRY_KEY, JournalEntry, is_control_path
 from mockflow.rpcs import rpc_matches
+from mockflow.wire.errors import error_body
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
@@ -340,7 +340,7 @@ class FaultMiddleware:
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         path = environ.get("PATH_INFO", "")
-        if CONTROL_PATH in path:
+        if is_control_path(path, self.prefix):
             return self.app(environ, start_response)
         request = RequestInfo(
             method=environ.get("REQUEST_METHOD", "GET").upper(),
@@ -441,7 +441,7 @@ def _run(app: WSGIApp, environ: dict[str, Any]) -> tuple[str, list[Any], bytes]:
 def _error(
     start_response: Callable[..., Any], status: int, error_code: str, message: str
 ) -> list[bytes]:
-    body = json.dumps({"error_code": error_code, "message": message}).encode()
+    body = error_body(error_code, message)
     try:
         reason = HTTPStatus(status).phrase
     except ValueError:

@@ -25,13 +25,21 @@ from io import BytesIO
 from typing import Any
 from urllib.parse import parse_qs
 
-from mockflow.logs import request_id_for
-from mockflow.rpcs import rpc_matches
-
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 ENTRY_KEY = "mockflow.journal_entry"
-CONTROL_PATH = "/_mockflow/"
+CONTROL_PATH = "/_mockflow"
+
+
+def is_control_path(path: str, prefix: str = "") -> bool:
+    """Whether ``path`` is the control API's: ``/_mockflow/...`` at the root or under the prefix
+    (a prefix match: an artifact path that merely contains ``/_mockflow/`` is an API request)."""
+    for base in (CONTROL_PATH, prefix + CONTROL_PATH) if prefix else (CONTROL_PATH,):
+        if path == base or path.startswith(base + "/"):
+            return True
+    return False
+
+
 # Bodies above this are recorded by size only; the journal is for checking what code sent.
 MAX_RECORDED_BODY = 1024 * 1024
 REQUEST_ID_HEADER = "X-Request-Id"
@@ -98,6 +106,10 @@ class Journal:
         ``path`` is a glob (``*/runs/log-batch``); ``rpc`` is a proto method name (``LogBatch``)
         or the REST path form (``runs/log-batch``).
         """
+        # Imported here: the route table needs mlflow's protos, and this module is also the
+        # base install's (mockflow.remote reuses Journal's assertions, with no mlflow 3 at hand).
+        from mockflow.rpcs import rpc_matches
+
         with self._lock:
             entries = list(self._entries)
         return [
@@ -117,20 +129,30 @@ class Journal:
 
     def assert_called(self, rpc: str, *, times: int | None = None, **filters: Any) -> JournalEntry:
         """Fail unless ``rpc`` was called (exactly ``times`` times, when given); return the last
-        matching call so a test can look at its body."""
+        matching call so a test can look at its body. For "never", ``assert_not_called``."""
+        if times is not None and times < 1:
+            raise ValueError("times must be at least 1; use assert_not_called for none")
         found = self.calls(rpc, **filters)
-        if (times is None and not found) or (times is not None and len(found) != times):
-            expected = "at least once" if times is None else f"{times} time(s)"
-            raise AssertionError(
-                f"expected {rpc} to be called {expected}"
-                + (f" with {filters}" if filters else "")
-                + f", but it was called {len(found)} time(s). Requests seen:\n"
-                + self.summary()
+        if not found or (times is not None and len(found) != times):
+            self._fail(
+                rpc, "at least once" if times is None else f"{times} time(s)", found, filters
             )
-        return found[-1] if found else JournalEntry(0, "", 0.0, "", "")
+        return found[-1]
 
     def assert_not_called(self, rpc: str, **filters: Any) -> None:
-        self.assert_called(rpc, times=0, **filters)
+        found = self.calls(rpc, **filters)
+        if found:
+            self._fail(rpc, "0 time(s)", found, filters)
+
+    def _fail(
+        self, rpc: str, expected: str, found: list[JournalEntry], filters: dict[str, Any]
+    ) -> None:
+        raise AssertionError(
+            f"expected {rpc} to be called {expected}"
+            + (f" with {filters}" if filters else "")
+            + f", but it was called {len(found)} time(s). Requests seen:\n"
+            + self.summary()
+        )
 
     def summary(self) -> str:
         lines = [
@@ -198,10 +220,13 @@ class JournalMiddleware:
     journal: Journal
     include_control: bool = False
     route_of: Callable[[dict[str, Any]], str | None] = field(default=lambda environ: None)
+    prefix: str = ""
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        from mockflow.logs import request_id_for  # Flask: the server's, not the base install's
+
         path = environ.get("PATH_INFO", "")
-        if not self.include_control and CONTROL_PATH in path:
+        if not self.include_control and is_control_path(path, self.prefix):
             return self.app(environ, start_response)
         started = time.perf_counter()
         entry = self.journal.open(

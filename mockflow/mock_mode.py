@@ -15,6 +15,7 @@ from collections.abc import MutableMapping
 from typing import Any
 
 from mockflow.auth.keys import KEY_PATTERN, ApiKey, load_keys
+from mockflow.remote import client_env
 
 # The key `mockflow env` and `activate()` hand out unless told otherwise (read-write scopes).
 DEFAULT_CLIENT_KEY_ID = "read-write"
@@ -30,15 +31,6 @@ def default_client_key(keys_file: str | None = None) -> str:
         if key.id == DEFAULT_CLIENT_KEY_ID:
             return key.secret
     raise LookupError(f"the key file has no key with id {DEFAULT_CLIENT_KEY_ID!r}")
-
-
-def client_env(tracking_uri: str, api_key: str | None) -> dict[str, str]:
-    """The variables that point the Hokusai SDK and plain mlflow at a mockflow server."""
-    env = {"MLFLOW_TRACKING_URI": tracking_uri, "HOKUSAI_MOCK_MODE": "true"}
-    if api_key:
-        env["MLFLOW_TRACKING_TOKEN"] = api_key
-        env["HOKUSAI_API_KEY"] = api_key
-    return env
 
 
 def export_lines(env: dict[str, str]) -> str:
@@ -94,6 +86,9 @@ def activate(
             return _active
         if environ.get("MLFLOW_TRACKING_URI"):
             return None
+        from mockflow.server_deps import require_server
+
+        require_server("mockflow.activate()")
         from mockflow.server import MockflowServer
 
         server = MockflowServer(port=0, **settings).start()

@@ -19,9 +19,18 @@ import os
 import tempfile
 import threading
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from mockflow.store import StateError, Store
+from mockflow.store import StateError
+
+
+class Stateful(Protocol):
+    """What is saved: a ``Store``, or the server's ``Workspaces`` (every workspace's store)."""
+
+    def export_state(self) -> dict[str, Any]: ...
+
+    def import_state(self, doc: dict[str, Any]) -> None: ...
+
 
 __all__ = [
     "StateError",
@@ -84,7 +93,7 @@ def read_state(path: str | Path, *, missing_ok: bool = False) -> dict[str, Any] 
     return doc
 
 
-def load_state(store: Store, path: str | Path, *, missing_ok: bool = False) -> bool:
+def load_state(store: Stateful, path: str | Path, *, missing_ok: bool = False) -> bool:
     """Replace ``store``'s state with the file's (all or nothing); False if there was no file
     and ``missing_ok``."""
     doc = read_state(path, missing_ok=missing_ok)
@@ -135,7 +144,7 @@ def write_state(path: str | Path, doc: dict[str, Any]) -> int:
 class StateSaver:
     """Saves ``store`` to ``path`` every ``interval`` seconds (if > 0) and on ``stop()``."""
 
-    def __init__(self, store: Store, path: Path, *, interval: float) -> None:
+    def __init__(self, store: Stateful, path: Path, *, interval: float) -> None:
         self.store = store
         self.path = path
         self.interval = interval

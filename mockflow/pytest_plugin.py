@@ -9,27 +9,46 @@ One server per test process (so each pytest-xdist worker has its own), reset bef
     @pytest.mark.mockflow(world="empty", auth=True)
     def test_needs_a_key(mockflow): ...
 
-Everything the fixture gives is a method of :class:`mockflow.server.MockflowServer`; this file
-only builds fixtures around it. Imports are lazy: the plugin loads in every pytest run of an
-environment where mockflow is installed, and must cost nothing where it is not used.
+The server is in-process (:class:`mockflow.server.MockflowServer`, needs the ``[server]`` extra)
+unless ``--mockflow-url`` / ``MOCKFLOW_URL`` names a running one (a service container, or
+``mockflow serve`` from another virtualenv): then the fixture is a
+:class:`mockflow.remote.RemoteMockflow` driving it over the control API, and this environment
+needs no server dependencies at all (e.g. a project pinned to mlflow 2.x). Either way, everything
+the fixture gives is a method of that handle; this file only builds fixtures around it. Imports
+are lazy: the plugin loads in every pytest run of an environment where mockflow is installed, and
+must cost nothing where it is not used.
 """
 
 from __future__ import annotations
 
+import os
 import sys
+import uuid
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 
-if TYPE_CHECKING:
-    from mockflow.server import MockflowServer
-
-MARKER_OPTIONS = ("world", "seed", "fixture", "state_file", "auth", "env")
+MARKER_OPTIONS = ("world", "seed", "fixture", "state_file", "auth", "env", "workspace")
+WORKSPACE_MODES = ("none", "worker", "test")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("mockflow", "mockflow: an in-memory MLflow server for tests")
+    group.addoption(
+        "--mockflow-url",
+        default=None,
+        help="Use the mockflow running at this URL instead of one in this process "
+        "(env MOCKFLOW_URL). Tests then share it: spread them over xdist workers only with "
+        "--mockflow-workspace.",
+    )
+    group.addoption(
+        "--mockflow-workspace",
+        choices=WORKSPACE_MODES,
+        default=os.environ.get("MOCKFLOW_WORKSPACE_MODE") or "none",
+        help="Give each xdist worker ('worker') or each test ('test') its own MLflow workspace "
+        "on one server instead of a server of its own (docs/workspaces.md). Default: none.",
+    )
     group.addoption(
         "--mockflow-world",
         default="empty",
@@ -52,41 +71,102 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+_NEEDS_WORKSPACES = pytest.StashKey[bool]()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # A test marked mockflow(workspace=True) needs the local server started with workspaces on.
+    config.stash[_NEEDS_WORKSPACES] = any(
+        marker.kwargs.get("workspace") for item in items for marker in item.iter_markers("mockflow")
+    )
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "mockflow(world=None, seed=None, fixture=None, state_file=None, auth=None, env=None): "
-        "how the mockflow fixture starts this test (world, fixture or state file, auth on/off, "
-        "extra environment)",
+        "mockflow(world=None, seed=None, fixture=None, state_file=None, auth=None, env=None, "
+        "workspace=None): how the mockflow fixture starts this test (world, fixture or state "
+        "file, auth on/off, extra environment, workspace=True: a workspace of its own)",
     )
 
 
 @pytest.fixture(scope="session")
-def mockflow_session_server(pytestconfig: pytest.Config) -> Iterator[MockflowServer]:
-    """The process's one mockflow (per xdist worker); use the ``mockflow`` fixture instead."""
+def mockflow_url(pytestconfig: pytest.Config) -> str | None:
+    """The URL of an external mockflow to use (``--mockflow-url`` or ``MOCKFLOW_URL``); None
+    starts one in this process. Override it in ``conftest.py`` to choose in code."""
+    return pytestconfig.getoption("mockflow_url") or os.environ.get("MOCKFLOW_URL") or None
+
+
+@pytest.fixture(scope="session")
+def mockflow_session_server(pytestconfig: pytest.Config, mockflow_url: str | None) -> Iterator[Any]:
+    """The process's one mockflow handle; use the ``mockflow`` fixture instead."""
+    if mockflow_url:
+        from mockflow.remote import RemoteMockflow
+
+        remote = RemoteMockflow(mockflow_url, admin_token=os.environ.get("MOCKFLOW_ADMIN_TOKEN"))
+        try:
+            remote.start()
+            unreachable = None
+        except (ConnectionError, OSError) as e:
+            unreachable = str(e)
+        if unreachable:
+            pytest.fail(f"mockflow fixture: {unreachable}", pytrace=False)
+        yield remote
+        return
+    from mockflow.server_deps import problem
+
+    reason = problem()
+    if reason is not None:
+        pytest.fail(
+            f"the mockflow fixture's in-process server needs mockflow's server: {reason}.\n"
+            "Or point the fixture at a running mockflow: --mockflow-url URL (or MOCKFLOW_URL).",
+            pytrace=False,
+        )
     from mockflow.server import MockflowServer
 
     auth = pytestconfig.getoption("mockflow_auth") == "on"
+    workspaces = pytestconfig.getoption("mockflow_workspace") != "none" or pytestconfig.stash.get(
+        _NEEDS_WORKSPACES, False
+    )
     with MockflowServer(
-        port=0, world="empty", quiet=True, allow_fault_header=True, auth=auth
+        port=0,
+        world="empty",
+        quiet=True,
+        allow_fault_header=True,
+        auth=auth,
+        workspaces=workspaces,
     ) as srv:
         yield srv
 
 
+@pytest.fixture(scope="session")
+def mockflow_worker_workspace(mockflow_session_server: Any) -> Iterator[Any]:
+    """This process's workspace (``--mockflow-workspace=worker``): one per xdist worker."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    name = f"{worker}-{uuid.uuid4().hex[:8]}".lower()
+    kit = mockflow_session_server.create_workspace(name)
+    yield kit
+    mockflow_session_server.delete_workspace(name, mode="CASCADE")
+
+
 @pytest.fixture
 def mockflow(
-    mockflow_session_server: MockflowServer,
+    mockflow_session_server: Any,
     request: pytest.FixtureRequest,
     monkeypatch: pytest.MonkeyPatch,
-) -> Iterator[MockflowServer]:
-    """A clean mockflow for this test, with the MLflow and Hokusai environment pointed at it."""
+) -> Iterator[Any]:
+    """A clean mockflow for this test, with the MLflow and Hokusai environment pointed at it:
+    the server, or (in a workspace mode) this worker's or this test's own workspace of it."""
     options = _options(request)
-    srv = mockflow_session_server
-    from mockflow.config import SettingsError
-    from mockflow.control import KeysUnavailable, WorldUnavailable
-    from mockflow.seed import SeedError
-    from mockflow.store import StateError
-
+    server = mockflow_session_server
+    mode = request.config.getoption("mockflow_workspace")
+    if options["workspace"] or mode == "test":
+        srv = server.create_workspace(f"t-{uuid.uuid4().hex[:12]}")
+        request.addfinalizer(lambda: server.delete_workspace(srv.name, mode="CASCADE"))
+    elif mode == "worker":
+        srv = request.getfixturevalue("mockflow_worker_workspace")
+    else:
+        srv = server
     try:
         srv.reset(
             world=options["world"],
@@ -95,19 +175,18 @@ def mockflow(
             state_file=options["state_file"],
             auth=options["auth"],
         )
-    except (KeysUnavailable, WorldUnavailable, StateError, SeedError, SettingsError) as e:
+    except Exception as e:
+        if type(e).__name__ not in _RESET_ERRORS:
+            raise
         pytest.fail(f"mockflow fixture: {e}", pytrace=False)
     env = {
-        "MLFLOW_TRACKING_URI": srv.tracking_uri,
-        "MLFLOW_TRACKING_TOKEN": srv.api_key,
-        "HOKUSAI_API_KEY": srv.api_key,
-        "HOKUSAI_MOCK_MODE": "true",
+        **srv.client_env(),
         "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0",
         **(options["env"] or {}),
     }
     for name, value in env.items():
         monkeypatch.setenv(name, str(value))
-    for name in ("MLFLOW_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_NAME"):
+    for name in ("MLFLOW_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_NAME", "MLFLOW_WORKSPACE"):
         if name not in env:
             monkeypatch.delenv(name, raising=False)
     mlflow = sys.modules.get("mlflow")
@@ -127,6 +206,18 @@ def mockflow(
         mlflow.set_tracking_uri(None)
 
 
+# What a reset raises for a bad world, fixture or auth switch, in-process or over HTTP (by name:
+# importing the in-process classes would need the server's dependencies).
+_RESET_ERRORS = {
+    "KeysUnavailable",
+    "WorldUnavailable",
+    "StateError",
+    "SeedError",
+    "SettingsError",
+    "ControlError",
+}
+
+
 def _options(request: pytest.FixtureRequest) -> dict[str, Any]:
     config = request.config
     options: dict[str, Any] = {
@@ -136,6 +227,7 @@ def _options(request: pytest.FixtureRequest) -> dict[str, Any]:
         "state_file": config.getoption("mockflow_state_file"),
         "auth": config.getoption("mockflow_auth") == "on",
         "env": None,
+        "workspace": None,
     }
     # Closest marker last, so a test's marker wins over its class's and module's.
     for marker in reversed(list(request.node.iter_markers("mockflow"))):

@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 import sys
 import threading
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask
@@ -30,6 +29,8 @@ from mockflow.config import Settings
 from mockflow.control import EXTENSION, Controller, KeyAdmin
 from mockflow.faults import FaultSet
 from mockflow.journal import Journal
+from mockflow.mlflow_mirror.workspaces import HEADER as WORKSPACE_HEADER
+from mockflow.remote import ServerHandle
 from mockflow.store import Store
 from mockflow.wire.errors import refusal_body
 
@@ -56,58 +57,19 @@ class _RequestHandler(WSGIRequestHandler):
             self.wfile.write(body)
 
 
-class MockflowServer:
-    def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:
-        # An empty world by default: tests start from a clean server and start fast. A fixture
-        # or a state file replaces the world, so it leaves the world setting alone.
-        replaced = overrides.get("fixture") or overrides.get("state_file")
-        base = settings or Settings(quiet=True, world="default" if replaced else "empty")
-        self.settings = base.replace(**overrides) if overrides else base
-        self.app: Flask = create_app(self.settings)
-        self._server: BaseWSGIServer | None = None
-        self._thread: threading.Thread | None = None
+class TestKit:
+    """The test kit of a server or of one of its workspaces; each method is also an endpoint
+    of the /_mockflow/ control API (``/_mockflow/workspaces/<name>/...`` for a workspace)."""
 
-    @property
-    def store(self) -> Store:
-        return self.app.extensions["mockflow"].store
-
-    @property
-    def port(self) -> int:
-        if self._server is None:
-            raise RuntimeError("MockflowServer is not running; call start() first")
-        return self._server.server_port
-
-    @property
-    def url(self) -> str:
-        """The root URL, e.g. ``http://127.0.0.1:43123`` (the API is also under ``/mlflow``)."""
-        return f"http://{self.settings.host}:{self.port}"
-
-    @property
-    def prefixed_url(self) -> str:
-        """The URL as production spells it, e.g. ``http://127.0.0.1:43123/mlflow``."""
-        return self.url + self.settings.prefix
-
-    @property
-    def tracking_uri(self) -> str:
-        """What ``MLFLOW_TRACKING_URI`` should be: the prefixed URL, as in production."""
-        return self.prefixed_url
-
-    def client(self) -> MlflowClient:
-        """A real ``MlflowClient`` pointed at this server."""
-        from mlflow import MlflowClient
-
-        return MlflowClient(tracking_uri=self.tracking_uri)
-
-    # -- the test kit: each is also an endpoint of the /_mockflow/ control API --------------------
-
-    @property
-    def api_key(self) -> str:
-        """A key with every scope, valid after every reset (id ``mockflow-default``)."""
-        return self.control.api_key
+    __test__ = False  # not a pytest test class
 
     @property
     def control(self) -> Controller:
-        return self.app.extensions[EXTENSION]  # type: ignore[no-any-return]
+        raise NotImplementedError
+
+    @property
+    def store(self) -> Store:
+        return self.control.store
 
     @property
     def requests(self) -> Journal:
@@ -119,10 +81,6 @@ class MockflowServer:
         """Fault rules: ``with srv.faults.add(rpc="LogBatch", status=503, first=2): ...``."""
         return self.control.faults
 
-    @property
-    def keys(self) -> KeyAdmin:
-        return self.control.keys
-
     def reset(
         self,
         *,
@@ -132,10 +90,11 @@ class MockflowServer:
         state_file: str | None = None,
         auth: bool | None = None,
     ) -> dict[str, Any]:
-        """State back to ``world``, a fixture or a state file (none given: the state the server
-        started in); no faults, an empty journal, the starting keys plus :attr:`api_key`; auth
-        on or off when given. A world seen before in this process is restored from its
-        snapshot in about a millisecond."""
+        """State back to ``world``, a fixture or a state file (none given: the state it started
+        in); no faults, an empty journal; for the server also the starting keys plus
+        :attr:`api_key`, and auth on or off when given (keys and auth are the server's: a
+        workspace's reset leaves them). A world seen before in this process is restored from
+        its snapshot in about a millisecond."""
         return self.control.reset(
             world=world, seed=seed, fixture=fixture, state_file=state_file, auth=auth
         )
@@ -162,8 +121,146 @@ class MockflowServer:
     def restore(self, name: str = "default") -> None:
         self.control.restore(name)
 
+
+class WorkspaceKit(TestKit, ServerHandle):
+    """One workspace of a running :class:`MockflowServer`: its store, journal, faults, state
+    and snapshots, and how to point the mlflow client at it::
+
+        team = srv.create_workspace("team-a", world="small")
+        monkeypatch.setenv("MLFLOW_WORKSPACE", team.name)   # or: with team.activate(): ...
+        ...
+        team.requests.assert_called("runs/log-batch")
+    """
+
+    def __init__(self, server: MockflowServer, name: str) -> None:
+        self.server = server
+        self.name = name
+
+    @property
+    def control(self) -> Controller:
+        return self.server.control.for_workspace(self.name)
+
+    @property
+    def tracking_uri(self) -> str:
+        return self.server.tracking_uri
+
+    @property
+    def api_key(self) -> str:
+        """The server's full-scope key (keys are the server's, not a workspace's)."""
+        return self.server.api_key
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    @property
+    def keys(self) -> KeyAdmin:
+        return self.server.keys
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """What a raw HTTP request sends to be in this workspace."""
+        return {WORKSPACE_HEADER: self.name}
+
+    def client_env(self) -> dict[str, str]:
+        """The server's environment plus ``MLFLOW_WORKSPACE`` (read by the mlflow client 3.10+)."""
+        return {**super().client_env(), "MLFLOW_WORKSPACE": self.name}
+
+    def activate(self) -> Any:
+        """A context manager making this the mlflow client's workspace (``mlflow.set_workspace``
+        for the block)."""
+        from mlflow.utils.workspace_context import WorkspaceContext
+
+        return WorkspaceContext(self.name)
+
+    def start(self) -> WorkspaceKit:
+        return self  # the server runs it
+
+    def stop(self) -> None:
+        pass
+
+    def __repr__(self) -> str:
+        return f"<WorkspaceKit {self.name!r} of {self.server.url}>"
+
+
+class MockflowServer(TestKit, ServerHandle):
+    def __init__(self, settings: Settings | None = None, **overrides: Any) -> None:
+        # An empty world by default: tests start from a clean server and start fast. A fixture
+        # or a state file replaces the world, so it leaves the world setting alone.
+        replaced = overrides.get("fixture") or overrides.get("state_file")
+        base = settings or Settings(quiet=True, world="default" if replaced else "empty")
+        self.settings = base.replace(**overrides) if overrides else base
+        self.app: Flask = create_app(self.settings)
+        self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("MockflowServer is not running; call start() first")
+        return self._server.server_port
+
+    @property
+    def url(self) -> str:
+        """The root URL, e.g. ``http://127.0.0.1:43123`` (the API is also under ``/mlflow``)."""
+        return f"http://{self.settings.host}:{self.port}"
+
+    @property
+    def prefixed_url(self) -> str:
+        """The URL as production spells it, e.g. ``http://127.0.0.1:43123/mlflow``."""
+        return self.url + self.settings.prefix
+
+    @property
+    def tracking_uri(self) -> str:
+        """What ``MLFLOW_TRACKING_URI`` should be: the prefixed URL, as in production."""
+        return self.prefixed_url
+
+    def client(self) -> MlflowClient:
+        """A real ``MlflowClient`` pointed at this server."""
+        return super().client()  # type: ignore[no-any-return]
+
+    # -- the test kit: each is also an endpoint of the /_mockflow/ control API --------------------
+
+    @property
+    def api_key(self) -> str:
+        """A key with every scope, valid after every reset (id ``mockflow-default``)."""
+        return self.control.api_key
+
+    @property
+    def control(self) -> Controller:
+        return self.app.extensions[EXTENSION]  # type: ignore[no-any-return]
+
     def health(self) -> dict[str, Any]:
         return self.control.health()
+
+    # -- workspaces (docs/workspaces.md) ----------------------------------------------------------
+
+    def workspace(self, name: str = "default") -> WorkspaceKit:
+        """The test kit of an existing workspace."""
+        self.control.workspaces.get(name)
+        return WorkspaceKit(self, name)
+
+    def create_workspace(
+        self,
+        name: str,
+        *,
+        world: str = "empty",
+        seed: int | None = None,
+        fixture: str | None = None,
+        description: str | None = None,
+    ) -> WorkspaceKit:
+        """A new workspace, already holding ``world`` (``empty``, ``small``, ``default``, ...) or
+        a fixture file: a restore of the world's snapshot, built once per process."""
+        self.control.create_workspace(
+            name, world=world, seed=seed, fixture=fixture, description=description
+        )
+        return WorkspaceKit(self, name)
+
+    def delete_workspace(self, name: str, *, mode: str = "CASCADE") -> None:
+        self.control.delete_workspace(name, mode)
+
+    def workspaces(self) -> list[str]:
+        return self.control.workspaces.names()
 
     def start(self) -> MockflowServer:
         if self._server is not None:
@@ -200,14 +297,3 @@ class MockflowServer:
             self._thread.join(timeout=5)
         self._server = None
         self._thread = None
-
-    def __enter__(self) -> MockflowServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

@@ -134,7 +134,8 @@ def _run(settings: Settings, stop: _Signals, create_server: Any) -> int:
             )
         print("mockflow: not starting (nothing was served)", file=sys.stderr, flush=True)
         return 2
-    store = app.extensions["mockflow"].store
+    # Every workspace's state (only the default one's with workspaces off) is saved.
+    store = app.extensions["mockflow"].workspaces
     from mockflow.persistence import StateSaver
 
     saver: StateSaver | None = None

@@ -49,6 +49,15 @@ def real_mlflow() -> Iterator[RealServer]:
         yield real
 
 
+@pytest.fixture(scope="session")
+def real_mlflow_workspaces() -> Iterator[RealServer]:
+    """One real `mlflow server --enable-workspaces` per test session (per xdist worker).
+
+    Workspaces outlive tests on it: each test names its workspaces with a fresh suffix."""
+    with running_mlflow_server(workspaces=True) as real:
+        yield real
+
+
 @contextmanager
 def _open_mockflow() -> Iterator[MockflowServer]:
     # The real server under comparison has no auth: neither may mockflow.

@@ -64,8 +64,12 @@ def _wait_healthy(
 
 
 @contextmanager
-def running_mlflow_server(*, timeout: float = 120.0) -> Iterator[RealServer]:
-    """Run `mlflow server` with a SQLite store and proxied artifacts until the block exits."""
+def running_mlflow_server(
+    *, timeout: float = 120.0, workspaces: bool = False
+) -> Iterator[RealServer]:
+    """Run `mlflow server` with a SQLite store and proxied artifacts until the block exits;
+    ``workspaces=True`` adds ``--enable-workspaces`` (the workspace store shares the SQLite
+    database, as MLflow does when ``--workspace-store-uri`` is not given)."""
     with tempfile.TemporaryDirectory(prefix="real-mlflow-") as tmp:
         root = Path(tmp)
         port = free_port()
@@ -80,7 +84,13 @@ def running_mlflow_server(*, timeout: float = 120.0) -> Iterator[RealServer]:
             "--port", str(port),
             "--workers", "1",
         ]  # fmt: skip
+        if workspaces:
+            command.append("--enable-workspaces")
         env = {**os.environ, "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"}
+        # MLFLOW_WORKSPACE is client-only: `mlflow server` refuses to start with it set, and a
+        # test may have set it for its own client.
+        env.pop("MLFLOW_WORKSPACE", None)
+        env["MLFLOW_ENABLE_WORKSPACES"] = "true" if workspaces else "false"
         stderr_path = root / "stderr.log"
         with stderr_path.open("wb") as stderr:
             # Its own session, so teardown can stop the uvicorn child along with it.

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
 import requests
 
 from mockflow.server import MockflowServer
@@ -170,19 +169,6 @@ def test_admin_token_guards_the_control_api() -> None:
         assert control(srv, "GET", "health", headers={"X-Mockflow-Admin-Token": "s3cret"}).ok
         # The MLflow API itself is not behind the admin token.
         assert requests.get(srv.url + "/health", timeout=10).ok
-
-
-def test_keys_without_the_auth_layer_say_so() -> None:
-    from flask import Flask
-
-    from mockflow.control import KeyAdmin, KeysUnavailable
-
-    keys = KeyAdmin(Flask("no-auth"))
-    assert not keys.available and not keys.enabled
-    with pytest.raises(KeysUnavailable, match="not installed"):
-        keys.create(scopes=["mlflow:read"])
-    with pytest.raises(KeysUnavailable, match="cannot switch auth on"):
-        keys.enabled = True
 
 
 def test_keys_crud(mockflow: MockflowServer) -> None:

@@ -282,3 +282,59 @@ def test_key_id_matches_the_presented_key(mockflow: MockflowServer) -> None:
 
     assert as_key(other) == 503
     assert as_key(mockflow.api_key) == 200
+
+
+@pytest.mark.mockflow(auth=True)
+@pytest.mark.parametrize(
+    "key",
+    [
+        {"revoked": True},
+        {"expires_at": "2020-01-01T00:00:00Z"},
+        {"allowed_ips": ["10.9.9.9/32"]},
+        {"scopes": ["mlflow:read"]},  # creating an experiment needs mlflow:write
+        {"rate_limit": "1/hour", "burn": 1},
+    ],
+    ids=["revoked", "expired", "ip-not-allowed", "missing-scope", "rate-limited"],
+)
+def test_a_key_scoped_fault_never_fires_for_a_request_auth_refuses(
+    mockflow: MockflowServer, key: dict[str, object]
+) -> None:
+    """Faults and auth identify the caller the same way (``AuthLayer.identify``): a rule for a
+    key fires only for requests auth lets through, so a test of a 503 never sees a 401/403."""
+    options = {k: v for k, v in key.items() if k != "burn"}
+    options.setdefault("scopes", ["mlflow:read", "mlflow:write"])
+    secret = mockflow.keys.create(id="flaky", **options)["secret"]
+    headers = {"Authorization": f"Bearer {secret}"}
+    for _ in range(int(key.get("burn", 0))):  # use up the key's one request
+        assert create(mockflow, "burn", headers=headers).status_code == 200
+    mockflow.faults.add(key_id="flaky", status=503)
+    refused = create(mockflow, "x", headers=headers)
+    assert refused.status_code in (401, 403), refused.text
+    assert refused.json()["error_code"] in ("UNAUTHENTICATED", "PERMISSION_DENIED")
+    assert mockflow.requests.last is not None and mockflow.requests.last.fault is None
+
+
+@pytest.mark.mockflow(auth=True)
+def test_the_same_key_scoped_fault_fires_once_auth_accepts(mockflow: MockflowServer) -> None:
+    secret = mockflow.keys.create(id="flaky", scopes=["mlflow:read", "mlflow:write"])["secret"]
+    mockflow.faults.add(key_id="flaky", status=503)
+    assert create(mockflow, "x", headers={"Authorization": f"Bearer {secret}"}).status_code == 503
+
+
+@pytest.mark.parametrize("prefix", ["", "/mlflow"])
+def test_an_artifact_path_containing_the_control_path_is_journaled_and_faultable(
+    mockflow: MockflowServer, prefix: str
+) -> None:
+    """Only paths that start with /_mockflow (at the root or under the prefix) are the control
+    API's; an artifact named .../_mockflow/... is an ordinary API request."""
+    url = f"{mockflow.url}{prefix}/api/2.0/mlflow-artifacts/artifacts/run/_mockflow/notes.txt"
+    assert requests.put(url, data=b"hello", timeout=10).status_code == 200
+    entry = mockflow.requests.last
+    assert entry is not None and entry.rpc == "artifacts.UploadArtifact"
+    assert entry.path == f"{prefix}/api/2.0/mlflow-artifacts/artifacts/run/_mockflow/notes.txt"
+    mockflow.faults.add(rpc="artifacts.DownloadArtifact", status=503)
+    assert requests.get(url, timeout=10).status_code == 503
+    # The control API itself stays outside both, at the root and under the prefix.
+    journaled = len(mockflow.requests)
+    assert requests.get(f"{mockflow.url}{prefix}/_mockflow/health", timeout=10).status_code == 200
+    assert len(mockflow.requests) == journaled

@@ -97,3 +97,13 @@ def test_text_extensions_are_mlflows() -> None:
 
     assert mime_types._TEXT_EXTENSIONS == frozenset(get_text_extensions())
     assert mimetypes  # the standard table decides the rest, as in MLflow
+
+
+def test_validate_model_version_gives_the_number_on_every_release() -> None:
+    from mlflow.exceptions import MlflowException
+
+    from mockflow.mlflow_mirror.validation import validate_model_version
+
+    assert validate_model_version("3") == 3
+    with pytest.raises(MlflowException, match="version"):
+        validate_model_version("three")

@@ -12,7 +12,7 @@ import mlflow
 import pytest
 
 import mockflow
-from mockflow.server import MockflowServer
+from mockflow.server import MockflowServer, WorkspaceKit
 
 # The directory that holds the `mockflow` package under test (this checkout, not another copy).
 PACKAGE_ROOT = str(Path(mockflow.__file__).resolve().parents[1])
@@ -46,17 +46,22 @@ def test_auth_is_off_by_default(mockflow: MockflowServer) -> None:
     assert not mockflow.keys.enabled
 
 
-def run_pytest(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def run_pytest(
+    project: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """pytest in ``project`` as a user runs it: no conftest, the plugin found by its entry
     point, this checkout's mockflow importable (it is what the entry point names)."""
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("MLFLOW_", "HOKUSAI_", "PYTEST_"))
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("MLFLOW_", "HOKUSAI_", "PYTEST_", "MOCKFLOW_"))
     }
-    env["PYTHONPATH"] = PACKAGE_ROOT
+    # The installed wheel, without PYTHONPATH, is `make wheel-test`'s (scripts/ci/wheel-test.sh).
+    clean["PYTHONPATH"] = PACKAGE_ROOT
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", *args],
         cwd=project,
-        env=env,
+        env={**clean, **(env or {})},
         capture_output=True,
         text=True,
         timeout=300,
@@ -182,3 +187,101 @@ def test_fixture_uses_one_server_per_process(
     # The repo's conftest has its own `mockflow_server`; the plugin's names must not collide.
     assert mockflow is mockflow_session_server
     assert mockflow.settings.allow_fault_header
+
+
+def test_plugin_drives_an_external_server_named_by_mockflow_url(user_project: Path) -> None:
+    """The same user tests against a server outside the test process (as a service container or
+    `mockflow serve` from another virtualenv would be): reset, journal, faults, snapshots, keys
+    and auth all go over the control API."""
+    with MockflowServer(port=0, world="empty", auth=False) as external:
+        result = run_pytest(
+            user_project, "-p", "no:xdist", env={"MOCKFLOW_URL": external.prefixed_url}
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "4 passed" in result.stdout
+        assert servers_used(user_project) == {"main": {external.prefixed_url}}
+        assert external.health()["world"] == "empty"
+
+
+# -- workspaces: one server, a workspace per worker or per test ----------------------------------
+
+WORKSPACE_USER_TESTS = textwrap.dedent(
+    """
+    import os
+
+    import mlflow
+    import pytest
+
+
+    @pytest.fixture(autouse=True)
+    def note_workspace(request):
+        if "mockflow" in request.fixturenames:
+            kit = request.getfixturevalue("mockflow")
+            worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+            assert os.environ["MLFLOW_WORKSPACE"] == kit.name
+            with open(os.environ["SERVERS_LOG"], "a") as log:
+                log.write(f"{worker} {kit.url} {kit.name}\\n")
+
+
+    def train(name):
+        mlflow.set_experiment(name)
+        with mlflow.start_run():
+            mlflow.log_metrics({"auc": 0.9})
+
+
+    @pytest.mark.parametrize("n", range(4))
+    def test_each_starts_clean_and_sees_only_its_own(mockflow, n):
+        assert mockflow.client().search_experiments() == []  # a new workspace has none
+        train(f"exp-{n}")
+        names = [e.name for e in mockflow.client().search_experiments()]
+        assert names == [f"exp-{n}"]
+        mockflow.requests.assert_called("runs/log-batch", times=1)
+
+
+    def test_faults_stay_in_the_workspace(mockflow):
+        with mockflow.faults.add(rpc="experiments/create", status=503):
+            with pytest.raises(Exception):
+                mockflow.client().create_experiment("refused")
+        mockflow.client().create_experiment("accepted")
+    """
+)
+
+
+def _workspace_log(project: Path) -> list[tuple[str, str, str]]:
+    lines = (project.parent / "servers.log").read_text().splitlines()
+    return [tuple(line.split()) for line in lines]  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("mode", ["worker", "test"])
+def test_xdist_workers_share_one_server_in_workspaces(
+    user_project: Path, mode: str, tmp_path: Path
+) -> None:
+    (user_project / "test_user_code.py").write_text(WORKSPACE_USER_TESTS)
+    with MockflowServer(port=0, world="empty", auth=False, workspaces=True) as shared:
+        url = shared.url
+        result = run_pytest(
+            user_project, "-n", "2", "--mockflow-url", shared.url, "--mockflow-workspace", mode
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "5 passed" in result.stdout
+        assert shared.workspaces() == ["default"]  # each workspace deleted when done
+        assert shared.store.counts()["experiments"] == 1  # nothing landed in default
+    log = _workspace_log(user_project)
+    assert {used for _, used, _ in log} == {url}
+    workers = {worker for worker, _, _ in log}
+    names = {name for _, _, name in log}
+    if mode == "worker":
+        assert len(names) == len(workers) == 2
+    else:
+        assert len(names) == 5
+
+
+@pytest.mark.mockflow(workspace=True)
+def test_marker_gives_a_test_its_own_workspace(mockflow: WorkspaceKit) -> None:
+    assert os.environ["MLFLOW_WORKSPACE"] == mockflow.name
+    mockflow.server.requests.clear()  # earlier tests' requests, on the shared server
+    mockflow.client().create_experiment("mine")
+    assert [e.name for e in mockflow.client().search_experiments()] == ["mine"]
+    assert [e.name for e in mockflow.server.client().search_experiments()] == ["mine"]
+    mockflow.requests.assert_called("experiments/create", times=1)
+    assert len(mockflow.server.requests) == 0, mockflow.server.requests.summary()

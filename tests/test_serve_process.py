@@ -15,6 +15,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -37,31 +38,43 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture
-def served() -> Iterator[str]:
+def wait_until_healthy(url: str, proc: subprocess.Popen[str], timeout: float = 30) -> None:
+    """Return once ``url/health`` answers 200; fail the test if it does not in time."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{url}/health", timeout=1).status_code == 200:
+                return
+        except requests.ConnectionError:
+            time.sleep(0.05)
+    proc.kill()
+    pytest.fail(f"mockflow serve did not become healthy:\n{proc.communicate()[0] or ''}")
+
+
+@contextmanager
+def serving(*args: str, env: dict[str, str] | None = None) -> Iterator[str]:
+    """``mockflow serve ARGS`` on a free port until the block ends (then a clean exit); its URL."""
     port = free_port()
     proc = subprocess.Popen(
-        [*MOCKFLOW, "serve", "--port", str(port), "--world", "empty", "--auth", "off"],
+        [*MOCKFLOW, "serve", "--port", str(port), *args],
         cwd=ROOT,
+        env={**os.environ, **(env or {})},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"{url}/health", timeout=1).status_code == 200:
-                break
-        except requests.ConnectionError:
-            time.sleep(0.05)
-    else:
-        proc.kill()
-        pytest.fail(f"mockflow serve did not become healthy:\n{proc.communicate()[0]}")
+    wait_until_healthy(url, proc, START_TIMEOUT)
     yield url
     proc.terminate()
-    out, _ = proc.communicate(timeout=10)
+    out, _ = proc.communicate(timeout=20)
     assert proc.returncode == 0, out
+
+
+@pytest.fixture
+def served() -> Iterator[str]:
+    with serving("--world", "empty", "--auth", "off") as url:
+        yield url
 
 
 def test_served_process_handles_the_core_workflow(served: str) -> None:

@@ -164,6 +164,40 @@ def test_graphql_metric_history_bulk_interval(server: MockflowServer, run_id: st
     ]
 
 
+def test_graphql_search_runs_answers_the_runs(server: MockflowServer, run_id: str) -> None:
+    query = """query S($input: MlflowSearchRunsInput!) {
+      mlflowSearchRuns(input: $input) {
+        runs { info { runUuid runName } data { metrics { key value } } } nextPageToken } }"""
+    experiment_id = MlflowClient(server.url).get_run(run_id).info.experiment_id
+    variables = {"input": {"experimentIds": [experiment_id], "maxResults": 10}}
+    answer = requests.post(server.url + "/graphql", json={"query": query, "variables": variables})
+    assert answer.status_code == 200 and answer.json()["errors"] is None
+    runs = answer.json()["data"]["mlflowSearchRuns"]["runs"]
+    assert [r["info"] for r in runs] == [{"runUuid": run_id, "runName": "shapes"}]
+    assert {m["key"]: m["value"] for m in runs[0]["data"]["metrics"]} == {
+        "loss": 1 / 3,
+        "odd": None,
+    }
+
+
+def test_graphql_refuses_queries_over_mlflows_limits(server: MockflowServer) -> None:
+    def aliases(n: int) -> str:
+        return "query { test { " + " ".join(f"a{i}: output" for i in range(n)) + " } }"
+
+    answer = requests.post(server.url + "/graphql", json={"query": aliases(11)}).json()
+    assert answer == {
+        "data": None,
+        "errors": [
+            "GraphQL queries should have at most 10 aliases, got 11 aliases. To increase the "
+            "limit, set the MLFLOW_SERVER_GRAPHQL_MAX_ALIASES environment variable."
+        ],
+    }
+    ten_aliases = "query { " + " ".join(f"a{i}: test {{ output }}" for i in range(10)) + " }"
+    assert (
+        requests.post(server.url + "/graphql", json={"query": ten_aliases}).json()["errors"] is None
+    )
+
+
 # --- UI-only REST endpoints -----------------------------------------------------------------
 
 

@@ -10,6 +10,8 @@ A key file is a YAML mapping with a ``keys`` list; each entry::
       allowed_ips: [10.0.0.0/8]          # optional CIDRs or addresses
       rate_limit: 1000/hour              # optional: N/<unit> or N/<number><unit>, or "unlimited"
       revoked: false                     # optional
+      workspace: team-a                  # optional: every request with this key is in this
+                                         # workspace, whatever header it sends (docs/workspaces.md)
 
 Every entry is checked at start; a bad one stops the load with :class:`KeyFileError` naming the
 file, the entry and the field.
@@ -26,7 +28,6 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
-from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -82,6 +83,8 @@ class ApiKey:
     rate_limit: RateLimit | None = DEFAULT_RATE_LIMIT
     revoked: bool = False
     description: str = ""
+    # mockflow's own: the workspace every request made with this key is in (workspaces on).
+    workspace: str | None = None
 
     @property
     def hint(self) -> str:
@@ -109,6 +112,7 @@ class ApiKey:
             "rate_limit": str(self.rate_limit) if self.rate_limit else None,
             "revoked": self.revoked,
             "description": self.description,
+            "workspace": self.workspace,
         }
 
 
@@ -205,7 +209,24 @@ _FIELDS: dict[str, Any] = {
     "rate_limit": lambda v: DEFAULT_RATE_LIMIT if v is None else parse_rate_limit(v),
     "revoked": lambda v: v if isinstance(v, bool) else _bad_bool(v),
     "description": lambda v: "" if v is None else str(v),
+    "workspace": lambda v: None if v is None else _workspace_name(v),
 }
+
+
+def _workspace_name(value: Any) -> str:
+    from mlflow.exceptions import MlflowException
+
+    from mockflow.mlflow_mirror.workspaces import validate_lookup_name
+
+    if not isinstance(value, str):
+        raise ValueError(f"expected a workspace name, got {value!r}")
+    try:
+        validate_lookup_name(value)
+    except MlflowException as e:
+        raise ValueError(e.message) from None
+    return value
+
+
 _REQUIRED = ("id", "secret", "owner", "scopes")
 
 

@@ -13,18 +13,23 @@ The identity is left on ``flask.g`` for the layers after this one (the request j
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
 import flask
 from flask import Flask, g, request
+from werkzeug.routing import Map
+from werkzeug.wrappers import Request
 
 from mockflow.auth.credentials import Credential, find_credential
 from mockflow.auth.keys import KEY_PATTERN, ApiKey, KeyRing, load_keys, redact
 from mockflow.auth.ratelimit import Decision, RateLimiter
 from mockflow.auth.scopes import grants, required_scope
-from mockflow.auth.session import SESSION_PATHS, Sessions
+from mockflow.auth.session import Sessions
+from mockflow.wire.errors import json_error
+from mockflow.wire.routes import endpoint_rpc, route_of
 
 EXTENSION = "mockflow_auth"
 _logger = logging.getLogger("mockflow.auth")
@@ -41,9 +46,9 @@ OPEN_PATHS = frozenset(
     }
 )
 OPEN_PATH_PREFIXES = ("/_mockflow/",)
-# The web UI's page, assets and sign-in (mockflow/ui/, auth/session.py): its API calls carry the
-# session cookie and are checked like any other.
-UI_OPEN_PATHS = frozenset({"/"}) | SESSION_PATHS
+# The web UI's page, assets and sign-in (mockflow/ui/): its API calls carry the session cookie
+# and are checked like any other.
+UI_OPEN_PATHS = frozenset({"/", "/signin", "/signout"})
 UI_OPEN_PATH_PREFIXES = ("/static-files/",)
 
 DETAIL_MISSING = "API key required"
@@ -51,6 +56,25 @@ DETAIL_INVALID = "Invalid or expired API key"
 DETAIL_IP = "IP address not allowed for this API key"
 DETAIL_RATE = "Rate limit exceeded"
 DETAIL_SCOPE = "Insufficient permissions for this operation"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why the gateway turns a request away: MLflow's error fields plus the gateway's."""
+
+    status: int
+    error_code: str
+    detail: str
+    message: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    key: ApiKey | None  # the key the credential names (also when refused, for the journal)
+    refusal: Refusal | None = None
+    rate: Decision | None = None
 
 
 class AuthLayer:
@@ -84,6 +108,9 @@ class AuthLayer:
         self.limiter = RateLimiter(window=rate_limit_window)
         self.sessions = Sessions(keys)
         self.now = now
+        self.url_map: Map | None = None  # the app's, to name a request before Flask routes it
+        self._initial_keys = list(keys)
+        self._initial_enabled = enabled
 
     @property
     def enabled(self) -> bool:
@@ -102,14 +129,77 @@ class AuthLayer:
         self._enabled = value
 
     def reset(self) -> None:
-        """Back to the key file's keys with fresh rate-limit counters (for the control API)."""
-        if self._enabled:
-            self.keys.replace(load_keys(self.keys_file or None))
-        else:
-            self.keys.replace([])
-            self.keys_loaded = False
+        """Back to the keys and the switch this layer started with, fresh rate-limit counters,
+        no UI sessions: the one reset (the control API's and ``MockflowServer.reset`` call it).
+        The starting keys include the key file's only if auth was on at start."""
+        self.keys.replace(self._initial_keys)
+        self.keys_loaded = self._initial_enabled
+        self._enabled = self._initial_enabled
         self.limiter.reset()
         self.sessions.clear()
+
+    # -- identity ----------------------------------------------------------------------------
+
+    def identify(self, req: Request) -> ApiKey | None:
+        """The API key ``req`` is accepted as, or None: no key, or one auth refuses.
+
+        The one identification, for the auth hook and for the layers that run before it (a
+        fault rule scoped to a key must never fire for a request auth refuses). Counts nothing
+        against the rate limit."""
+        verdict = self.check(req, count=False)
+        return verdict.key if verdict.refusal is None else None
+
+    def check(self, req: Request, *, count: bool) -> Verdict:
+        """The gateway's decision on ``req``; ``count`` charges it to the key's rate limit."""
+        path = req.path
+        credential = find_credential(req.headers, req.args) or self.sessions.credential(req.cookies)
+        if not self.enabled or self.is_open(path) or req.method == "OPTIONS":
+            # Nothing is refused; the key a credential names still identifies the caller.
+            return Verdict(
+                self.keys.find(credential.secret) if credential and credential.secret else None
+            )
+        if credential is None:
+            return Verdict(None, self._unauthenticated(DETAIL_MISSING, "An API key is required."))
+        key, problem = self._lookup(credential)
+        if key is None:
+            return Verdict(None, self._unauthenticated(DETAIL_INVALID, problem, invalid=True))
+        if key.revoked:
+            message = f"API key {key.id!r} has been revoked."
+            return Verdict(key, self._unauthenticated(DETAIL_INVALID, message, invalid=True))
+        if key.is_expired(self.now()):
+            assert key.expires_at is not None
+            message = f"API key {key.id!r} expired at {key.expires_at.isoformat()}."
+            return Verdict(key, self._unauthenticated(DETAIL_INVALID, message, invalid=True))
+        ip = self.client_ip(req)
+        if not key.allows_ip(ip):
+            message = (
+                f"API key {key.id!r} may not be used from {ip}; "
+                f"allowed: {', '.join(str(n) for n in key.allowed_ips)}."
+            )
+            return Verdict(key, Refusal(403, "PERMISSION_DENIED", DETAIL_IP, message))
+        decision = None
+        if key.rate_limit is not None:
+            decision = self.limiter.hit(key.id, key.rate_limit, count=count)
+            if not decision.allowed:
+                return Verdict(key, self._rate_limited(key, decision), decision)
+        rpc = endpoint_rpc(route_of(self.url_map, req.environ)) if self.url_map else None
+        if rpc is None:  # unknown path or method: the router answers 404/405
+            return Verdict(key, None, decision)
+        needed = required_scope(rpc)
+        if not grants(key.scopes, needed):
+            message = (
+                f"API key {key.id!r} lacks scope {needed!r} required by {rpc}; "
+                f"it has {', '.join(sorted(key.scopes))}."
+            )
+            refusal = Refusal(
+                403,
+                "PERMISSION_DENIED",
+                DETAIL_SCOPE,
+                message,
+                extra={"required_scope": needed, "current_scopes": sorted(key.scopes)},
+            )
+            return Verdict(key, refusal, decision)
+        return Verdict(key, None, decision)
 
     # -- the request hooks -------------------------------------------------------------------
 
@@ -117,49 +207,16 @@ class AuthLayer:
         g.api_key_id = None
         g.api_key_owner = None
         g.scopes = []
-        if not self.enabled or self.is_open(request.path) or request.method == "OPTIONS":
+        if not self.enabled:
             return None
-        credential = find_credential(request.headers, request.args) or self.sessions.credential(
-            request.cookies
-        )
-        if credential is None:
-            return self._unauthenticated(DETAIL_MISSING, "An API key is required.", missing=True)
-        key, problem = self._identify(credential)
-        if key is None:
-            return self._unauthenticated(DETAIL_INVALID, problem)
-        g.api_key_id, g.api_key_owner, g.scopes = key.id, key.owner, sorted(key.scopes)
-        if key.revoked:
-            return self._unauthenticated(DETAIL_INVALID, f"API key {key.id!r} has been revoked.")
-        if key.is_expired(self.now()):
-            assert key.expires_at is not None
-            return self._unauthenticated(
-                DETAIL_INVALID,
-                f"API key {key.id!r} expired at {key.expires_at.isoformat()}.",
-            )
-        ip = self.client_ip()
-        if not key.allows_ip(ip):
-            return self._forbidden(
-                DETAIL_IP,
-                f"API key {key.id!r} may not be used from {ip}; "
-                f"allowed: {', '.join(str(n) for n in key.allowed_ips)}.",
-            )
-        if key.rate_limit is not None:
-            decision = self.limiter.hit(key.id, key.rate_limit)
-            g.rate_limit = decision
-            if not decision.allowed:
-                return self._rate_limited(key, decision)
-        rpc = request.endpoint
-        if rpc is None:  # unknown path or method: let the router answer 404/405
-            return None
-        needed = required_scope(rpc)
-        if not grants(key.scopes, needed):
-            return self._forbidden(
-                DETAIL_SCOPE,
-                f"API key {key.id!r} lacks scope {needed!r} required by {rpc}; "
-                f"it has {', '.join(sorted(key.scopes))}.",
-                required_scope=needed,
-                current_scopes=sorted(key.scopes),
-            )
+        verdict = self.check(request, count=True)
+        if verdict.key is not None:
+            key = verdict.key
+            g.api_key_id, g.api_key_owner, g.scopes = key.id, key.owner, sorted(key.scopes)
+        if verdict.rate is not None:
+            g.rate_limit = verdict.rate
+        if verdict.refusal is not None:
+            return self._refuse(verdict.refusal)
         return None
 
     def after_request(self, response: flask.Response) -> flask.Response:
@@ -180,16 +237,16 @@ class AuthLayer:
             or path.startswith(OPEN_PATH_PREFIXES + UI_OPEN_PATH_PREFIXES)
         )
 
-    def client_ip(self) -> str:
+    def client_ip(self, req: Request) -> str:
         """The socket peer; with ``trust_proxy``, the address the (one) proxy in front saw."""
         if self.trust_proxy:
-            forwarded = request.headers.get("X-Forwarded-For", "")
+            forwarded = req.headers.get("X-Forwarded-For", "")
             hops = [h.strip() for h in forwarded.split(",") if h.strip()]
             if hops:
                 return hops[-1]
-        return request.remote_addr or ""
+        return req.remote_addr or ""
 
-    def _identify(self, credential: Credential) -> tuple[ApiKey | None, str]:
+    def _lookup(self, credential: Credential) -> tuple[ApiKey | None, str]:
         if credential.secret is None:
             return None, f"Malformed credentials: {credential.problem}."
         if not KEY_PATTERN.fullmatch(credential.secret):
@@ -202,48 +259,39 @@ class AuthLayer:
             return None, f"Unknown API key ending {redact(credential.secret)!r}."
         return key, ""
 
-    def _unauthenticated(self, detail: str, message: str, *, missing: bool = False) -> Any:
+    def _unauthenticated(self, detail: str, message: str, *, invalid: bool = False) -> Refusal:
         challenge = 'Bearer realm="mockflow"'
-        if not missing:
+        if invalid:
             challenge += ', error="invalid_token"'
-        return self._refuse(
-            401, "UNAUTHENTICATED", detail, message, {"WWW-Authenticate": challenge}
-        )
+        return Refusal(401, "UNAUTHENTICATED", detail, message, {"WWW-Authenticate": challenge})
 
-    def _forbidden(self, detail: str, message: str, **extra: Any) -> Any:
-        return self._refuse(403, "PERMISSION_DENIED", detail, message, {}, **extra)
-
-    def _rate_limited(self, key: ApiKey, decision: Decision) -> Any:
+    def _rate_limited(self, key: ApiKey, decision: Decision) -> Refusal:
         status = self.rate_limit_status
         code = "REQUEST_LIMIT_EXCEEDED" if status == 429 else "PERMISSION_DENIED"
         message = (
             f"API key {key.id!r} exceeded its rate limit of {key.rate_limit}; "
             f"retry in {decision.headers()['Retry-After']} s."
         )
-        return self._refuse(status, code, DETAIL_RATE, message, decision.headers())
+        return Refusal(status, code, DETAIL_RATE, message, decision.headers())
 
-    def _refuse(
-        self,
-        status: int,
-        error_code: str,
-        detail: str,
-        message: str,
-        headers: dict[str, str],
-        **extra: Any,
-    ) -> flask.Response:
+    def _refuse(self, refusal: Refusal) -> flask.Response:
         _logger.info(
             "auth refused %s %s: %s %s (key %s)",
             request.method,
             request.path,
-            status,
-            detail,
+            refusal.status,
+            refusal.detail,
             g.get("api_key_id") or "-",
         )
-        body = {"error_code": error_code, "message": message, "detail": detail, **extra}
-        response = flask.jsonify(body)
-        response.status_code = status
-        response.headers.update(headers)
-        g.auth_error = detail
+        response = json_error(
+            refusal.error_code,
+            refusal.message,
+            refusal.status,
+            detail=refusal.detail,
+            **refusal.extra,
+        )
+        response.headers.update(refusal.headers)
+        g.auth_error = refusal.detail
         return response
 
 
@@ -264,6 +312,7 @@ def install(app: Flask, settings: Any, *, keys: KeyRing | None = None) -> AuthLa
         trust_proxy=settings.trust_proxy,
         keys_file=settings.keys_file,
     )
+    layer.url_map = app.url_map
     app.extensions[EXTENSION] = layer
     app.before_request(layer.before_request)
     app.after_request(layer.after_request)

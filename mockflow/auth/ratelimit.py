@@ -52,13 +52,14 @@ class RateLimiter:
         self._fixed: dict[str, tuple[float, int]] = {}  # key id -> (window start, count)
         self._sliding: dict[str, deque[float]] = {}  # key id -> admitted request times
 
-    def hit(self, key_id: str, limit: RateLimit) -> Decision:
-        """Count one request by ``key_id`` if ``limit`` allows it, and say what happened."""
+    def hit(self, key_id: str, limit: RateLimit, *, count: bool = True) -> Decision:
+        """Count one request by ``key_id`` if ``limit`` allows it, and say what happened;
+        ``count=False`` only says what would happen."""
         now = self._clock()
         with self._lock:
             if self.window == "fixed":
-                return self._hit_fixed(key_id, limit, now)
-            return self._hit_sliding(key_id, limit, now)
+                return self._hit_fixed(key_id, limit, now, count)
+            return self._hit_sliding(key_id, limit, now, count)
 
     def reset(self, key_id: str | None = None) -> None:
         """Forget the counts of one key, or of all keys."""
@@ -70,17 +71,18 @@ class RateLimiter:
                 self._fixed.pop(key_id, None)
                 self._sliding.pop(key_id, None)
 
-    def _hit_fixed(self, key_id: str, limit: RateLimit, now: float) -> Decision:
+    def _hit_fixed(self, key_id: str, limit: RateLimit, now: float, count_it: bool) -> Decision:
         start, count = self._fixed.get(key_id, (now, 0))
         if now - start >= limit.window_seconds:
             start, count = now, 0
         reset = start + limit.window_seconds - now
         if count >= limit.requests:
             return Decision(False, limit.requests, 0, reset)
-        self._fixed[key_id] = (start, count + 1)
+        if count_it:
+            self._fixed[key_id] = (start, count + 1)
         return Decision(True, limit.requests, limit.requests - count - 1, reset)
 
-    def _hit_sliding(self, key_id: str, limit: RateLimit, now: float) -> Decision:
+    def _hit_sliding(self, key_id: str, limit: RateLimit, now: float, count_it: bool) -> Decision:
         times = self._sliding.setdefault(key_id, deque())
         while times and now - times[0] >= limit.window_seconds:
             times.popleft()
@@ -88,6 +90,8 @@ class RateLimiter:
             times.popleft()
         if len(times) >= limit.requests:
             return Decision(False, limit.requests, 0, times[0] + limit.window_seconds - now)
-        times.append(now)
-        reset = times[0] + limit.window_seconds - now
-        return Decision(True, limit.requests, limit.requests - len(times), reset)
+        admitted = len(times) + 1
+        reset = (times[0] if times else now) + limit.window_seconds - now
+        if count_it:
+            times.append(now)
+        return Decision(True, limit.requests, limit.requests - admitted, reset)

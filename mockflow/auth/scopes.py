@@ -29,6 +29,10 @@ _OVERRIDES = {
     "DeleteRegisteredModel": REGISTRY_ADMIN,
     "DeleteModelVersion": REGISTRY_ADMIN,
     "TransitionModelVersionStage": REGISTRY_ADMIN,
+    # Managing workspaces is the operator's (a key may be bound to one workspace, a customer's).
+    "CreateWorkspace": ADMIN,
+    "UpdateWorkspace": ADMIN,
+    "DeleteWorkspace": ADMIN,
 }
 
 
@@ -67,7 +71,7 @@ def scope_table_markdown() -> str:
     for service, rpc in served_rpcs():
         by_row.setdefault((service, required_scope(rpc)), []).append(rpc)
     lines = ["| service | scope | RPCs |", "|---|---|---|"]
-    for scope in (READ, WRITE, REGISTRY_ADMIN):
+    for scope in (READ, WRITE, REGISTRY_ADMIN, ADMIN):
         for (service, row_scope), rpcs in by_row.items():
             if row_scope == scope:
                 names = ", ".join(f"`{r}`" for r in sorted(rpcs))

@@ -4,13 +4,8 @@
 them as JSON over HTTP for users outside Python (a CI container driven by curl).
 """
 
-from mockflow.control.controller import EXTENSION, Controller, WorldUnavailable
-from mockflow.control.keys import KeyAdmin, KeysUnavailable
+from mockflow.control.api import control_blueprint
+from mockflow.control.controller import EXTENSION, Controller
+from mockflow.control.keys import KeyAdmin
 
-__all__ = [
-    "EXTENSION",
-    "Controller",
-    "KeyAdmin",
-    "KeysUnavailable",
-    "WorldUnavailable",
-]
+__all__ = ["EXTENSION", "Controller", "KeyAdmin", "control_blueprint"]

@@ -6,14 +6,14 @@ from __future__ import annotations
 import hmac
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, jsonify, request
+from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 
 from mockflow.config import SettingsError
-from mockflow.control.controller import EXTENSION, Controller, WorldUnavailable
-from mockflow.control.keys import KeysUnavailable
+from mockflow.control.controller import EXTENSION, Controller
 from mockflow.faults import Fault, FaultError
 from mockflow.seed.errors import SeedError
 from mockflow.store import StateError
+from mockflow.wire.errors import json_error
 
 ADMIN_TOKEN_HEADER = "X-Mockflow-Admin-Token"
 
@@ -25,7 +25,10 @@ class ControlError(Exception):
 
 
 def _control() -> Controller:
-    return current_app.extensions[EXTENSION]  # type: ignore[no-any-return]
+    """The controller of the workspace the path names (``/_mockflow/workspaces/<name>/...``),
+    else the server's."""
+    controller: Controller = current_app.extensions[EXTENSION]
+    return controller.for_workspace(g.get("mockflow_workspace"))
 
 
 def _body() -> dict[str, Any]:
@@ -47,7 +50,17 @@ def _optional_int(value: Any, name: str) -> int | None:
         raise ControlError(400, "INVALID_PARAMETER_VALUE", message) from None
 
 
-blueprint = Blueprint("mockflow_control", __name__)
+blueprint = Blueprint("mockflow_control", __name__, url_prefix="/_mockflow")
+
+
+def control_blueprint() -> Blueprint:
+    """The control API, for ``mount`` (at ``/_mockflow`` and ``{prefix}/_mockflow``)."""
+    return blueprint
+
+
+@blueprint.url_value_preprocessor
+def workspace_of_path(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    g.mockflow_workspace = values.pop("workspace", None) if values else None
 
 
 @blueprint.before_request
@@ -71,9 +84,7 @@ def check_admin_token() -> Response | None:
 
 @blueprint.errorhandler(ControlError)
 def control_error(exc: ControlError) -> Response:
-    response = jsonify({"error_code": exc.error_code, "message": exc.message})
-    response.status_code = exc.status
-    return response
+    return json_error(exc.error_code, exc.message, exc.status)
 
 
 @blueprint.errorhandler(StateError)
@@ -88,12 +99,6 @@ def invalid(exc: Exception) -> Response:
 def missing(exc: LookupError) -> Response:
     message = exc.args[0] if exc.args else str(exc)
     return control_error(ControlError(404, "RESOURCE_DOES_NOT_EXIST", str(message)))
-
-
-@blueprint.errorhandler(KeysUnavailable)
-@blueprint.errorhandler(WorldUnavailable)
-def unavailable(exc: Exception) -> Response:
-    return control_error(ControlError(501, "NOT_IMPLEMENTED", str(exc)))
 
 
 def _world_options(body: dict[str, Any]) -> dict[str, Any]:
@@ -208,7 +213,7 @@ def delete_fault(fault_id: str) -> Response:
 @blueprint.get("/keys")
 def list_keys() -> Response:
     keys = _control().keys
-    return jsonify({"auth": keys.enabled, "keys": keys.list() if keys.available else []})
+    return jsonify({"auth": keys.enabled, "keys": keys.list()})
 
 
 @blueprint.post("/keys")
@@ -227,7 +232,7 @@ def create_key() -> Response:
 
 @blueprint.delete("/keys")
 def reset_keys() -> Response:
-    _control().keys.reset()
+    _control().reset_keys()
     return jsonify({"reset": True})
 
 
@@ -241,12 +246,56 @@ def health() -> Response:
     return jsonify(_control().health())
 
 
-def install(app: Flask, controller: Controller) -> None:
-    """Mount the control API at ``/_mockflow`` and under the prefix (``/mlflow/_mockflow``)."""
-    app.extensions[EXTENSION] = controller
-    app.register_blueprint(blueprint, url_prefix="/_mockflow")
-    prefix = controller.settings.prefix
-    if prefix:
+# -- workspaces (docs/workspaces.md) -----------------------------------------------------------
+
+
+@blueprint.get("/workspaces")
+def list_workspaces() -> Response:
+    control = _control()
+    return jsonify(
+        {
+            "enabled": control.workspaces.enabled,
+            "workspaces": [w.to_dict() for w in control.workspaces],
+        }
+    )
+
+
+@blueprint.post("/workspaces")
+def create_workspace() -> Response:
+    body = _body()
+    unknown = sorted(set(body) - {"name", "description", "world", "seed", "fixture"})
+    if unknown:
+        raise ControlError(400, "INVALID_PARAMETER_VALUE", f"unknown field(s) {unknown}")
+    if not isinstance(body.get("name"), str):
+        raise ControlError(400, "INVALID_PARAMETER_VALUE", "'name' (a string) is required")
+    created = _control().create_workspace(
+        body["name"],
+        world=body.get("world") or "empty",
+        seed=_optional_int(body.get("seed"), "seed"),
+        fixture=body.get("fixture"),
+        description=body.get("description"),
+    )
+    response = jsonify(created)
+    response.status_code = 201
+    return response
+
+
+@blueprint.get("/workspaces/<name>")
+def get_workspace(name: str) -> Response:
+    return jsonify(_control().workspaces.get(name).to_dict())
+
+
+@blueprint.delete("/workspaces/<name>")
+def delete_workspace(name: str) -> Response:
+    return jsonify(_control().delete_workspace(name, request.args.get("mode", "CASCADE")))
+
+
+def mount_workspace_control(app: Flask, prefix: str) -> None:
+    """Every control operation again for one workspace, ``/_mockflow/workspaces/<name>/reset``
+    and the rest (``mount`` has put them at ``/_mockflow`` already)."""
+    for base in ["", prefix] if prefix else [""]:
         app.register_blueprint(
-            blueprint, url_prefix=f"{prefix}/_mockflow", name="mockflow_control_prefixed"
+            blueprint,
+            url_prefix=f"{base}/_mockflow/workspaces/<workspace>",
+            name=f"mockflow_control_workspace{'_prefixed' if base else ''}",
         )

@@ -3,35 +3,45 @@ these, so a curl user and a pytest user have the same powers."""
 
 from __future__ import annotations
 
-import logging
 import threading
 import time
 from typing import Any
 
 from flask import Flask
 
-from mockflow import __version__
 from mockflow.config import Settings
 from mockflow.control.keys import ALL_SCOPES, KeyAdmin, new_secret
 from mockflow.faults import FaultSet
+from mockflow.health import mlflow_version
 from mockflow.journal import Journal
 from mockflow.store import Snapshot, Store
+from mockflow.version import __version__
+from mockflow.workspaces import DEFAULT as DEFAULT_WORKSPACE
+from mockflow.workspaces import Workspace, Workspaces
 
 EXTENSION = "mockflow_control"
 DEFAULT_KEY_ID = "mockflow-default"
-_logger = logging.getLogger("mockflow.control")
-
-
-class WorldUnavailable(RuntimeError):
-    """A world this build cannot make (kept for callers that catch it; every build has seeds)."""
 
 
 class Controller:
-    def __init__(self, app: Flask, *, journal: Journal, faults: FaultSet) -> None:
+    """The control operations of one server; ``for_workspace(name)`` gives those of one
+    workspace (state, snapshots, journal, faults), whose keys are still the server's."""
+
+    def __init__(
+        self,
+        app: Flask,
+        *,
+        journal: Journal,
+        faults: FaultSet,
+        workspace: Workspace | None = None,
+        keys: KeyAdmin | None = None,
+    ) -> None:
         self.app = app
         self.journal = journal
         self.faults = faults
-        self.keys = KeyAdmin(app)
+        self.workspace = workspace  # None: the server itself (its default workspace)
+        self.keys = keys or KeyAdmin(app)
+        self._scoped: dict[str, Controller] = {}
         self.snapshots: dict[str, Snapshot] = {}
         self._lock = threading.Lock()
         # What a reset with no world goes back to: the state the server started in.
@@ -42,12 +52,17 @@ class Controller:
         self.api_key = new_secret("test")
 
     def start(self) -> None:
-        """Note the starting keys (for reset) and add :attr:`api_key`; called once serving."""
-        self.keys.remember_initial()
+        """Add :attr:`api_key`; called once the auth layer is installed."""
+        self._add_default_key()
+
+    def reset_keys(self) -> None:
+        """The keys the server started with plus :attr:`api_key`; the auth switch as started,
+        fresh rate-limit counters, no UI sessions (the auth layer's one reset)."""
+        self.keys.reset()
         self._add_default_key()
 
     def _add_default_key(self) -> None:
-        if self.keys.available and self.keys.get(DEFAULT_KEY_ID) is None:
+        if self.keys.get(DEFAULT_KEY_ID) is None:
             self.keys.create(
                 id=DEFAULT_KEY_ID,
                 secret=self.api_key,
@@ -61,7 +76,73 @@ class Controller:
 
     @property
     def store(self) -> Store:
+        if self.workspace is not None:
+            return self.workspace.store
         return self._state.store  # type: ignore[no-any-return]
+
+    # -- workspaces -------------------------------------------------------------------------------
+
+    @property
+    def workspaces(self) -> Workspaces:
+        return self._state.workspaces  # type: ignore[no-any-return]
+
+    def for_workspace(self, name: str | None) -> Controller:
+        """The controller of workspace ``name`` (this one for None or ``default``)."""
+        if name is None or name == DEFAULT_WORKSPACE:
+            return self
+        workspace = self.workspaces.get(name)
+        with self._lock:
+            scoped = self._scoped.get(name)
+            if scoped is None or scoped.workspace is not workspace:  # deleted and made again
+                scoped = Controller(
+                    self.app,
+                    journal=workspace.journal,
+                    faults=workspace.faults,
+                    workspace=workspace,
+                    keys=self.keys,
+                )
+                scoped.api_key = self.api_key
+                scoped.start_snapshot = (
+                    workspace.start or self.workspaces.new_store(name).snapshot()
+                )
+                self._scoped[name] = scoped
+            return scoped
+
+    def create_workspace(
+        self,
+        name: str,
+        *,
+        world: str = "empty",
+        seed: int | None = None,
+        fixture: str | None = None,
+        description: str | None = None,
+    ) -> dict[str, Any]:
+        """A new workspace already holding ``world`` (or a fixture), in one call: a restore of
+        the world's snapshot, built once per process."""
+        from mockflow.seed import start_snapshot
+
+        settings = self.settings.replace(
+            world=world,
+            seed=self.settings.seed if seed is None else int(seed),
+            fixture=fixture or "",
+            state_file="",
+            save_state=False,
+        )
+        store = self.workspaces.new_store(name)
+        if fixture or not spec_is_empty(settings):
+            store.restore(start_snapshot(settings))
+        workspace = self.workspaces.create(name, description=description, store=store)
+        workspace.start = store.snapshot()
+        scoped = self.for_workspace(workspace.name)
+        scoped.world = _describe(settings)
+        return {"workspace": workspace.to_dict(), "world": scoped.world, "seed": settings.seed}
+
+    def delete_workspace(self, name: str, mode: str | None = "CASCADE") -> dict[str, Any]:
+        """Delete a workspace; CASCADE by default here (MLflow's RPC defaults to RESTRICT)."""
+        self.workspaces.delete(name, mode)
+        with self._lock:
+            self._scoped.pop(name, None)
+        return {"deleted": name, "mode": mode or "RESTRICT"}
 
     @property
     def settings(self) -> Settings:
@@ -113,10 +194,10 @@ class Controller:
         no faults, an empty journal, the starting keys plus :attr:`api_key`; auth on or off when
         given, else as the server started."""
         self.faults.clear()
-        self.keys.reset()
-        self._add_default_key()
-        if auth is not None:
-            self.keys.enabled = auth
+        if self.workspace is None:  # keys and the auth switch are the server's, not a workspace's
+            self.reset_keys()
+            if auth is not None:
+                self.keys.enabled = auth
         result = self.seed(world=world, seed=seed, fixture=fixture, state_file=state_file)
         self.journal.clear()
         return result
@@ -145,8 +226,6 @@ class Controller:
     # -- health -----------------------------------------------------------------------------------
 
     def health(self) -> dict[str, Any]:
-        from mockflow.app import mlflow_version
-
         return {
             "status": "healthy",
             "version": __version__,

@@ -2,8 +2,7 @@
 
 The keys themselves belong to the auth layer (``mockflow.auth``), which leaves itself on
 ``app.extensions["mockflow_auth"]`` with a ``KeyRing`` as ``.keys`` and an ``.enabled`` switch.
-This adapter is the only place the test kit touches it, so a build without the auth layer still
-has every other control operation and answers the key operations with a clear error.
+This adapter is the only place the test kit touches it.
 """
 
 from __future__ import annotations
@@ -14,12 +13,11 @@ from typing import Any
 
 from flask import Flask
 
-AUTH_EXTENSION = "mockflow_auth"
+from mockflow.auth.keys import parse_key
+from mockflow.auth.layer import EXTENSION as AUTH_EXTENSION
+from mockflow.auth.layer import AuthLayer
+
 ALL_SCOPES = ["mlflow:read", "mlflow:write", "registry:admin", "admin"]
-
-
-class KeysUnavailable(RuntimeError):
-    """The auth layer is not installed in this build, so there are no keys to manage."""
 
 
 def new_secret(kind: str = "test") -> str:
@@ -30,38 +28,17 @@ def new_secret(kind: str = "test") -> str:
 class KeyAdmin:
     def __init__(self, app: Flask) -> None:
         self._app = app
-        self._initial: list[Any] | None = None
-        self._initial_enabled: bool | None = None
 
     @property
-    def _layer(self) -> Any:
-        layer = self._app.extensions.get(AUTH_EXTENSION)
-        if layer is None:
-            raise KeysUnavailable("API-key auth is not installed in this mockflow build")
-        return layer
-
-    @property
-    def available(self) -> bool:
-        return AUTH_EXTENSION in self._app.extensions
-
-    def remember_initial(self) -> None:
-        """Note the keys and auth switch the server started with, for :meth:`reset`."""
-        if self.available and self._initial is None:
-            self._initial = list(self._layer.keys)
-            self._initial_enabled = bool(self._layer.enabled)
+    def _layer(self) -> AuthLayer:
+        return self._app.extensions[AUTH_EXTENSION]  # type: ignore[no-any-return]
 
     @property
     def enabled(self) -> bool:
-        return self.available and bool(self._layer.enabled)
+        return self._layer.enabled
 
     @enabled.setter
     def enabled(self, value: bool) -> None:
-        if not self.available:
-            if value:
-                raise KeysUnavailable(
-                    "cannot switch auth on: API-key auth is not installed in this mockflow build"
-                )
-            return
         self._layer.enabled = bool(value)
 
     def list(self) -> list[dict[str, Any]]:
@@ -84,10 +61,9 @@ class KeyAdmin:
         rate_limit: str | None = "unlimited",
         revoked: bool = False,
         description: str = "",
+        workspace: str | None = None,
     ) -> dict[str, Any]:
         """Add a key; the answer is its public record plus ``secret`` (shown only here)."""
-        from mockflow.auth.keys import parse_key
-
         layer = self._layer
         entry: dict[str, Any] = {
             "id": id or f"key-{secrets.token_hex(4)}",
@@ -101,6 +77,7 @@ class KeyAdmin:
             ("expires_at", expires_at),
             ("allowed_ips", None if allowed_ips is None else [*allowed_ips]),
             ("rate_limit", rate_limit),
+            ("workspace", workspace),
         ):
             if value is not None:
                 entry[name] = value
@@ -115,17 +92,8 @@ class KeyAdmin:
             raise LookupError(f"no API key with id {key_id!r}") from None
 
     def reset(self) -> None:
-        """Back to the keys (and the auth switch) the server started with."""
-        if not self.available:
-            return
-        self.remember_initial()
-        self._layer.keys.replace(self._initial or [])
-        # The starting keys include the key file's only if auth was on at start.
-        self._layer.keys_loaded = bool(self._initial_enabled)
-        self._layer.enabled = bool(self._initial_enabled)
-        limiter = getattr(self._layer, "limiter", None)
-        if limiter is not None and hasattr(limiter, "reset"):
-            limiter.reset()
+        """Back to the keys and the auth switch the server started with (``AuthLayer.reset``)."""
+        self._layer.reset()
 
     def __len__(self) -> int:
-        return len(self._layer.keys) if self.available else 0
+        return len(self._layer.keys)

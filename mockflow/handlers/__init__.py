@@ -1,19 +1,31 @@
-"""One module per API area; each handler turns a request message into a response message.
+"""One module per API area; each handler turns a request message into a reply.
 
-Handlers are thin: parse (done by the dispatcher) → store call → response message. They register
-themselves by request class with ``@rpc``; an RPC without a handler answers ENDPOINT_NOT_FOUND.
-The few routes that are not proto RPCs (the web UI's artifact downloads) register with ``@view``
-and run under the same lock.
+The contract (docs/architecture.md, "How to add an endpoint"):
+
+- ``@rpc(RequestClass, schema)`` registers ``fn(message, store) -> reply`` for a proto RPC. The
+  dispatcher (``mockflow/api.py``) parses and validates the message, holds the store lock for the
+  call, and serialises the reply (``mockflow/wire/serialise.py``). A handler never reads
+  ``flask.request``: it makes one store call and builds the response message.
+- ``@rpc(..., call=True)`` adds a third argument, the ``Call``: what the request says beyond its
+  message (path parameters such as ``artifact_path``, the raw body of an upload, query arguments
+  the proto does not declare, the caller's identity, the settings). ``raw_body=True`` (artifact
+  bytes) implies ``call=True``; the body is read before the lock is taken.
+- ``@view(rule, endpoint, methods=...)`` registers ``fn(call, store) -> reply`` for the few routes
+  that are not proto RPCs (the UI's downloads, GraphQL, telemetry). Same lock, same serialiser.
+- A reply is a proto response message, or one of the reply types in ``mockflow.wire.serialise``
+  (``Json``, ``Download``, ``Raw``, and the fast-path lists). Errors are raised as
+  ``MlflowException``; the app's one error handler writes MLflow's body.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from google.protobuf.message import Message
+from mlflow.exceptions import MlflowException
 
 from mockflow.mlflow_mirror.handler_schemas import Schema
 from mockflow.wire.routes import rpc_name
@@ -21,8 +33,41 @@ from mockflow.wire.routes import rpc_name
 if TYPE_CHECKING:
     from mockflow.config import Settings
 
-HandlerFn = Callable[[Any, Any], Any]  # (request message, Store) -> response message | Response
-ViewFn = Callable[[Any], Any]  # (Store) -> Response
+HandlerFn = Callable[..., Any]  # (message, Store[, Call]) -> reply
+ViewFn = Callable[[Any, Any], Any]  # (Call, Store) -> reply
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who sent the request, as the auth layer established it (all None with auth off)."""
+
+    key_id: str | None = None
+    owner: str | None = None
+    scopes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Call:
+    """What a handler may know of its request beyond the message; built by the dispatcher, so
+    handlers stay plain functions that tests and GraphQL can call without an HTTP request."""
+
+    settings: Settings
+    path: Mapping[str, str] = field(default_factory=dict)
+    args: Mapping[str, Any] = field(default_factory=dict)  # a MultiDict over HTTP
+    body: bytes = b""
+    headers: Mapping[str, str] = field(default_factory=dict)
+    caller: Caller = field(default_factory=Caller)
+
+    def arg(self, name: str, default: str | None = None) -> str | None:
+        value = self.args.get(name)
+        return default if value is None else str(value)
+
+    def arglist(self, name: str) -> list[str]:
+        getlist = getattr(self.args, "getlist", None)
+        if getlist is not None:
+            return list(getlist(name))
+        value = self.args.get(name)
+        return [] if value is None else [value] if isinstance(value, str) else list(value)
 
 
 @dataclass(frozen=True)
@@ -30,8 +75,12 @@ class Handler:
     fn: HandlerFn
     schema: Schema
     # The body is not a JSON message (artifact uploads): the dispatcher reads it as bytes,
-    # before taking the store lock, and the handler takes it from ``flask.request``.
+    # before taking the store lock, and passes it as ``call.body``.
     raw_body: bool = False
+    call: bool = False
+
+    def __call__(self, message: Message, store: Any, call: Call) -> Any:
+        return self.fn(message, store, call) if self.call else self.fn(message, store)
 
 
 @dataclass(frozen=True)
@@ -45,24 +94,32 @@ class View:
 HANDLERS: dict[str, Handler] = {}
 VIEWS: dict[str, View] = {}
 
-AREAS = (
-    "experiments",
-    "runs",
-    "metrics",
-    "registry",
-    "artifacts",
-    "logged_models",
-    "datasets",
-    "traces",
-    "ui",
+# The modules that register handlers and views: one per API area, and the web UI's requests.
+MODULES = (
+    "mockflow.handlers.experiments",
+    "mockflow.handlers.runs",
+    "mockflow.handlers.metrics",
+    "mockflow.handlers.registry",
+    "mockflow.handlers.artifacts",
+    "mockflow.handlers.logged_models",
+    "mockflow.handlers.datasets",
+    "mockflow.handlers.traces",
+    "mockflow.handlers.workspaces",
+    "mockflow.ui.views",
 )
 
 
 def rpc(
-    request_class: type[Message], schema: Schema | None = None, *, raw_body: bool = False
+    request_class: type[Message],
+    schema: Schema | None = None,
+    *,
+    raw_body: bool = False,
+    call: bool = False,
 ) -> Callable[[HandlerFn], HandlerFn]:
+    """Register ``fn(message, store)`` (or ``fn(message, store, call)``) for an RPC."""
+
     def register(fn: HandlerFn) -> HandlerFn:
-        HANDLERS[rpc_name(request_class)] = Handler(fn, schema or {}, raw_body)
+        HANDLERS[rpc_name(request_class)] = Handler(fn, schema or {}, raw_body, call or raw_body)
         return fn
 
     return register
@@ -71,7 +128,9 @@ def rpc(
 def view(
     rule: str, endpoint: str, *, methods: tuple[str, ...] = ("GET",)
 ) -> Callable[[ViewFn], ViewFn]:
-    """A non-proto route, mounted at the root and under the prefix like the RPCs."""
+    """Register ``fn(call, store)`` for a non-proto route (mounted at the root and the prefix
+    like the RPCs). ``endpoint`` names it for scopes, the journal and fault rules: a name
+    starting with ``Get``/``Query``/``Search``/``List`` is a read."""
 
     def register(fn: ViewFn) -> ViewFn:
         VIEWS[endpoint] = View(rule, endpoint, fn, methods)
@@ -80,22 +139,29 @@ def view(
     return register
 
 
-def current_settings() -> Settings:
-    """The running app's settings, for the few handlers whose behaviour is configurable."""
-    from flask import current_app
-
-    return current_app.extensions["mockflow"].settings
-
-
 def load_handlers() -> dict[str, Handler]:
-    for area in AREAS:
-        importlib.import_module(f"mockflow.handlers.{area}")
+    for module in MODULES:
+        importlib.import_module(module)
     return HANDLERS
 
 
 def load_views() -> dict[str, View]:
     load_handlers()
     return VIEWS
+
+
+def require_ids(ids: Sequence[str], *, rpc: str, name: str, limit: int) -> list[str]:
+    """MLflow's check on a request's list of ids: at least one, at most ``limit``, with the
+    messages of its handlers (``{rpc} request must specify at least one {name}.``)."""
+    if not ids:
+        raise MlflowException.invalid_parameter_value(
+            f"{rpc} request must specify at least one {name}."
+        )
+    if len(ids) > limit:
+        raise MlflowException.invalid_parameter_value(
+            f"{rpc} request cannot specify more than {limit} {name}s. Received {len(ids)} {name}s."
+        )
+    return list(ids)
 
 
 def paged(response: Any, page: Any) -> Any:

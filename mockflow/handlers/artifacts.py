@@ -9,18 +9,16 @@ proxy's store; any other root (e.g. ``s3://``) is outside mockflow and lists as 
 from __future__ import annotations
 
 import posixpath
-import urllib.parse
 
-from flask import Response, request
 from google.protobuf.message import Message
 from mlflow.entities import FileInfo
 from mlflow.exceptions import MlflowException
 from mlflow.protos import mlflow_artifacts_pb2 as proxy
-from mlflow.protos.databricks_pb2 import BAD_REQUEST, RESOURCE_DOES_NOT_EXIST
+from mlflow.protos.databricks_pb2 import BAD_REQUEST
 from mlflow.protos.service_pb2 import ListArtifacts, ListLoggedModelArtifacts
-from werkzeug.http import quote_header_value
 
-from mockflow.handlers import current_settings, rpc, view
+from mockflow.handlers import Call, rpc, view
+from mockflow.mlflow_mirror.artifact_upload import upload_response_body
 from mockflow.mlflow_mirror.exceptions import UnsupportedMultipartUploadException
 from mockflow.mlflow_mirror.handler_schemas import (
     Schema,
@@ -28,44 +26,17 @@ from mockflow.mlflow_mirror.handler_schemas import (
     assert_required,
     assert_string,
 )
-from mockflow.mlflow_mirror.mime_types import guess_mime_type
 from mockflow.store import Store
 from mockflow.store.artifacts import Limits, safe_path
-
-_PROXY_ROUTE = "/api/2.0/mlflow-artifacts/artifacts"
-
-
-def proxied_root(artifact_uri: str) -> str | None:
-    """The proxy-store path an artifact root URI names, or None if the proxy does not hold it."""
-    parsed = urllib.parse.urlparse(artifact_uri)
-    if parsed.scheme == "mlflow-artifacts":
-        return parsed.path.lstrip("/")
-    if parsed.scheme in ("http", "https") and _PROXY_ROUTE in parsed.path:
-        return parsed.path.split(_PROXY_ROUTE, 1)[1].lstrip("/")
-    return None
+from mockflow.wire.serialise import Download, Raw
 
 
-def _join(root: str, relative: str | None) -> str:
-    return posixpath.join(root, relative) if relative else root
+def _artifact_path(call: Call) -> str:
+    return safe_path(call.path.get("artifact_path", ""))
 
 
-def _artifact_path() -> str:
-    return safe_path((request.view_args or {}).get("artifact_path", ""))
-
-
-def _send(data: bytes, name: str) -> Response:
-    # Always an attachment, as MLflow sends them, so a browser never renders one on this origin.
-    response = Response(data, mimetype=guess_mime_type(name))
-    filename = posixpath.basename(name)
-    response.headers["Content-Disposition"] = (
-        f"attachment; filename={quote_header_value(filename, allow_token=True)}"
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
-def _limits() -> Limits:
-    settings = current_settings()
+def _limits(call: Call) -> Limits:
+    settings = call.settings
     return Limits(settings.max_artifact_bytes, settings.max_artifacts_total_bytes)
 
 
@@ -73,21 +44,21 @@ def _limits() -> Limits:
 
 
 @rpc(proxy.UploadArtifact, raw_body=True)
-def upload_artifact(req: proxy.UploadArtifact, store: Store) -> Response:
-    if (request.view_args or {}).get("artifact_path", "").endswith("/"):
+def upload_artifact(req: proxy.UploadArtifact, store: Store, call: Call) -> Raw:
+    if call.path.get("artifact_path", "").endswith("/"):
         # MLflow's FastAPI upload route (mlflow/server/artifact_router.py) refuses it so.
         raise MlflowException.invalid_parameter_value(
             "Artifact path must include a filename (cannot end with '/')."
         )
-    store.artifacts.put(_artifact_path(), request.get_data(cache=True), limits=_limits())
-    # mlflow server answers an upload with an empty JSON-typed body, not "{}".
-    return Response(b"", mimetype="application/json")
+    store.artifacts.put(_artifact_path(call), call.body, limits=_limits(call))
+    # JSON-typed; empty from 3.17's native upload route, "{}" from older servers.
+    return Raw(upload_response_body())
 
 
-@rpc(proxy.DownloadArtifact)
-def download_artifact(req: proxy.DownloadArtifact, store: Store) -> Response:
-    path = _artifact_path()
-    return _send(store.artifacts.get(path), path)
+@rpc(proxy.DownloadArtifact, call=True)
+def download_artifact(req: proxy.DownloadArtifact, store: Store, call: Call) -> Download:
+    path = _artifact_path(call)
+    return Download(store.artifacts.get(path), path)
 
 
 @rpc(proxy.ListArtifacts)
@@ -101,16 +72,18 @@ def list_proxy_artifacts(req: proxy.ListArtifacts, store: Store) -> ListArtifact
     return ListArtifacts.Response(files=files)
 
 
-@rpc(proxy.DeleteArtifact)
-def delete_artifact(req: proxy.DeleteArtifact, store: Store) -> proxy.DeleteArtifact.Response:
-    store.artifacts.delete(_artifact_path())
+@rpc(proxy.DeleteArtifact, call=True)
+def delete_artifact(
+    req: proxy.DeleteArtifact, store: Store, call: Call
+) -> proxy.DeleteArtifact.Response:
+    store.artifacts.delete(_artifact_path(call))
     return proxy.DeleteArtifact.Response()
 
 
-def _multipart_unsupported(req: object, store: Store) -> None:
+def _multipart_unsupported(req: object, store: Store, call: Call) -> None:
     # mlflow server with a local artifact root answers this; the client then falls back to a
     # single PUT (mlflow/store/artifact/http_artifact_repo.py).
-    _artifact_path()
+    _artifact_path(call)
     raise UnsupportedMultipartUploadException()
 
 
@@ -125,24 +98,10 @@ _MPU_SCHEMAS: tuple[tuple[type[Message], Schema], ...] = (
     (proxy.AbortMultipartUpload, {"path": _MPU_PATH, "upload_id": [assert_string]}),
 )
 for _mpu, _schema in _MPU_SCHEMAS:
-    rpc(_mpu, _schema)(_multipart_unsupported)
+    rpc(_mpu, _schema, call=True)(_multipart_unsupported)
 
 
 # --- runs and logged models ----------------------------------------------------------------------
-
-
-def _list_under(store: Store, artifact_uri: str, relative: str | None) -> list[FileInfo]:
-    """Artifacts under ``relative`` in a root, with paths relative to that root."""
-    root = proxied_root(artifact_uri)
-    if root is None:
-        return []
-    out = []
-    for f in store.artifacts.list(_join(root, relative)):
-        name = posixpath.basename(f.path)
-        out.append(
-            FileInfo(_join(relative or "", name) if relative else name, f.is_dir, f.file_size)
-        )
-    return out
 
 
 @rpc(
@@ -155,11 +114,8 @@ def _list_under(store: Store, artifact_uri: str, relative: str | None) -> list[F
 )
 def list_run_artifacts(req: ListArtifacts, store: Store) -> ListArtifacts.Response:
     path = safe_path(req.path) if req.HasField("path") else None
-    run = store.tracking.get_run(req.run_id or req.run_uuid)
-    files = _list_under(store, run.info.artifact_uri, path or None)
-    return ListArtifacts.Response(
-        files=[f.to_proto() for f in files], root_uri=run.info.artifact_uri
-    )
+    files, root = store.list_run_artifacts(req.run_id or req.run_uuid, path or None)
+    return ListArtifacts.Response(files=[f.to_proto() for f in files], root_uri=root)
 
 
 @rpc(ListLoggedModelArtifacts, {"artifact_directory_path": [assert_string]})
@@ -169,38 +125,15 @@ def list_logged_model_artifacts(
     path = (
         safe_path(req.artifact_directory_path) if req.HasField("artifact_directory_path") else None
     )
-    model = store.logged_models.get_logged_model(req.model_id)
-    files = _list_under(store, model.artifact_location, path or None)
-    return ListLoggedModelArtifacts.Response(
-        files=[f.to_proto() for f in files], root_uri=model.artifact_location
-    )
+    files, root = store.list_logged_model_artifacts(req.model_id, path or None)
+    return ListLoggedModelArtifacts.Response(files=[f.to_proto() for f in files], root_uri=root)
 
 
 # --- the web UI's downloads ----------------------------------------------------------------------
 
 
-def _download_from(store: Store, artifact_uri: str, relative: str) -> Response:
-    root = proxied_root(_resolve_uri(store, artifact_uri))
-    if root is None:
-        raise MlflowException(f"No such artifact: '{relative}'", RESOURCE_DOES_NOT_EXIST)
-    return _send(store.artifacts.get(_join(root, relative)), relative)
-
-
-def _resolve_uri(store: Store, uri: str) -> str:
-    """``runs:/<run>/<path>`` and ``models:/m-<id>`` sources name a run's or a logged model's
-    artifacts; the real server resolves them through its tracking store, as here."""
-    parsed = urllib.parse.urlparse(uri)
-    if parsed.scheme == "runs":
-        run_id, _, sub = parsed.path.lstrip("/").partition("/")
-        return _join(store.tracking.get_run(run_id).info.artifact_uri, sub)
-    if parsed.scheme == "models" and parsed.path.lstrip("/").startswith("m-"):
-        model_id = parsed.path.lstrip("/").split("/", 1)[0]
-        return store.logged_models.get_logged_model(model_id).artifact_location
-    return uri
-
-
-def _required_arg(name: str) -> str:
-    value = request.args.get(name)
+def _required_arg(call: Call, name: str) -> str:
+    value = call.arg(name)
     if value is None:
         raise MlflowException(
             f"Missing value for required parameter '{name}'.", error_code=BAD_REQUEST
@@ -209,32 +142,29 @@ def _required_arg(name: str) -> str:
 
 
 @view("/get-artifact", "get_artifact")
-def get_artifact(store: Store) -> Response:
-    run_id = request.args.get("run_id") or request.args.get("run_uuid") or ""
-    path = safe_path(_required_arg("path"))
-    run = store.tracking.get_run(run_id)
-    return _download_from(store, run.info.artifact_uri, path)
+def get_artifact(call: Call, store: Store) -> Download:
+    run_id = call.arg("run_id") or call.arg("run_uuid") or ""
+    path = safe_path(_required_arg(call, "path"))
+    return Download(store.read_run_artifact(run_id, path), path)
 
 
 @view("/model-versions/get-artifact", "get_model_version_artifact")
-def get_model_version_artifact(store: Store) -> Response:
-    path = safe_path(_required_arg("path"))
-    uri = store.registry.get_model_version_download_uri(
-        request.args.get("name", ""), request.args.get("version", "")
-    )
-    return _download_from(store, uri, path)
+def get_model_version_artifact(call: Call, store: Store) -> Download:
+    path = safe_path(_required_arg(call, "path"))
+    name, version = call.arg("name") or "", call.arg("version") or ""
+    return Download(store.read_model_version_artifact(name, version, path), path)
 
 
 @view(
     "/ajax-api/2.0/mlflow/logged-models/<model_id>/artifacts/files",
     "get_logged_model_artifact",
 )
-def get_logged_model_artifact(store: Store) -> Response:
-    path = request.args.get("artifact_file_path")
+def get_logged_model_artifact(call: Call, store: Store) -> Download:
+    path = call.arg("artifact_file_path")
     if not path:
         raise MlflowException(
             'Request must include the "artifact_file_path" query parameter.',
             error_code=BAD_REQUEST,
         )
-    model = store.logged_models.get_logged_model((request.view_args or {})["model_id"])
-    return _download_from(store, model.artifact_location, safe_path(path))
+    path = safe_path(path)
+    return Download(store.read_logged_model_artifact(call.path["model_id"], path), path)

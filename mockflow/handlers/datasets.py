@@ -3,26 +3,21 @@
 
 from __future__ import annotations
 
-from mlflow.exceptions import MlflowException
 from mlflow.protos.service_pb2 import DatasetSummary, SearchDatasets, SearchEvaluationDatasets
 
-from mockflow.handlers import rpc
+from mockflow.handlers import require_ids, rpc
 from mockflow.mlflow_mirror.handler_schemas import MAX_EXPERIMENT_IDS_PER_REQUEST, assert_array
 from mockflow.store import Store
 
 
 @rpc(SearchDatasets, {"experiment_ids": [assert_array]})
 def search_datasets(req: SearchDatasets, store: Store) -> SearchDatasets.Response:
-    experiment_ids = list(req.experiment_ids)
-    if not experiment_ids:
-        raise MlflowException.invalid_parameter_value(
-            "SearchDatasets request must specify at least one experiment_id."
-        )
-    if len(experiment_ids) > MAX_EXPERIMENT_IDS_PER_REQUEST:
-        raise MlflowException.invalid_parameter_value(
-            f"SearchDatasets request cannot specify more than {MAX_EXPERIMENT_IDS_PER_REQUEST}"
-            f" experiment_ids. Received {len(experiment_ids)} experiment_ids."
-        )
+    experiment_ids = require_ids(
+        req.experiment_ids,
+        rpc="SearchDatasets",
+        name="experiment_id",
+        limit=MAX_EXPERIMENT_IDS_PER_REQUEST,
+    )
     response = SearchDatasets.Response()
     for experiment_id, name, digest, context in store.tracking.search_dataset_summaries(
         experiment_ids

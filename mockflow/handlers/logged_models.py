@@ -5,8 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import request
-from mlflow.entities import LoggedModelParameter, LoggedModelStatus, LoggedModelTag, RunTag
+from mlflow.entities import LoggedModelParameter, LoggedModelStatus, LoggedModelTag
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 from mlflow.protos.service_pb2 import (
@@ -20,9 +19,8 @@ from mlflow.protos.service_pb2 import (
     SearchLoggedModels,
     SetLoggedModelTags,
 )
-from mlflow.utils.mlflow_tags import MLFLOW_LOGGED_MODELS
 
-from mockflow.handlers import paged, rpc
+from mockflow.handlers import Call, paged, rpc
 from mockflow.mlflow_mirror.handler_schemas import (
     assert_array,
     assert_intlike,
@@ -30,7 +28,6 @@ from mockflow.mlflow_mirror.handler_schemas import (
     assert_required,
     assert_string,
 )
-from mockflow.mlflow_mirror.validation import validate_tag
 from mockflow.store import Store
 
 
@@ -46,26 +43,23 @@ from mockflow.store import Store
     },
 )
 def create_logged_model(req: CreateLoggedModel, store: Store) -> CreateLoggedModel.Response:
-    experiment = store.tracking.get_experiment(req.experiment_id)
-    record = store.logged_models.create_logged_model(
-        experiment,
+    model = store.create_logged_model(
+        req.experiment_id,
         name=req.name if req.HasField("name") else None,
         source_run_id=req.source_run_id,
         tags=[LoggedModelTag(t.key, t.value) for t in req.tags],
         params=[LoggedModelParameter.from_proto(p) for p in req.params],
         model_type=req.model_type,
     )
-    model = store.logged_models.entity(store.tracking, record)
     return CreateLoggedModel.Response(model=model.to_proto())
 
 
-@rpc(GetLoggedModel)
-def get_logged_model(req: GetLoggedModel, store: Store) -> GetLoggedModel.Response:
-    allow_deleted = request.args.get("allow_deleted", "false").lower() == "true"
-    record = store.logged_models.get_logged_model(req.model_id, allow_deleted=allow_deleted)
-    return GetLoggedModel.Response(
-        model=store.logged_models.entity(store.tracking, record).to_proto()
-    )
+@rpc(GetLoggedModel, call=True)
+def get_logged_model(req: GetLoggedModel, store: Store, call: Call) -> GetLoggedModel.Response:
+    # Not a proto field: MLflow's handler reads it from the query string too.
+    allow_deleted = (call.arg("allow_deleted") or "false").lower() == "true"
+    model = store.get_logged_model(req.model_id, allow_deleted=allow_deleted)
+    return GetLoggedModel.Response(model=model.to_proto())
 
 
 @rpc(
@@ -73,10 +67,7 @@ def get_logged_model(req: GetLoggedModel, store: Store) -> GetLoggedModel.Respon
     {"model_id": [assert_string, assert_required], "status": [assert_intlike, assert_required]},
 )
 def finalize_logged_model(req: FinalizeLoggedModel, store: Store) -> FinalizeLoggedModel.Response:
-    record = store.logged_models.finalize_logged_model(
-        req.model_id, LoggedModelStatus.from_int(req.status)
-    )
-    model = store.logged_models.entity(store.tracking, record)
+    model = store.finalize_logged_model(req.model_id, LoggedModelStatus.from_int(req.status))
     return FinalizeLoggedModel.Response(model=model.to_proto())
 
 
@@ -138,9 +129,8 @@ def search_logged_models(req: SearchLoggedModels, store: Store) -> SearchLoggedM
         }
         for ob in req.order_by
     ]
-    models = store.logged_models.search_logged_models(
-        store.tracking,
-        list(req.experiment_ids),
+    models = store.search_logged_models(
+        req.experiment_ids,
         filter_string=req.filter or None,
         datasets=datasets or None,
         max_results=req.max_results or None,
@@ -172,12 +162,7 @@ def log_model(req: LogModel, store: Store) -> LogModel.Response:
             f"Model json is missing mandatory fields: {missing}",
             error_code=INVALID_PARAMETER_VALUE,
         )
-    entry = _history_entry(model)
-    run = store.tracking.get_run(req.run_id)
-    previous = run.data.tags.get(MLFLOW_LOGGED_MODELS)
-    value = json.dumps((json.loads(previous) if previous else []) + [entry])
-    validate_tag(MLFLOW_LOGGED_MODELS, value)
-    store.tracking.set_tag(req.run_id, RunTag(MLFLOW_LOGGED_MODELS, value))
+    store.record_logged_model(req.run_id, _history_entry(model))
     return LogModel.Response()
 
 

@@ -28,8 +28,7 @@ from mlflow.protos.model_registry_pb2 import (
     UpdateRegisteredModel,
 )
 
-from mockflow.handlers import current_settings, paged, rpc
-from mockflow.mlflow_mirror import model_sources
+from mockflow.handlers import Call, paged, rpc
 from mockflow.mlflow_mirror.handler_schemas import (
     assert_array,
     assert_at_most,
@@ -155,40 +154,26 @@ def delete_registered_model_tag(
         "description": [assert_string],
         "model_id": [assert_string],
     },
+    call=True,
 )
-def create_model_version(req: CreateModelVersion, store: Store) -> CreateModelVersion.Response:
-    settings = current_settings()
-    strict = settings.strict_model_version_source
+def create_model_version(
+    req: CreateModelVersion, store: Store, call: Call
+) -> CreateModelVersion.Response:
     tags = {t.key: t.value for t in req.tags}
-    is_prompt = tags.get(IS_PROMPT_TAG_KEY, "false").lower() == "true"
-    source, run_id, model_id = req.source, req.run_id, req.model_id
-    if strict and not is_prompt:
-        source, run_id, model_id = model_sources.resolve_lineage(
-            store,
-            source,
-            run_id,
-            model_id,
-            has_run_id=req.HasField("run_id"),
-            has_model_id=req.HasField("model_id"),
-        )
-    model_sources.validate_source(
-        store, source, run_id=run_id, model_id=model_id, is_prompt=is_prompt, strict=strict
-    )
-    location, run_id = model_sources.storage_location(store, source, run_id)
-    if not run_id and model_id:
-        run_id = store.logged_models.get_logged_model(model_id).source_run_id or ""
-    version = store.registry.create_model_version(
+    version = store.create_model_version(
         req.name,
-        source,
-        storage_location=location,
-        run_id=run_id,
+        req.source,
+        run_id=req.run_id,
+        model_id=req.model_id,
+        has_run_id=req.HasField("run_id"),
+        has_model_id=req.HasField("model_id"),
         tags=[ModelVersionTag(t.key, t.value) for t in req.tags],
         run_link=req.run_link,
         description=req.description,
-        pending_seconds=settings.pending_registration_seconds,
+        is_prompt=tags.get(IS_PROMPT_TAG_KEY, "false").lower() == "true",
+        strict=call.settings.strict_model_version_source,
+        pending_seconds=call.settings.pending_registration_seconds,
     )
-    if model_id and not is_prompt:
-        store.logged_models.add_model_version(model_id, req.name, int(version.version))
     return CreateModelVersion.Response(model_version=version.to_proto())
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response
 from mlflow.entities import (
     DatasetInput,
     LoggedModelInput,
@@ -43,8 +42,7 @@ from mockflow.mlflow_mirror.handler_schemas import (
     assert_string,
 )
 from mockflow.store import Store
-from mockflow.wire.errors import JSON
-from mockflow.wire.fast_json import entity_json, list_response
+from mockflow.wire.serialise import RunList
 
 _RUN_ID = {"run_id": [assert_required, assert_string]}
 
@@ -113,7 +111,7 @@ def restore_run(req: RestoreRun, store: Store) -> RestoreRun.Response:
         "order_by": [assert_array, assert_item_type_string],
     },
 )
-def search_runs(req: SearchRuns, store: Store) -> Response:
+def search_runs(req: SearchRuns, store: Store) -> RunList:
     view_type = (
         ViewType.from_proto(req.run_view_type)  # type: ignore[arg-type]
         if req.HasField("run_view_type")
@@ -127,9 +125,8 @@ def search_runs(req: SearchRuns, store: Store) -> Response:
         order_by=list(req.order_by),
         page_token=req.page_token or None,
     )
-    # Each run's JSON is kept on its cached entity: a page of 100 runs took most of a search.
-    body = list_response("runs", [entity_json(run) for run in runs], runs.token)
-    return Response(body, mimetype=JSON)
+    # Written from each run's JSON kept on its cached entity (the serialiser's fast path).
+    return RunList(SearchRuns.Response, runs, runs.token)
 
 
 @rpc(

@@ -23,5 +23,12 @@ Modules:
 - ``handler_schemas``  the request-schema validators and limits of ``mlflow/server/handlers.py``
 - ``model_sources``    model-version source rules of ``mlflow/server/handlers.py``
 - ``sql_store``    checks and sampling of ``mlflow/store/tracking/sqlalchemy_store.py``
-- ``mime_types``   artifact MIME types of ``mlflow/server/handlers.py`` / ``mime_type_utils``
+- ``sql_registry_store``  checks, ordering and paging of the SQL model-registry store
+- ``mime_types``   artifact MIME types of ``mlflow/utils/mime_type_utils.py``
+- ``artifact_upload``  the upload answer of ``mlflow/server/artifact_router.py`` or ``handlers.py``
+- ``proto_json``   compact ``message_to_json``; ``server_info`` the ``server-info`` body
+- ``models_from_code``  the model directory ``mlflow.pyfunc.log_model(python_model="f.py")``
+  writes (``mlflow/pyfunc/__init__.py``, ``mlflow/models/model.py``)
+- ``workspaces``   workspace names, resolution, errors, deletion modes and artifact scoping of
+  ``mlflow/server/workspace_helpers.py``, ``handlers.py`` and the workspace stores
 """

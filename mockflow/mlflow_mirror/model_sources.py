@@ -17,7 +17,7 @@ import os
 import pathlib
 import re
 import urllib.parse
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE, RESOURCE_DOES_NOT_EXIST, ErrorCode
@@ -28,7 +28,18 @@ from mlflow.utils.uri import is_local_uri
 from mockflow.mlflow_mirror.sql_registry_store import entity_is_prompt
 
 if TYPE_CHECKING:
-    from mockflow.store import Store
+    from mockflow.store.logged_models import LoggedModelStore
+    from mockflow.store.registry import RegistryStore
+    from mockflow.store.tracking import TrackingStore
+
+
+class Store(Protocol):
+    """The area stores these checks read (``mockflow.store.Store`` has them)."""
+
+    tracking: TrackingStore
+    registry: RegistryStore
+    logged_models: LoggedModelStore
+
 
 try:
     from mlflow.prompt.constants import _PROMPT_SOURCE_PLACEHOLDERS
@@ -141,10 +152,9 @@ def storage_location(store: Store, source: str, run_id: str) -> tuple[str, str]:
 
 
 def _version_model_id(store: Store, name: str, version: int) -> str | None:
-    mv = store.registry.models[name].versions[version]
-    location = urllib.parse.urlparse(mv.source)
-    if location.scheme == "models":
-        return _parse_model_uri(mv.source).model_id
+    source = store.registry.get_model_version(name, version).source
+    if urllib.parse.urlparse(source).scheme == "models":
+        return _parse_model_uri(source).model_id
     return None
 
 

@@ -66,7 +66,15 @@ validate_model_alias_name = _validate_model_alias_name
 validate_model_alias_name_reserved = _validate_model_alias_name_reserved
 validate_model_name = _validate_model_name
 validate_model_renaming = _validate_model_renaming
-validate_model_version = _validate_model_version
+
+
+def validate_model_version(version: object) -> int:
+    """MLflow's check and message for a version number; the number. (3.17.2's
+    ``_validate_model_version`` returns it, 3.9.0's returns None.)"""
+    _validate_model_version(version)
+    return int(version)  # type: ignore[call-overload]
+
+
 validate_model_version_tag = _validate_model_version_tag
 validate_param = _validate_param
 validate_param_keys_unique = _validate_param_keys_unique

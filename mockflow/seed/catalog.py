@@ -180,15 +180,6 @@ FAMILY_GAP = {
     "logistic_regression": 0.045,
 }
 
-# MLflow flavor, pip requirement and loader module of each family's logged model.
-FLAVORS = {
-    "xgboost": ("xgboost", "xgboost==2.1.3", "mlflow.xgboost"),
-    "lightgbm": ("lightgbm", "lightgbm==4.5.0", "mlflow.lightgbm"),
-    "random_forest": ("sklearn", "scikit-learn==1.5.2", "mlflow.sklearn"),
-    "logistic_regression": ("sklearn", "scikit-learn==1.5.2", "mlflow.sklearn"),
-    "pytorch": ("pytorch", "torch==2.5.1", "mlflow.pytorch"),
-}
-
 SOURCE_FILES = ("train.py", "train_model.py", "pipelines/train.py", "scripts/fit.py")
 NOTEBOOK_LAUNCHER = "/opt/conda/lib/python3.11/site-packages/ipykernel_launcher.py"
 SWEEP_ALGORITHMS = ("tpe", "random", "grid", "optuna-tpe")

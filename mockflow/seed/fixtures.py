@@ -30,6 +30,7 @@ from mlflow.utils.mlflow_tags import (
 )
 
 from mockflow.seed.errors import FixtureError, SeedError
+from mockflow.seed.pyfunc import CLASSIFICATION, REGRESSION, ModelRequest, SeededModels
 from mockflow.seed.registry import family_of, register_version
 from mockflow.seed.spec import PRESETS, WorldSpec, parse_reference_time, resolve_spec
 from mockflow.seed.world import generate_world
@@ -108,6 +109,7 @@ class VersionSpec:
     description: str | None
     tags: dict[str, str]
     aliases: list[str]
+    model: ModelRequest | None = None
 
 
 @dataclass
@@ -471,7 +473,7 @@ def _read_model(check: _Checker, raw: Any, index: int) -> ModelSpec:
     for i, raw_version in enumerate(check.sequence(data.get("versions"), entry, "versions")):
         where = f"{entry} > versions[{i}]"
         v = check.mapping(raw_version, where, None)
-        check.known(v, ("run", "stage", "description", "tags", "aliases"), where)
+        check.known(v, ("run", "stage", "description", "tags", "aliases", "model"), where)
         aliases = [
             check.text(a, where, f"aliases[{j}]", required=True)
             for j, a in enumerate(check.sequence(v.get("aliases"), where, "aliases"))
@@ -484,6 +486,7 @@ def _read_model(check: _Checker, raw: Any, index: int) -> ModelSpec:
                 description=check.text(v.get("description"), where, "description") or None,
                 tags=check.strings(v.get("tags"), where, "tags"),
                 aliases=aliases,
+                model=_read_model_request(check, v.get("model"), where),
             )
         )
     return ModelSpec(
@@ -492,6 +495,46 @@ def _read_model(check: _Checker, raw: Any, index: int) -> ModelSpec:
         check.text(data.get("description"), entry, "description") or None,
         check.strings(data.get("tags"), entry, "tags"),
         versions,
+    )
+
+
+TASKS = (CLASSIFICATION, REGRESSION)
+MODEL_TYPES = ("double", "float", "long", "integer", "string", "boolean", "binary")
+
+
+def _read_model_request(check: _Checker, raw: Any, where: str) -> ModelRequest | None:
+    """A version's ``model``: the loadable model's task, columns, classes and score."""
+    if raw is None:
+        return None
+    data = check.mapping(raw, where, "model")
+    check.known(data, ("task", "inputs", "target", "classes", "score"), f"{where} > model")
+    columns: dict[str, list[tuple[str, str]]] = {}
+    for key in ("inputs", "target"):
+        columns[key] = [
+            (str(name), check.choice(kind, where, f"model.{key}.{name}", MODEL_TYPES))
+            for name, kind in check.mapping(data.get(key), where, f"model.{key}").items()
+        ]
+    if len(columns["target"]) > 1:
+        raise check.fail(where, "model.target", "expected one column (name: type)")
+    classes = []
+    for i, c in enumerate(check.sequence(data.get("classes"), where, "model.classes")):
+        if isinstance(c, dict | list) or c is None:
+            raise check.fail(where, f"model.classes[{i}]", f"expected a scalar, got {_kind(c)}")
+        classes.append(c)
+    if classes and len(set(map(str, classes))) != len(classes) or len(classes) == 1:
+        raise check.fail(where, "model.classes", "expected two or more distinct labels")
+    task = data.get("task")
+    score = data.get("score")
+    if score is not None:
+        score = check.number(score, where, "model.score")
+        if not 0.0 <= score <= 1.0:
+            raise check.fail(where, "model.score", f"expected a number in [0, 1], got {score}")
+    return ModelRequest(
+        task=check.choice(task, where, "model.task", TASKS) if task else None,
+        inputs=tuple(columns["inputs"]),
+        target=columns["target"][0] if columns["target"] else None,
+        classes=tuple(classes),
+        score=score,
     )
 
 
@@ -665,6 +708,7 @@ def _add_model(
     with _entry(fixture, model.where):
         target.check()
     first = None
+    models = SeededModels(fixture.seed)  # the model's versions share one evaluation set
     for index, version in enumerate(model.versions):
         run = world.run(_resolve_run(fixture, version.run, run_ids))
         created = (run.end_time or run.start_time or fixture.reference_time) + 10 * MINUTE
@@ -672,6 +716,7 @@ def _add_model(
         model_id = "m-" + hashlib.md5(f"{fixture.seed}:{model.name}:{index}".encode()).hexdigest()
         register_version(
             world,
+            models,
             target,
             run,
             family=family_of(run),
@@ -681,6 +726,7 @@ def _add_model(
             aliases=version.aliases,
             description=version.description,
             tags=version.tags,
+            request=version.model,
         )
         with _entry(fixture, version.where):
             target.check()

@@ -1,11 +1,10 @@
 """Registered models for a world, as plain data: versions of the best runs, stages, aliases, and
 the tags the Hokusai SDK writes.
 
-Each version is backed as ``mlflow.<flavor>.log_model`` would leave it in MLflow 3: a READY
-logged model (``m-<id>``) that the run lists as an output, whose artifact directory holds an
-``MLmodel``, ``requirements.txt``, ``conda.yaml`` and ``python_env.yaml`` that
-``mlflow.models.Model.load`` parses, plus the weights file the flavor names (a placeholder: the
-seeded world carries no trained model). The version's source is ``models:/m-<id>``.
+Each version is backed as ``mlflow.pyfunc.log_model`` leaves a "models from code" model in
+MLflow 3: a READY logged model (``m-<id>``) that the run lists as an output, whose artifact
+directory ``mlflow.pyfunc.load_model`` loads and predicts with (``mockflow.seed.pyfunc``). The
+version's source is ``models:/m-<id>``.
 
 Everything here adds to a ``WorldData`` (``register_version`` is the one place a version, its
 logged model and its files are made); ``Store.load`` turns it into records. Times and ids come
@@ -14,7 +13,6 @@ from the seeded RNG and the runs' times, never from the clock or ``uuid4``.
 
 from __future__ import annotations
 
-import json
 import random
 from typing import TYPE_CHECKING
 
@@ -22,6 +20,7 @@ from mlflow.entities import LoggedModelStatus
 from mlflow.utils.mlflow_tags import MLFLOW_SOURCE_NAME, MLFLOW_SOURCE_TYPE, MLFLOW_USER
 
 from mockflow.seed import catalog
+from mockflow.seed.pyfunc import ModelRequest, SeededModels
 from mockflow.store.data import (
     LoggedModelData,
     ModelVersionData,
@@ -36,8 +35,6 @@ if TYPE_CHECKING:
     from mockflow.seed.spec import WorldSpec
 
 MINUTE = 60_000
-MLFLOW_VERSION = "3.17.2"
-PYTHON_VERSION = "3.11.9"
 
 MODEL_NAMES = {
     "hokusai_model_improvements": "hokusai-baseline",
@@ -48,14 +45,6 @@ MODEL_NAMES = {
     "credit-risk-scoring": "credit-risk-scorer",
     "recommendation-ranking": "feed-ranker",
     "image-classification": "product-image-classifier",
-}
-
-# The weights file each flavor's MLmodel names, and the flavor's own MLmodel section.
-WEIGHTS = {
-    "xgboost": "model.xgb",
-    "lightgbm": "model.lgb",
-    "sklearn": "model.pkl",
-    "pytorch": "data/model.pth",
 }
 
 
@@ -81,6 +70,7 @@ def seed_registry(world: World, spec: WorldSpec, *, seed: int) -> None:
     if spec.registered_models <= 0:
         return
     rng = random.Random(f"{seed}:registry")
+    models = SeededModels(seed)
     best = world.best_runs()
     by_experiment: dict[str, list[RunPlan]] = {}
     for plan in best:
@@ -133,6 +123,7 @@ def seed_registry(world: World, spec: WorldSpec, *, seed: int) -> None:
             model_id = f"m-{rng.getrandbits(128):032x}"
             register_version(
                 world.data,
+                models,
                 model,
                 run,
                 family=plan.family,
@@ -151,6 +142,7 @@ def seed_registry(world: World, spec: WorldSpec, *, seed: int) -> None:
 
 def register_version(
     world: WorldData,
+    models: SeededModels,
     model: RegisteredModelData,
     run: RunData,
     *,
@@ -161,10 +153,23 @@ def register_version(
     aliases: list[str],
     description: str | None,
     tags: dict[str, str],
+    request: ModelRequest | None = None,
 ) -> ModelVersionData:
     """Log a model for ``run`` (logged model + artifact files) and register it as ``model``'s
     next version with ``stage`` and ``aliases``; all of it added to ``world`` as data."""
-    location = f"{TrackingStore.artifact_location(run.experiment_id)}/models/{model_id}/artifacts"
+    experiment_location = TrackingStore.artifact_location(run.experiment_id)
+    location = f"{experiment_location}/models/{model_id}/artifacts"
+    model_type = run.tags.get("model_type") or catalog.MODEL_TYPES.get(family, family)
+    files = models.version(
+        model.name,
+        run,
+        family=family,
+        model_type=model_type,
+        model_id=model_id,
+        location=location,
+        created=created,
+        request=request,
+    )
     world.logged_models.append(
         LoggedModelData(
             model_id=model_id,
@@ -177,17 +182,22 @@ def register_version(
             source_run_id=run.run_id,
             params=dict(run.params),
             tags={
-                k: run.tags[k]
-                for k in (MLFLOW_USER, MLFLOW_SOURCE_NAME, MLFLOW_SOURCE_TYPE)
-                if k in run.tags
+                **{
+                    k: run.tags[k]
+                    for k in (MLFLOW_USER, MLFLOW_SOURCE_NAME, MLFLOW_SOURCE_TYPE)
+                    if k in run.tags
+                },
+                "model_type": model_type,
             },
         )
     )
     run.model_outputs.append((model_id, 0))
     _link_final_metrics(run, model_id)
-    root = location.removeprefix("mlflow-artifacts:/").removeprefix("mlflow-artifacts:")
-    for path, data in model_files(run, family, model_id, location, created).items():
-        world.artifacts[f"{root}/{path}"] = data
+    run_location = run.artifact_uri or f"{experiment_location}/{run.run_id}/artifacts"
+    for base, tree in ((location, files.model), (run_location, files.run)):
+        root = base.removeprefix("mlflow-artifacts:/").removeprefix("mlflow-artifacts:")
+        for path, data in tree.items():
+            world.artifacts[f"{root}/{path}"] = data
 
     number = max(model.max_version, *(v.version for v in model.versions), 0) + 1
     version = ModelVersionData(
@@ -224,106 +234,6 @@ def _link_final_metrics(run: RunData, model_id: str) -> None:
         if key == "train_loss" or not len(metric.values):
             continue
         metric.extras[len(metric.values) - 1] = (model_id, name, digest)
-
-
-def model_files(
-    run: RunData, family: str, model_id: str, location: str, created: int
-) -> dict[str, bytes]:
-    """The files ``log_model`` writes, as MLflow 3.17 writes them."""
-    import datetime as dt
-
-    import yaml
-
-    flavor, requirement, loader = catalog.FLAVORS[family]
-    weights = WEIGHTS[flavor]
-    requirements = sorted(
-        {f"mlflow=={MLFLOW_VERSION}", requirement, "numpy==2.1.3", "pandas==2.2.3"}
-    )
-    flavor_section: dict[str, object]
-    if flavor == "sklearn":
-        flavor_section = {
-            "code": None,
-            "pickled_model": weights,
-            "serialization_format": "cloudpickle",
-            "sklearn_version": requirement.split("==")[1],
-        }
-    elif flavor == "pytorch":
-        flavor_section = {
-            "code": None,
-            "model_data": "data",
-            "pytorch_version": requirement.split("==")[1],
-        }
-    else:
-        flavor_section = {
-            "code": None,
-            "data": weights,
-            "model_class": f"{flavor}.sklearn.XGBClassifier"
-            if flavor == "xgboost"
-            else "lightgbm.sklearn.LGBMClassifier",
-            "model_format": "xgb" if flavor == "xgboost" else "lgb",
-            f"{flavor}_version": requirement.split("==")[1],
-        }
-    created_text = dt.datetime.fromtimestamp(created / 1000, dt.timezone.utc).strftime(
-        "%Y-%m-%d %H:%M:%S.%f"
-    )
-    mlmodel = {
-        "artifact_path": location,
-        "flavors": {
-            "python_function": {
-                "env": {"conda": "conda.yaml", "virtualenv": "python_env.yaml"},
-                "loader_module": loader,
-                "model_path": weights if flavor != "pytorch" else "data",
-                "predict_fn": "predict",
-                "python_version": PYTHON_VERSION,
-            },
-            flavor: flavor_section,
-        },
-        "mlflow_version": MLFLOW_VERSION,
-        "model_id": model_id,
-        "model_size_bytes": 4096,
-        "model_uuid": model_id,
-        "prompts": None,
-        "run_id": run.run_id,
-        "utc_time_created": created_text,
-    }
-    signature = _signature(run)
-    if signature:
-        mlmodel["signature"] = signature
-    conda = {
-        "channels": ["conda-forge"],
-        "dependencies": [f"python={PYTHON_VERSION}", "pip<=24.3", {"pip": requirements}],
-        "name": "mlflow-env",
-    }
-    python_env = {
-        "python": PYTHON_VERSION,
-        "build_dependencies": ["pip==24.3", "setuptools==75.6.0", "wheel"],
-        "dependencies": ["-r requirements.txt"],
-    }
-    dump = lambda doc: yaml.safe_dump(doc, default_flow_style=False, sort_keys=False).encode()  # noqa: E731
-    return {
-        "MLmodel": dump(mlmodel),
-        "conda.yaml": dump(conda),
-        "python_env.yaml": dump(python_env),
-        "requirements.txt": ("\n".join(requirements)).encode(),
-        weights: f"mockflow placeholder weights for {model_id} ({flavor})\n".encode(),
-    }
-
-
-def _signature(run: RunData) -> dict[str, str] | None:
-    """The model signature from the run's training dataset schema (features in, label out)."""
-    for dataset_input in run.dataset_inputs:
-        schema = dataset_input.dataset.schema
-        if not schema:
-            continue
-        columns = json.loads(schema).get("mlflow_colspec", [])
-        if len(columns) < 2:
-            continue
-        return {
-            "inputs": json.dumps(columns[:-1]),
-            "outputs": json.dumps([{"type": columns[-1]["type"], "required": True}]),
-            "params": None,  # type: ignore[dict-item]
-        }
-    return None
 
 
 def family_of(run: RunData) -> str:

@@ -20,6 +20,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE, RESOURCE_DOES_NOT_EXIST
 from mlflow.utils.uri import validate_path_is_safe
 
+from mockflow.mlflow_mirror.workspaces import scoped_artifact_path
 from mockflow.store.errors import state_field
 
 
@@ -60,6 +61,14 @@ class ArtifactStore:
     def __init__(self) -> None:
         self.files: dict[str, bytes] = {}
         self.total_bytes = 0
+        # The workspace this store serves (mockflow.store.Scope), set by Store; None when off.
+        self.scope: Any = None
+
+    def _key(self, path: str) -> str:
+        """``path`` as a key here: safe, and inside this store's workspace (whose
+        ``workspaces/<name>/`` prefix it drops, refusing another workspace's)."""
+        path = safe_path(path)
+        return path if self.scope is None else scoped_artifact_path(path, self.scope.workspace)
 
     # --- bulk loading and snapshots ------------------------------------------------------------
 
@@ -89,7 +98,7 @@ class ArtifactStore:
 
     def put(self, path: str, data: bytes, *, limits: Limits) -> None:
         """Store ``data`` at ``path`` (replacing a file there); refuse it whole if too large."""
-        path = safe_path(path)
+        path = self._key(path)
         if not path:
             raise MlflowException("Invalid path", error_code=INVALID_PARAMETER_VALUE)
         if self._is_dir(path):
@@ -113,14 +122,14 @@ class ArtifactStore:
 
     def delete(self, path: str) -> None:
         """Delete a file or a whole directory; a missing path is not an error (as MLflow)."""
-        path = safe_path(path)
+        path = self._key(path)
         for key in self._under(path) if path else list(self.files):
             self.total_bytes -= len(self.files.pop(key))
 
     # --- reads ---------------------------------------------------------------------------------
 
     def get(self, path: str) -> bytes:
-        path = safe_path(path)
+        path = self._key(path)
         data = self.files.get(path)
         if data is None:
             if path and self._is_dir(path):
@@ -131,13 +140,13 @@ class ArtifactStore:
         return data
 
     def exists(self, path: str) -> bool:
-        path = safe_path(path)
+        path = self._key(path)
         return path in self.files or self._is_dir(path)
 
     def list(self, path: str | None) -> builtins.list[FileInfo]:
         """The direct children of directory ``path`` with paths relative to the root, sorted;
         ``[]`` for a file or a missing path, as MLflow's local artifact repository answers."""
-        prefix = safe_path(path) if path else ""
+        prefix = self._key(path) if path else ""
         base = prefix + "/" if prefix else ""
         children: dict[str, FileInfo] = {}
         for key, data in self.files.items():

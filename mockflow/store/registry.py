@@ -8,7 +8,6 @@ default exclusion of prompts. Callers hold the store lock.
 from __future__ import annotations
 
 import dataclasses
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,7 +66,7 @@ from mockflow.mlflow_mirror.validation import (
     validate_registered_model_tag,
     validate_tag_name,
 )
-from mockflow.store.clock import now_millis
+from mockflow.store.clock import now, now_millis
 from mockflow.store.data import ModelVersionData, RegisteredModelData
 from mockflow.store.errors import state_field
 
@@ -96,7 +95,7 @@ class VersionRecord:
 
     @property
     def status(self) -> str:
-        return _READY if time.time() >= self.ready_at else _PENDING
+        return _READY if now() >= self.ready_at else _PENDING
 
     def to_entity(self, aliases: Sequence[str] = ()) -> ModelVersion:
         # MLflow's SQL store leaves model_id out of the version it returns; so do we.
@@ -388,7 +387,7 @@ class RegistryStore:
             run_link=run_link,
             description=description,
             tags={tag.key: tag.value for tag in tags},
-            ready_at=time.time() + pending_seconds if pending_seconds > 0 else 0.0,
+            ready_at=now() + pending_seconds if pending_seconds > 0 else 0.0,
         )
         record.versions[number] = mv
         record.last_updated_time = t

@@ -73,6 +73,7 @@ from mockflow.mlflow_mirror.validation import (
     validate_run_id,
     validate_tag,
 )
+from mockflow.mlflow_mirror.workspaces import artifact_location_refused, experiment_artifact_root
 from mockflow.store.clock import now_millis
 from mockflow.store.data import ExperimentData, MetricData, RunData
 from mockflow.store.errors import state_field
@@ -388,6 +389,8 @@ class TrackingStore:
         self._next_experiment_id = 1
         # Datasets are shared per experiment by (name, digest), as in MLflow's SQL store.
         self.datasets: dict[tuple[str, str, str], Dataset] = {}
+        # The workspace this store serves (mockflow.store.Scope), set by Store; None when off.
+        self.scope: Any = None
         if with_default:
             self.create_default_experiment()
 
@@ -512,7 +515,7 @@ class TrackingStore:
         self.experiments[DEFAULT_EXPERIMENT_ID] = ExperimentRecord(
             DEFAULT_EXPERIMENT_ID,
             DEFAULT_EXPERIMENT_NAME,
-            self.artifact_location(DEFAULT_EXPERIMENT_ID),
+            self._new_artifact_location(DEFAULT_EXPERIMENT_ID),
             LifecycleStage.ACTIVE,
             t,
             t,
@@ -521,6 +524,13 @@ class TrackingStore:
     @staticmethod
     def artifact_location(experiment_id: str) -> str:
         return f"mlflow-artifacts:/{experiment_id}"
+
+    def _new_artifact_location(self, experiment_id: str) -> str:
+        """Where a new experiment here keeps artifacts: under its workspace's root when
+        workspaces are on (MLflow's ``workspaces/<name>/<id>``)."""
+        if self.scope is not None:
+            return f"{experiment_artifact_root(self.scope.workspace)}/{experiment_id}"
+        return self.artifact_location(experiment_id)
 
     def create_experiment(
         self,
@@ -531,6 +541,8 @@ class TrackingStore:
         creation_time: int | None = None,
     ) -> str:
         validate_experiment_name(name)
+        if artifact_location and self.scope is not None:
+            raise artifact_location_refused()
         if artifact_location:
             validate_experiment_artifact_location_length(artifact_location)
         for tag in tags:
@@ -540,13 +552,16 @@ class TrackingStore:
                 f"Experiment(name={name}) already exists.",
                 RESOURCE_ALREADY_EXISTS,
             )
-        experiment_id = str(self._next_experiment_id)
-        self._next_experiment_id += 1
+        if self.scope is None:
+            experiment_id = str(self._next_experiment_id)
+        else:
+            experiment_id = str(self.scope.experiment_ids.take(self._next_experiment_id))
+        self._next_experiment_id = int(experiment_id) + 1
         t = now_millis() if creation_time is None else creation_time
         self.experiments[experiment_id] = ExperimentRecord(
             experiment_id,
             name,
-            artifact_location or self.artifact_location(experiment_id),
+            artifact_location or self._new_artifact_location(experiment_id),
             LifecycleStage.ACTIVE,
             t,
             t,

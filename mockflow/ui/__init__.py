@@ -1,10 +1,13 @@
-"""The official MLflow web UI over mockflow's data.
+"""Everything of the official MLflow web UI, in one package.
 
-``static`` serves the built UI from the installed full ``mlflow`` wheel; ``graphql`` answers the
-queries of its run and experiment pages. The UI's other non-proto requests are ``@view``s in
-``mockflow/handlers/ui.py``; the sign-in for auth is ``mockflow/auth/session.py``.
+``static`` serves the built UI from the installed full ``mlflow`` wheel; ``signin`` is the page
+where a browser trades an API key for a session cookie; ``views`` answers the UI's non-proto
+requests (``@view``: GraphQL, artifact-free telemetry, the current user, bulk metric history);
+``graphql`` runs the GraphQL queries of its run and experiment pages through the same handlers
+as REST.
 """
 
-from mockflow.ui.static import add_static_routes, ui_build_dir
+from mockflow.ui.signin import signin_blueprint
+from mockflow.ui.static import ui_blueprint, ui_build_dir
 
-__all__ = ["add_static_routes", "ui_build_dir"]
+__all__ = ["signin_blueprint", "ui_blueprint", "ui_build_dir"]

@@ -3,10 +3,13 @@
 MLflow's server runs a graphene schema generated from its protos (mlflow/server/graphql/); the UI's
 run and experiment pages query it (``mlflowGetRun``, ``mlflowGetExperiment``,
 ``mlflowGetMetricHistoryBulkInterval``, ...). mockflow does not carry that schema: each root field
-calls the matching handler, and the answer is projected onto the query's selection set by the
-proto descriptors, with graphene's conventions: camelCase names, int64 as strings (MLflow's
-``LongString``), enums by name, NaN metric values as null, ``__typename`` as the schema's type
-names. Only parsing uses ``graphql-core`` (a dependency of the full mlflow that ships the UI).
+runs the matching RPC's handler, the one REST runs (``mockflow.api.invoke``; as MLflow's resolvers
+call the ``*_impl`` functions behind its REST handlers, the REST schema checks are not applied),
+and the answer is projected onto the query's selection set by the proto descriptors, with
+graphene's conventions: camelCase names, int64 as strings (MLflow's ``LongString``), enums by
+name, NaN metric values as null, ``__typename`` as the schema's type names. Only parsing uses
+``graphql-core`` (a dependency of the full mlflow that ships the UI); MLflow's query limits are
+in ``mlflow_mirror/graphql.py``.
 """
 
 from __future__ import annotations
@@ -17,14 +20,16 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from google.protobuf.descriptor import FieldDescriptor
-from google.protobuf.json_format import ParseDict, ParseError
 from google.protobuf.message import Message
 from mlflow.exceptions import MlflowException
 from mlflow.protos import model_registry_pb2, service_pb2
-from mlflow.protos.databricks_pb2 import NOT_IMPLEMENTED
 
-from mockflow.handlers import Handler
+from mockflow.api import invoke
+from mockflow.handlers import Call
+from mockflow.mlflow_mirror.graphql import QUERY_STRING_FIELDS, QueryTooLarge, check_query_safety
 from mockflow.store import Store
+from mockflow.wire.routes import rpc_name
+from mockflow.wire.serialise import as_message
 
 # Root fields (query and mutation alike) → (request class, RPC that answers it).
 ROOT_FIELDS: dict[str, type[Message]] = {
@@ -57,13 +62,13 @@ def type_name(message: Message) -> str:
 
 
 class Executor:
-    """One query's execution: the store, the handlers, the fragments and the variables."""
+    """One query's execution: the store, the request's call, the fragments and the variables."""
 
-    def __init__(self, store: Store, handlers: dict[str, Handler], document: Any, variables: Any):
+    def __init__(self, store: Store, call: Call, document: Any, variables: Any):
         from graphql.language import FragmentDefinitionNode
 
         self.store = store
-        self.handlers = handlers
+        self.call_info = call
         self.variables = variables or {}
         self.fragments = {
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
@@ -135,44 +140,31 @@ class Executor:
             return None
         run_id, experiment_id = message.info.run_id, message.info.experiment_id  # type: ignore[attr-defined]
         if name == "experiment":
-            request = service_pb2.GetExperiment(experiment_id=experiment_id)
             return lambda node: self.project(
-                self.call("GetExperiment", request).experiment, node.selection_set
+                self.call("GetExperiment", {"experiment_id": experiment_id}).experiment,
+                node.selection_set,
             )
         if name == "modelVersions":
-            if "SearchModelVersions" not in self.handlers:
-                return lambda node: []
-            request = model_registry_pb2.SearchModelVersions(filter=f"run_id='{run_id}'")
             return lambda node: [
                 self.project(mv, node.selection_set)
-                for mv in self.call("SearchModelVersions", request).model_versions
+                for mv in self.call(
+                    "SearchModelVersions", {"filter": f"run_id='{run_id}'"}
+                ).model_versions
             ]
         return None
 
     # --- root fields -------------------------------------------------------------------------
 
-    def call(self, rpc: str, request: Message) -> Any:
-        if rpc == "GetMetricHistoryBulkInterval":
-            return self.metric_history_bulk_interval(request)  # type: ignore[arg-type]
-        handler = self.handlers.get(rpc)
-        if handler is None:
-            raise MlflowException(f"mockflow does not implement {rpc}.", error_code=NOT_IMPLEMENTED)
-        return handler.fn(request, self.store)
-
-    def metric_history_bulk_interval(
-        self, request: service_pb2.GetMetricHistoryBulkInterval
-    ) -> service_pb2.GetMetricHistoryBulkInterval.Response:
-        # The REST handler reads its step bounds from the query string; here they come from input.
-        metrics = self.store.tracking.get_metric_history_bulk_interval(
-            list(request.run_ids),
-            request.metric_key,
-            request.max_results if request.HasField("max_results") else 2500,
-            request.start_step if request.HasField("start_step") else None,
-            request.end_step if request.HasField("end_step") else None,
-        )
-        return service_pb2.GetMetricHistoryBulkInterval.Response(
-            metrics=[m.to_proto() for m in metrics]
-        )
+    def call(self, rpc: str, raw: dict[str, Any]) -> Any:
+        """Run ``rpc``'s handler as MLflow's resolver does and return its message."""
+        if rpc in QUERY_STRING_FIELDS:
+            raw = {k: v for k, v in raw.items() if k not in QUERY_STRING_FIELDS[rpc]}
+            for name in QUERY_STRING_FIELDS[rpc]:
+                value = self.call_info.arg(name)
+                if value is not None:
+                    raw[name] = value
+        reply = invoke(self.store, rpc, raw, self.call_info, check_schema=False)
+        return as_message(reply)
 
     def root(self, node: Any) -> Any:
         name = node.name.value
@@ -183,23 +175,19 @@ class Executor:
             self.errors.append(f"Cannot query field '{name}' on mockflow's GraphQL schema.")
             return None
         raw = self.arguments(node).get("input") or {}
-        request = request_class()
         try:
-            ParseDict(
-                {snake(k): v for k, v in raw.items() if v is not None},
-                request,
-                ignore_unknown_fields=True,
+            response = self.call(
+                rpc_name(request_class), {snake(k): v for k, v in raw.items() if v is not None}
             )
-            response = self.call(request_class.__name__, request)
-        except (MlflowException, ParseError) as e:
-            self.errors.append(e.message if isinstance(e, MlflowException) else str(e))
+        except MlflowException as e:
+            self.errors.append(e.message)
             return None
         return self.project(response, node.selection_set)
 
 
 def execute(
     store: Store,
-    handlers: dict[str, Handler],
+    call: Call,
     query: str,
     variables: dict[str, Any] | None = None,
     operation_name: str | None = None,
@@ -212,14 +200,17 @@ def execute(
         raise GraphQLUnavailable(str(e)) from None
     try:
         document = parse(query)
+        check_query_safety(document)
     except GraphQLError as e:
         return {"data": None, "errors": [e.message]}
+    except QueryTooLarge as e:
+        return {"data": None, "errors": [str(e)]}
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     if operation_name:
         operations = [o for o in operations if o.name and o.name.value == operation_name]
     if len(operations) != 1:
         return {"data": None, "errors": ["Must provide exactly one operation to run."]}
-    executor = Executor(store, handlers, document, variables)
+    executor = Executor(store, call, document, variables)
     data = {}
     for node in executor.fields(operations[0].selection_set):
         data[node.alias.value if node.alias else node.name.value] = executor.root(node)

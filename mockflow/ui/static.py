@@ -13,15 +13,12 @@ in the whole tracking server).
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from typing import Any
 
-from flask import Flask, Response, redirect, send_from_directory
+from flask import Blueprint, Response, current_app, redirect, send_from_directory
 
-from mockflow.auth.layer import EXTENSION as AUTH_EXTENSION
-from mockflow.auth.session import needs_signin
+from mockflow.ui.signin import needs_signin
 
 UI_BUILD = Path("server") / "js" / "build"
 # Assets are content-hashed, so caching them long is safe (MLflow uses the same four weeks).
@@ -57,28 +54,30 @@ def ui_build_dir() -> Path | None:
     return None
 
 
-def add_static_routes(
-    app: Flask, add: Callable[[str, str, Callable[..., Any], list[str]], None], prefix: str
-) -> None:
-    """Mount the UI at ``/`` and under ``prefix``; ``add`` mounts a rule at both."""
-    build = ui_build_dir()
+def ui_blueprint() -> Blueprint:
+    """The UI's page at ``/`` and its assets under ``/static-files/``."""
+    blueprint = Blueprint("ui", __name__)
 
-    def index() -> Response:
-        if needs_signin(app.extensions.get(AUTH_EXTENSION)):
+    @blueprint.get("/")
+    def ui_index() -> Response:
+        if needs_signin():
             return redirect("signin", code=303)  # type: ignore[return-value]
+        build = ui_build_dir()
         if build is None:
+            prefix = current_app.extensions["mockflow"].settings.prefix
             return Response(NO_UI_PAGE.format(prefix=prefix), mimetype="text/html")
         response = send_from_directory(build, "index.html")
         # index.html names the current assets; never let a browser keep a stale one.
         response.headers["Cache-Control"] = "no-cache"
         return response
 
-    def static_file(path: str) -> Response:
+    # The UI's URLs are relative, so /mlflow must become /mlflow/ before it loads: Flask's
+    # strict slashes already redirect it (308).
+    @blueprint.get("/static-files/<path:path>")
+    def ui_static(path: str) -> Response:
+        build = ui_build_dir()
         if build is None:
             return Response("MLflow UI not installed.", status=404, mimetype="text/plain")
         return send_from_directory(build, path, max_age=ASSET_MAX_AGE)
 
-    add("/", "ui_index", index, ["GET"])
-    # The UI's URLs are relative, so /mlflow must become /mlflow/ before it loads: Flask's
-    # strict slashes already redirect it (308).
-    add("/static-files/<path:path>", "ui_static", static_file, ["GET"])
+    return blueprint

@@ -1,4 +1,4 @@
-"""Request parsing into proto messages and response serialisation, as MLflow's server does it.
+"""Request parsing into proto messages, as MLflow's server does it (answers: wire/serialise.py).
 
 GET requests are read from the query string (repeated fields may repeat), everything else from a
 JSON body. Field-type checks follow MLflow's per-handler schemas: they run only when the proto
@@ -11,15 +11,15 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Request, Response
+from flask import Request
 from google.protobuf import descriptor
 from google.protobuf.json_format import ParseDict, ParseError
 from google.protobuf.message import Message
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import BAD_REQUEST
+from mlflow.utils.proto_json_utils import parse_dict as mlflow_parse_dict
 
 from mockflow.mlflow_mirror.handler_schemas import Schema, reject_conflicting_aliases, validate
-from mockflow.mlflow_mirror.proto_json import message_to_json
 from mockflow.wire.errors import JSON
 
 
@@ -131,13 +131,28 @@ def parse_request(
         raw = request_json(request)
         if strict:
             _reject_unknown(message, raw.keys())
+    merged = {**raw, **path_params} if path_params else raw
+    return parse_dict(message, raw, schema, path_params=path_params), merged
+
+
+def parse_dict(
+    message: Message,
+    raw: Mapping[str, Any],
+    schema: Schema | None = None,
+    *,
+    path_params: Mapping[str, str] | None = None,
+) -> Message:
+    """Fill ``message`` from a JSON-shaped dict and run the RPC's schema, as for an HTTP body;
+    GraphQL's inputs take this path too.
+
+    MLflow validates the body alone (a logged model's `model_id` must be in the body as well as
+    the path); the handler then reads the path's values, which are merged in to parse."""
     reject_conflicting_aliases(raw, message.DESCRIPTOR)
-    # MLflow validates the body alone (a logged model's `model_id` must be in the body as well
-    # as the path); the handler then reads the path's values, which mockflow merges in.
     merged = {**raw, **path_params} if path_params else raw
     parsed = True
     try:
-        ParseDict(merged, message, ignore_unknown_fields=True)
+        # MLflow's own parse (older releases first turn integer experiment ids into strings).
+        mlflow_parse_dict(merged, message)
     except ParseError:
         parsed = False
     except RecursionError:
@@ -151,8 +166,4 @@ def parse_request(
             raise MlflowException.invalid_parameter_value(
                 f"Invalid request for {message.DESCRIPTOR.name}: {e}"
             ) from None
-    return message, merged
-
-
-def json_response(message: Message) -> Response:
-    return Response(message_to_json(message), mimetype=JSON)
+    return message

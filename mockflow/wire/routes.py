@@ -10,12 +10,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 from google.protobuf.message import Message
 from mlflow.protos import databricks_pb2
 from mlflow.protos.mlflow_artifacts_pb2 import MlflowArtifactsService
 from mlflow.protos.model_registry_pb2 import ModelRegistryService
 from mlflow.protos.service_pb2 import MlflowService
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import Map
 
 SERVICES = (MlflowService, ModelRegistryService, MlflowArtifactsService)
 
@@ -67,3 +70,35 @@ def request_class_for(rpc: str) -> type[Message]:
         if route.rpc == rpc:
             return route.request_class
     raise KeyError(rpc)
+
+
+def rpc_endpoint(rpc: str) -> str:
+    """The blueprint endpoint for an RPC: Flask forbids dots there, so
+    ``artifacts.UploadArtifact`` is registered as ``artifacts:UploadArtifact``."""
+    return rpc.replace(".", ":")
+
+
+def endpoint_rpc(endpoint: str | None) -> str | None:
+    """The RPC (or view) name of a Flask endpoint, which blueprints prefix with their name
+    (``api.LogBatch``, ``api_prefixed.artifacts:UploadArtifact``): the name the layers, the
+    journal and fault rules use (``LogBatch``, ``artifacts.UploadArtifact``)."""
+    if endpoint is None:
+        return None
+    _, dot, name = endpoint.partition(".")
+    return (name if dot else endpoint).replace(":", ".")
+
+
+def route_of(url_map: Map, environ: dict[str, Any]) -> str | None:
+    """The endpoint Flask will route a request to (None for a 404/405), computed once per request
+    and kept in the environ: the layers that run before Flask (journal, faults, auth's
+    ``identify``) name a request the way ``request.endpoint`` later does."""
+    if _ENDPOINT_KEY not in environ:
+        try:
+            endpoint, _ = url_map.bind_to_environ(environ).match()
+        except HTTPException:
+            endpoint = None
+        environ[_ENDPOINT_KEY] = endpoint
+    return environ[_ENDPOINT_KEY]  # type: ignore[no-any-return]
+
+
+_ENDPOINT_KEY = "mockflow.endpoint"

@@ -27,7 +27,10 @@ API = "/api/2.0/mlflow/"
 # sequence sends is from 2023 (see `T0`), so the two are told apart without tracking requests.
 _SERVER_CLOCK_FLOOR_MS = int(time.time() * 1000) - 24 * 3600 * 1000
 T0 = 1_700_000_000_000  # 2023-11-14, the base of every timestamp a sequence sends
-_TIME_KEYS = {"creation_time", "last_update_time", "start_time", "end_time", "timestamp"}
+_TIME_KEYS = {
+    "creation_time", "last_update_time", "start_time", "end_time", "timestamp",
+    "creation_timestamp", "last_updated_timestamp",
+}  # fmt: skip
 # Lists MLflow keeps in no defined order (the SQL store reads them without ORDER BY, and
 # clients turn them into dicts): compared as sets. Metric histories and search results keep
 # their order, which MLflow defines.
@@ -35,8 +38,10 @@ _TAGS = frozenset({"tags"})
 _UNORDERED_IN = {"data": frozenset({"metrics", "params", "tags"})}
 _EXPERIMENT_ID_CONTEXT = r"id=|[Ee]xperiment |[Ee]xperiment ID '|experiment_id=|experiments/"
 _RUN_ID = re.compile(r"\b[0-9a-f]{32}\b")
+# With workspaces on, MLflow roots every experiment under workspaces/<name>/.
 _ARTIFACT_URI = re.compile(
-    r"^mlflow-artifacts:/(?P<exp>[^/]+)(?P<rest>/(?P<run>[^/]+)/artifacts)?$"
+    r"^mlflow-artifacts:/(?P<ws>workspaces/[^/]+/)?(?P<exp>[^/]+)"
+    r"(?P<rest>/(?P<run>[^/]+)/artifacts)?$"
 )
 
 
@@ -62,11 +67,11 @@ class Step:
 
     name: str
     method: str
-    path: str
+    path: str | Callable[[Context], str]  # a callable for paths that name saved values
     json: Template = None
     params: Template = None
     data: Template = None  # sent verbatim, for malformed bodies
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] | Callable[[Context], dict[str, str]] = field(default_factory=dict)
     # Captures values from this step's response body into the Context: {ctx_key: getter}.
     save: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
     # Why the error message is not compared; None means the message is compared exactly.
@@ -101,7 +106,8 @@ def run_sequence(base_url: str, steps: Iterable[Step], ctx: Context) -> list[Exc
                 "params": _resolve(step.params, ctx),
                 "data": _resolve(step.data, ctx),
             }
-            kwargs: dict[str, Any] = {"headers": dict(step.headers), "timeout": 30}
+            headers = step.headers(ctx) if callable(step.headers) else step.headers
+            kwargs: dict[str, Any] = {"headers": dict(headers), "timeout": 30}
             if request["data"] is not None:
                 kwargs["data"] = request["data"]
                 kwargs["headers"].setdefault("Content-Type", "application/json")
@@ -111,7 +117,8 @@ def run_sequence(base_url: str, steps: Iterable[Step], ctx: Context) -> list[Exc
                 kwargs["headers"].setdefault("Content-Type", "application/json")
             if request["params"] is not None:
                 kwargs["params"] = request["params"]
-            response = session.request(step.method, _url(base_url, step.path), **kwargs)
+            path = step.path(ctx) if callable(step.path) else step.path
+            response = session.request(step.method, _url(base_url, path), **kwargs)
             try:
                 body: Any = response.json()
             except ValueError:
@@ -181,7 +188,8 @@ class Normaliser:
         match = _ARTIFACT_URI.match(uri)
         if not match:
             return uri
-        out = "mlflow-artifacts:/" + self._placeholder("exp", match["exp"])
+        out = "mlflow-artifacts:/" + (match["ws"] or "").replace(self._suffix, "<suffix>")
+        out += self._placeholder("exp", match["exp"])
         if match["rest"]:
             out += "/" + self._placeholder("run", match["run"]) + "/artifacts"
         return out
@@ -243,7 +251,7 @@ def side_by_side(
 
     return "\n".join(
         [
-            f"step {step.name!r}: {step.method} {step.path}",
+            f"step {step.name!r}: {step.method} {step.path if isinstance(step.path, str) else '…'}",
             dump(labels[0], first),
             dump(labels[1], second),
         ]

@@ -50,6 +50,31 @@ query GetRun($data: MlflowGetRunInput!) @component(name: "MLflow.ExperimentRunTr
 fragment MetricFields on MlflowMetricExtension { key value step timestamp __typename }
 """
 
+# The compare page's run search.
+SEARCH_RUNS = """
+query SearchRuns($input: MlflowSearchRunsInput!) {
+  mlflowSearchRuns(input: $input) {
+    runs {
+      info { runUuid runName status }
+      data { metrics { key value step } params { key value } }
+    }
+    nextPageToken
+    apiError { code message }
+  }
+}
+"""
+
+# (No `step`: a step "1" would be normalised as an experiment id.)
+BULK_INTERVAL = """
+query H($input: MlflowGetMetricHistoryBulkIntervalInput!) {
+  mlflowGetMetricHistoryBulkInterval(input: $input) { metrics { runId value timestamp } }
+}
+"""
+
+# Eleven aliases at one level, and a query eleven levels deep: over MLflow's GraphQL limits.
+TOO_MANY_ALIASES = "query { " + " ".join(f"a{i}: test {{ output }}" for i in range(11)) + " }"
+TOO_DEEP = "query { mlflowGetRun(input: {}) " + "{ a " * 10 + "{ b }" + " }" * 10 + " }"
+
 GET_EXPERIMENT = """
 query MlflowGetExperimentQuery($input: MlflowGetExperimentInput!) {
   mlflowGetExperiment(input: $input) {
@@ -135,6 +160,15 @@ def scenario(url: str) -> dict[str, Any]:
             f"{url}/ajax-api/3.0/mlflow/datasets/search",
             json={"experiment_ids": [experiment_id], "max_results": 50},
         ).json(),
+        "search_runs": graphql(
+            SEARCH_RUNS, {"input": {"experimentIds": [experiment_id], "maxResults": 5}}
+        ),
+        "bulk_interval_max_results_too_large": graphql(
+            BULK_INTERVAL,
+            {"input": {"runIds": [run_id], "metricKey": "loss", "maxResults": 5000}},
+        ),
+        "too_many_aliases": graphql(TOO_MANY_ALIASES, {}),
+        "too_deep": graphql(TOO_DEEP, {}),
         "history_bulk_no_run": requests.get(
             f"{url}/ajax-api/2.0/mlflow/metrics/get-history-bulk", params={"metric_key": "loss"}
         ).json(),
@@ -180,6 +214,10 @@ def answers(real_mlflow: Any, module_mockflow_server: Any) -> dict[str, dict[str
         "trace_metrics",
         "trace_metrics_by_day",
         "search_evaluation_datasets",
+        "search_runs",
+        "bulk_interval_max_results_too_large",
+        "too_many_aliases",
+        "too_deep",
     ],
 )
 def test_ui_request_answers_as_mlflow_server(
