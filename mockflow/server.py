@@ -235,6 +235,11 @@ class MockflowServer(TestKit, ServerHandle):
 
     # -- workspaces (docs/workspaces.md) ----------------------------------------------------------
 
+    @property
+    def keys(self) -> KeyAdmin:
+        """The server's API keys: ``srv.keys.create(id=..., scopes=[...])``, ``.enabled``."""
+        return self.control.keys
+
     def workspace(self, name: str = "default") -> WorkspaceKit:
         """The test kit of an existing workspace."""
         self.control.workspaces.get(name)
