@@ -56,6 +56,27 @@ def refusal_body(status: int, message: str) -> bytes:
 def install(app: Flask) -> None:
     """Every failure becomes MLflow's JSON error; never a traceback, never an HTML page."""
 
+    @app.after_request
+    def flasks_own_answers(response: Response) -> Response:
+        # Two answers Flask gives before any view: its automatic OPTIONS (200, an empty
+        # text/html body), where MLflow answers 204 (a CORS preflight keeps MLflow's 200); and
+        # the HTML page of a redirect (a `//` path merged), which keeps its status and Location
+        # with a JSON body.
+        if (
+            request.method == "OPTIONS"
+            and response.status_code == 200
+            and "Access-Control-Request-Method" not in request.headers
+            and not response.get_data()
+        ):
+            response.status_code = 204
+        elif 300 <= response.status_code < 400 and response.mimetype == "text/html":
+            location = response.headers.get("Location", "")
+            response.set_data(
+                json.dumps({"message": f"Redirecting to {location}", "location": location})
+            )
+            response.mimetype = JSON
+        return response
+
     @app.errorhandler(MlflowException)
     def mlflow_error(exc: MlflowException) -> Response:
         return error_response(exc)

@@ -39,18 +39,10 @@ def _prefix(case: Case) -> str:
     return "/mlflow" if zlib.crc32(case.id.encode()) % 2 else ""
 
 
-# Two answers come from Flask itself, before any handler: the automatic OPTIONS answer and the
-# redirect of a `//` path. They are fixed in the app's error layer, which issue 14 is moving;
-# `test_options_and_redirects` holds them (strict xfail) until then.
-PENDING = ("OPTIONS answered", "redirect not JSON")
-
-
-def _problems(results: Iterable[tuple[Case, Outcome]], *, pending: bool = False) -> list[str]:
+def _problems(results: Iterable[tuple[Case, Outcome]]) -> list[str]:
     out = []
     for case, outcome in results:
         why = problem(case, outcome)
-        if why and why.startswith(PENDING) != pending:
-            continue
         if why:
             out.append(f"{case.id} [{case.family}: {case.detail}] {why}: {outcome.summary()[:160]}")
     return out
@@ -145,8 +137,22 @@ def test_a_url_over_werkzeugs_limit_is_a_json_414() -> None:
     assert out.error_code == "BAD_REQUEST"
 
 
-@pytest.mark.xfail(strict=True, reason="Flask's own OPTIONS and redirect answers: after issue 14")
-def test_options_and_redirects(cases: list[Case]) -> None:
+def test_options_is_204_and_a_redirect_is_json() -> None:
+    from tests.fuzz.send import Client
+
     with MockflowServer(port=0, world="empty", auth=False) as srv:
-        results = list(run_cases(srv.url, [c for c in cases if c.family in ("options", "path")]))
-    _assert_clean(_problems(results, pending=True), len(results))
+        client = Client(srv.url)
+        plain = client.request("OPTIONS", "/api/2.0/mlflow/runs/get")
+        preflight = client.request(
+            "OPTIONS",
+            "/api/2.0/mlflow/runs/create",
+            headers=[
+                ("Origin", "http://localhost:3000"),
+                ("Access-Control-Request-Method", "POST"),
+            ],
+        )
+        redirect = client.request("GET", "/api/2.0/mlflow//runs/get?run_id=x")
+    assert plain.status == 204 and not plain.body
+    assert preflight.status == 200
+    assert redirect.status == 308 and redirect.is_json, redirect.summary()
+    assert redirect.json["location"].endswith("/api/2.0/mlflow/runs/get?run_id=x")
