@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .PHONY: install serve test lint docs clean image-test image-base compat ui-test bench dist \
-	wheel-test matrix lock venvs models-test
+	wheel-test matrix lock venvs models-test fuzz
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,15 @@ ui-test: $(STAMP)
 # for a smoke run, e.g. BENCH_ARGS="--quick --servers mockflow,flask".
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py $(BENCH_ARGS)
+
+# The proto-driven fuzzer, longer than the default suite's run (seed 0, 3 cases per RPC):
+# against mockflow alone and, beside a real `mlflow server`, the differential agreement figure.
+# e.g. make fuzz FUZZ_COUNT=50 FUZZ_SEED=7 (docs/testing.md, "Fuzzing").
+FUZZ_COUNT ?= 20
+FUZZ_SEED  ?= 1
+fuzz: $(STAMP)
+	MLFLOW_HTTP_REQUEST_MAX_RETRIES=0 MOCKFLOW_FUZZ_COUNT=$(FUZZ_COUNT) MOCKFLOW_FUZZ_SEED=$(FUZZ_SEED) \
+		$(BIN)/python -m pytest -s -p no:cacheprovider tests/fuzz tests/differential/test_fuzz_differential.py $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check mockflow tests

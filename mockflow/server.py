@@ -21,7 +21,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from mockflow import logs
 from mockflow.app import create_app
@@ -32,9 +32,29 @@ from mockflow.journal import Journal
 from mockflow.mlflow_mirror.workspaces import HEADER as WORKSPACE_HEADER
 from mockflow.remote import ServerHandle
 from mockflow.store import Store
+from mockflow.wire.errors import refusal_body
 
 if TYPE_CHECKING:
     from mlflow import MlflowClient
+
+
+class _RequestHandler(WSGIRequestHandler):
+    """werkzeug's handler, with http.server's own refusals (a request line over 64 KiB: 414; a
+    header line too long or too many headers: 431; a malformed request line: 400) answered in
+    MLflow's JSON error shape instead of http.server's HTML page."""
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        short = self.responses.get(code, ("Error", ""))[0]
+        body = refusal_body(code, f"{short}: {message}" if message else short)
+        self.log("info", "refused before the app: %d %s", code, message or short)
+        self.close_connection = True
+        self.send_response(code, short)
+        self.send_header("Connection", "close")
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD" and code not in (204, 304):
+            self.wfile.write(body)
 
 
 class TestKit:
@@ -254,7 +274,13 @@ class MockflowServer(TestKit, ServerHandle):
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         if not self.settings.quiet:
             logs.configure(self.settings, stream=sys.stderr)
-        self._server = make_server(self.settings.host, self.settings.port, self.app, threaded=True)
+        self._server = make_server(
+            self.settings.host,
+            self.settings.port,
+            self.app,
+            threaded=True,
+            request_handler=_RequestHandler,
+        )
         self._server.daemon_threads = True  # type: ignore[attr-defined]
         server = self._server
         self._thread = threading.Thread(

@@ -158,6 +158,9 @@ def _run(settings: Settings, stop: _Signals, create_server: Any) -> int:
     except OSError as e:
         print(f"mockflow: cannot listen on {settings.host}:{settings.port}: {e}", file=sys.stderr)
         return 1
+    channel_class = json_error_channel()
+    for listener in _listeners(socket_map):
+        listener.channel_class = channel_class
     port = int(_listeners(socket_map)[0].effective_port)
     if settings.log_format == "json":
         _logger.info(
@@ -218,6 +221,31 @@ def _listeners(socket_map: dict[int, Any]) -> list[Any]:
     from waitress.server import BaseWSGIServer
 
     return [d for d in socket_map.values() if isinstance(d, BaseWSGIServer)]
+
+
+def json_error_channel() -> Any:
+    """waitress's connection class, with the requests waitress itself refuses (headers or URL
+    over ``max_request_header_size``: 431; a malformed request: 400; a body over its limit: 413)
+    answered in MLflow's JSON error shape instead of waitress's ``text/plain`` page."""
+    from waitress.channel import HTTPChannel
+    from waitress.task import ErrorTask
+
+    from mockflow.wire.errors import refusal_body
+
+    class JsonErrorTask(ErrorTask):  # type: ignore[misc]
+        def execute(self) -> None:
+            error = self.request.error
+            body = refusal_body(error.code, f"{error.reason}: {error.body}")
+            self.status = f"{error.code} {error.reason}"
+            self.response_headers.append(("Content-Type", "application/json"))
+            self.set_close_on_finish()
+            self.content_length = len(body)
+            self.write(body)
+
+    class JsonErrorChannel(HTTPChannel):  # type: ignore[misc]
+        error_task_class = JsonErrorTask
+
+    return JsonErrorChannel
 
 
 def _channels(socket_map: dict[int, Any]) -> list[Any]:

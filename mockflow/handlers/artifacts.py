@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import posixpath
 
+from google.protobuf.message import Message
 from mlflow.entities import FileInfo
 from mlflow.exceptions import MlflowException
 from mlflow.protos import mlflow_artifacts_pb2 as proxy
@@ -19,7 +20,12 @@ from mlflow.protos.service_pb2 import ListArtifacts, ListLoggedModelArtifacts
 from mockflow.handlers import Call, rpc, view
 from mockflow.mlflow_mirror.artifact_upload import upload_response_body
 from mockflow.mlflow_mirror.exceptions import UnsupportedMultipartUploadException
-from mockflow.mlflow_mirror.handler_schemas import assert_required, assert_string
+from mockflow.mlflow_mirror.handler_schemas import (
+    Schema,
+    assert_intlike,
+    assert_required,
+    assert_string,
+)
 from mockflow.store import Store
 from mockflow.store.artifacts import Limits, safe_path
 from mockflow.wire.serialise import Download, Raw
@@ -39,6 +45,11 @@ def _limits(call: Call) -> Limits:
 
 @rpc(proxy.UploadArtifact, raw_body=True)
 def upload_artifact(req: proxy.UploadArtifact, store: Store, call: Call) -> Raw:
+    if call.path.get("artifact_path", "").endswith("/"):
+        # MLflow's FastAPI upload route (mlflow/server/artifact_router.py) refuses it so.
+        raise MlflowException.invalid_parameter_value(
+            "Artifact path must include a filename (cannot end with '/')."
+        )
     store.artifacts.put(_artifact_path(call), call.body, limits=_limits(call))
     # JSON-typed; empty from 3.17's native upload route, "{}" from older servers.
     return Raw(upload_response_body())
@@ -76,12 +87,18 @@ def _multipart_unsupported(req: object, store: Store, call: Call) -> None:
     raise UnsupportedMultipartUploadException()
 
 
-for _mpu in (
-    proxy.CreateMultipartUpload,
-    proxy.CompleteMultipartUpload,
-    proxy.AbortMultipartUpload,
-):
-    rpc(_mpu, call=True)(_multipart_unsupported)
+# MLflow validates the body (these schemas) before it finds multipart unsupported.
+_MPU_PATH = [assert_required, assert_string]
+_MPU_SCHEMAS: tuple[tuple[type[Message], Schema], ...] = (
+    (proxy.CreateMultipartUpload, {"path": _MPU_PATH, "num_parts": [assert_intlike]}),
+    (
+        proxy.CompleteMultipartUpload,
+        {"path": _MPU_PATH, "upload_id": [assert_string], "parts": [assert_required]},
+    ),
+    (proxy.AbortMultipartUpload, {"path": _MPU_PATH, "upload_id": [assert_string]}),
+)
+for _mpu, _schema in _MPU_SCHEMAS:
+    rpc(_mpu, _schema, call=True)(_multipart_unsupported)
 
 
 # --- runs and logged models ----------------------------------------------------------------------

@@ -153,6 +153,8 @@ def log_metric(req: LogMetric, store: Store) -> LogMetric.Response:
         req.dataset_digest or None,
         req.run_id or None,
     )
+    if metric.model_id:
+        store.logged_models.check_metric_model(metric.model_id)
     store.tracking.log_metric(_run_id(req), metric)
     return LogMetric.Response()
 

@@ -1,6 +1,7 @@
 """MLflow's request-schema validators and handler limits, from ``mlflow/server/handlers.py``
-(3.17.2; the same in 3.9.0): ``_assert_*``, ``_validate_param_against_schema`` and the limits its
-handlers check before calling the store.
+(3.17.2; the same in 3.9.0): ``_assert_*``, ``_validate_param_against_schema``,
+``_reject_conflicting_field_aliases`` (3.17.2; absent from 3.9.0, which lets the later spelling
+win) and the limits its handlers check before calling the store.
 
 MLflow's server module cannot be imported at run time (it is the whole server), so these are
 re-typed. The schemas themselves sit beside each handler (``@rpc(Request, schema)``); the
@@ -12,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from google.protobuf import descriptor
 from mlflow.exceptions import MlflowException
 from mlflow.utils.validation import invalid_value, missing_value
 
@@ -72,16 +74,37 @@ def assert_required(x: Any, path: str | None = None) -> None:
     _require(x is not None and x != "", missing_value(path) if path else None)
 
 
+def _as_int(x: Any) -> int | None:
+    """An integer as the proto parser reads one (``"1e3"`` is 1000), or None if it is none.
+
+    Departs from MLflow on purpose: its range checks call ``int(x)`` on the raw value, so
+    ``"1e3"`` (which the proto parser accepted) and ``null`` are 500s there.
+    """
+    try:
+        return int(x)
+    except (ValueError, TypeError, OverflowError):
+        pass
+    try:
+        f = float(x)
+        return int(f) if f.is_integer() else None
+    except (ValueError, TypeError, OverflowError):
+        return None
+
+
 def assert_at_most(limit: int, message: str | None = None) -> Validator:
     def check(x: Any) -> None:
-        _require(int(x) <= limit, message)
+        if x is not None:  # null: the field is unset
+            n = _as_int(x)
+            _require(n is not None and n <= limit, message)
 
     return check
 
 
 def assert_within(low: int, high: int, message: str | None = None) -> Validator:
     def check(x: Any) -> None:
-        _require(low <= int(x) <= high, message)
+        if x is not None:
+            n = _as_int(x)
+            _require(n is not None and low <= n <= high, message)
 
     return check
 
@@ -125,3 +148,25 @@ def validate(schema: Schema, request_json: Mapping[str, Any], parsed: bool) -> N
                 raise MlflowException.invalid_parameter_value(
                     message + " See the API docs for more information about request parameters."
                 ) from None
+
+
+def reject_conflicting_aliases(raw: Any, message: descriptor.Descriptor) -> None:
+    """``_reject_conflicting_field_aliases``: a field spelled both ways (``run_id`` and
+    ``runId``) is refused, since the proto parser would silently let the later one win."""
+    if not isinstance(raw, dict):
+        return
+    for field in message.fields:
+        if field.name != field.json_name and field.name in raw and field.json_name in raw:
+            raise MlflowException.invalid_parameter_value(
+                f"Request specifies both '{field.name}' and '{field.json_name}'; "
+                "provide only one of them."
+            )
+        if field.type != descriptor.FieldDescriptor.TYPE_MESSAGE:
+            continue
+        nested = field.message_type
+        # Map entries and well-known types carry caller-chosen keys, not proto fields.
+        if nested.GetOptions().map_entry or nested.full_name.startswith("google.protobuf."):
+            continue
+        value = raw.get(field.name, raw.get(field.json_name))
+        for item in value if isinstance(value, list) else [value]:
+            reject_conflicting_aliases(item, nested)

@@ -144,7 +144,9 @@ def storage_location(store: Store, source: str, run_id: str) -> tuple[str, str]:
             return model.artifact_location, run_id or (model.source_run_id or "")
         return store.registry.get_model_version_download_uri(uri.name or "", uri.version), run_id
     except Exception as e:
-        raise MlflowException(
+        # MLflow leaves the code at INTERNAL_ERROR (a 500); a source that does not resolve is the
+        # client's mistake, so the same message is a 400 here, on purpose.
+        raise MlflowException.invalid_parameter_value(
             f"Unable to fetch model from model URI source artifact location '{source}'.Error: {e}"
         ) from e
 

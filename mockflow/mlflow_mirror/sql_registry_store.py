@@ -3,7 +3,8 @@ leave out: ``mlflow/store/model_registry/sqlalchemy_store.py`` (3.17.2; the same
 
 ``SearchModelUtils``/``SearchModelVersionUtils`` filter entities in Python; the SQL store also
 refuses some clauses and order-by keys while building its query, orders with its own tie-breaks,
-excludes prompts unless asked, and pages by offset. mockflow's registry calls these.
+excludes prompts unless asked, and pages by offset. mockflow's registry calls these. Departures:
+a duplicate ``order_by`` key and a bad page token are 400s (500s in MLflow).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 from mlflow.store.entities.paged_list import PagedList
 from mlflow.utils.search_utils import SearchModelVersionUtils, SearchUtils
+
+from mockflow.mlflow_mirror.search import page_offset
 
 
 def is_querying_prompt(parsed: Sequence[dict[str, Any]]) -> bool:
@@ -93,6 +96,14 @@ def check_model_version_clause(f: dict[str, Any]) -> None:
         raise MlflowException(f"Invalid token type: {type_}", error_code=INVALID_PARAMETER_VALUE)
 
 
+def _duplicate_order_by(order_by: Sequence[str] | None) -> MlflowException:
+    # MLflow's SQL store raises this with the default code, INTERNAL_ERROR (a 500); the client
+    # sent a bad order_by, so the same message is a 400 here, on purpose.
+    return MlflowException.invalid_parameter_value(
+        f"`order_by` contains duplicate fields: {list(order_by or [])}"
+    )
+
+
 def registered_model_sort_keys(order_by: Sequence[str] | None) -> list[tuple[str, bool]]:
     """(entity attribute, ascending) pairs as the SQL store orders: ``timestamp`` and
     ``last_updated_timestamp`` both mean the last update; name ascending breaks ties."""
@@ -112,7 +123,7 @@ def registered_model_sort_keys(order_by: Sequence[str] | None) -> list[tuple[str
                 error_code=INVALID_PARAMETER_VALUE,
             )
         if column in seen:
-            raise MlflowException(f"`order_by` contains duplicate fields: {list(order_by or [])}")
+            raise _duplicate_order_by(order_by)
         seen.add(column)
         keys.append((column, ascending))
     if "name" not in seen:
@@ -138,14 +149,14 @@ def check_model_version_order_by(order_by: Sequence[str]) -> None:
                 error_code=INVALID_PARAMETER_VALUE,
             )
         if key in seen:
-            raise MlflowException(f"`order_by` contains duplicate fields: {list(order_by)}")
+            raise _duplicate_order_by(order_by)
         seen.add(key)
 
 
-def page_by_offset(items: list[Any], page_token: str | None, max_results: int) -> PagedList:
+def page_by_offset(items: Sequence[Any], page_token: str | None, max_results: int) -> PagedList:
     """MLflow's SQL paging: the offset from the token, a next token only if more remain."""
-    offset = SearchUtils.parse_start_offset_from_page_token(page_token)
-    page = items[offset : offset + max_results]
+    offset = page_offset(page_token)
+    page = list(items[offset : offset + max_results])
     token = None
     if offset + max_results < len(items):
         token = SearchUtils.create_page_token(offset + max_results)

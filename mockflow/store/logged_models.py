@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -25,14 +25,19 @@ from mlflow.entities import (
     Metric,
 )
 from mlflow.exceptions import MlflowException
-from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE, RESOURCE_DOES_NOT_EXIST
+from mlflow.protos.databricks_pb2 import (
+    BAD_REQUEST,
+    INVALID_PARAMETER_VALUE,
+    RESOURCE_DOES_NOT_EXIST,
+)
 from mlflow.store.entities.paged_list import PagedList
 from mlflow.store.tracking import SEARCH_LOGGED_MODEL_MAX_RESULTS_DEFAULT
 from mlflow.utils.mlflow_tags import MLFLOW_MODEL_VERSIONS
 from mlflow.utils.search_utils import SearchLoggedModelsPaginationToken, SearchLoggedModelsUtils
 
 from mockflow.mlflow_mirror.names import generate_random_name
-from mockflow.mlflow_mirror.validation import validate_logged_model_name
+from mockflow.mlflow_mirror.search import logged_models_token
+from mockflow.mlflow_mirror.validation import parse_experiment_id, validate_logged_model_name
 from mockflow.store.clock import now_millis
 from mockflow.store.data import LoggedModelData
 from mockflow.store.errors import state_field
@@ -149,6 +154,8 @@ class LoggedModelStore:
         model_type: str | None = None,
     ) -> LoggedModelRecord:
         validate_logged_model_name(name)
+        _unique_keys("tag", [t.key for t in tags])
+        _unique_keys("param", [p.key for p in params])
         if experiment.lifecycle_stage != LifecycleStage.ACTIVE:
             raise MlflowException(
                 f"The experiment {experiment.experiment_id} must be in the 'active' state. "
@@ -182,8 +189,18 @@ class LoggedModelStore:
         self, model_id: str, params: Sequence[LoggedModelParameter]
     ) -> None:
         record = self._record(model_id)
+        # A param is logged once (MLflow's SQL store: a unique key, whatever the value).
+        _unique_keys("param", [p.key for p in params], logged=record.params)
         for p in params:
             record.params[p.key] = p.value
+
+    def check_metric_model(self, model_id: str) -> None:
+        """A metric may name only a logged model that exists (MLflow: a foreign key)."""
+        if model_id not in self.models:
+            raise MlflowException(
+                f"No logged model with ID {model_id!r}: a metric cannot be linked to it.",
+                BAD_REQUEST,
+            )
 
     def finalize_logged_model(self, model_id: str, status: LoggedModelStatus) -> LoggedModelRecord:
         record = self._record(model_id)
@@ -238,9 +255,11 @@ class LoggedModelStore:
                 INVALID_PARAMETER_VALUE,
             )
         experiment_ids = list(experiment_ids)
+        for experiment_id in experiment_ids:
+            parse_experiment_id(experiment_id)  # MLflow: a 400 unless an integer
         offset = 0
         if page_token:
-            token = SearchLoggedModelsPaginationToken.decode(page_token)
+            token = logged_models_token(page_token)
             token.validate(experiment_ids, filter_string, order_by)
             offset = token.offset
         max_results = max_results or SEARCH_LOGGED_MODEL_MAX_RESULTS_DEFAULT
@@ -278,3 +297,17 @@ class LoggedModelStore:
 
     def counts(self) -> dict[str, Any]:
         return {"logged_models": len(self.models)}
+
+
+def _unique_keys(what: str, keys: Sequence[str], logged: Mapping[str, str] | None = None) -> None:
+    """Refuse a key given twice, or already logged: MLflow's SQL store has a unique constraint
+    on (model, key) and answers 400 BAD_REQUEST with the IntegrityError."""
+    seen = set(logged or ())
+    for key in keys:
+        if key in seen:
+            raise MlflowException(
+                f"Logged model {what} {key!r} is given twice or was already logged; "
+                f"a logged model's {what}s cannot be changed.",
+                BAD_REQUEST,
+            )
+        seen.add(key)

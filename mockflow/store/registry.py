@@ -413,7 +413,10 @@ class RegistryStore:
             raise MlflowException(
                 "Model version transition cannot archive existing model versions because "
                 f"'{stage}' is not an Active stage. Valid stages are "
-                f"{DEFAULT_STAGES_FOR_GET_LATEST_VERSIONS}"
+                f"{DEFAULT_STAGES_FOR_GET_LATEST_VERSIONS}",
+                # MLflow's SQL store leaves the code at INTERNAL_ERROR (a 500) for this client
+                # mistake; it is a 400 here, on purpose.
+                INVALID_PARAMETER_VALUE,
             )
         record, mv = self._version(name, version)
         t = now_millis()

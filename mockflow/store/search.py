@@ -17,6 +17,7 @@ from mlflow.store.entities.paged_list import PagedList
 from mlflow.utils.search_utils import SearchUtils
 
 from mockflow.mlflow_mirror.search import run_matches_clause
+from mockflow.mlflow_mirror.sql_registry_store import page_by_offset
 
 
 def check_clauses(utils: type[SearchUtils], filter_string: str | None) -> None:
@@ -53,8 +54,7 @@ def search(
     check_clauses(utils, filter_string)
     filtered = utils.filter(list(entities), filter_string)
     ordered = utils.sort(filtered, list(order_by or []))
-    page, token = utils.paginate(ordered, page_token, max_results)
-    return PagedList(page, token)
+    return page_by_offset(ordered, page_token, max_results)
 
 
 def _clause_matcher(sed: dict[str, Any]) -> Callable[[Any], bool]:
@@ -142,5 +142,4 @@ def search_runs(
     """``search(SearchUtils, entities, ...)`` for run records, with the filter compiled."""
     check_clauses(SearchUtils, filter_string)
     ordered = SearchUtils.sort(filter_runs(records, filter_string), list(order_by or []))
-    page, token = SearchUtils.paginate(ordered, page_token, max_results)
-    return PagedList(page, token)
+    return page_by_offset(ordered, page_token, max_results)

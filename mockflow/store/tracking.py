@@ -53,6 +53,7 @@ from mlflow.utils.mlflow_tags import MLFLOW_DATASET_CONTEXT, MLFLOW_RUN_NAME
 from mlflow.utils.search_utils import SearchExperimentsUtils, SearchUtils
 
 from mockflow.mlflow_mirror.names import generate_random_name
+from mockflow.mlflow_mirror.search import page_offset
 from mockflow.mlflow_mirror.sql_store import (
     ntile_sample,
     sanitize_metric_value,
@@ -697,6 +698,13 @@ class TrackingStore:
         *,
         run_id: str | None = None,
     ) -> Run:
+        if not experiment_id:
+            # MLflow's SQL store has no default here: the insert fails its foreign key.
+            raise MlflowException(
+                "A run needs an experiment_id (MLflow's SQL store refuses one without it: "
+                "FOREIGN KEY constraint failed).",
+                BAD_REQUEST,
+            )
         experiment = self._experiment(experiment_id)
         self._check_experiment_is_active(experiment)
         tag_dict = {t.key: t.value for t in tags}
@@ -804,9 +812,12 @@ class TrackingStore:
         *,
         validate_batch: bool = True,
     ) -> None:
-        """All-or-nothing: every check runs before the first change."""
-        validate_run_id(run_id)
+        """All-or-nothing: every check runs before the first change.
+
+        ``validate_batch=False`` is log-metric's path, which MLflow's SQL store does not check
+        (a malformed run id is then a 404, not a 400)."""
         if validate_batch:
+            validate_run_id(run_id)
             metrics, params, tags = validate_batch_log_data(metrics, params, tags)
             validate_batch_log_limits(metrics, params, tags)
             validate_param_keys_unique(params)
@@ -875,11 +886,17 @@ class TrackingStore:
     def log_outputs(self, run_id: str, models: Sequence[LoggedModelOutput]) -> None:
         record = self._writable(self._run(run_id))
         self._check_run_is_active(record)
+        # A model is a run's output once (MLflow's SQL store: a unique constraint on the
+        # run-model link, whatever the step), so a repeat refuses the whole request.
+        logged = {m.model_id for m in record.model_outputs}
         for model in models:
-            if all(
-                (m.model_id, m.step) != (model.model_id, model.step) for m in record.model_outputs
-            ):
-                record.model_outputs.append(model)
+            if model.model_id in logged:
+                raise MlflowException(
+                    f"Model {model.model_id!r} is already an output of run {run_id!r}.",
+                    BAD_REQUEST,
+                )
+            logged.add(model.model_id)
+        record.model_outputs.extend(models)
         record.changed()
 
     def search_runs(
@@ -907,7 +924,7 @@ class TrackingStore:
         """Distinct (experiment_id, name, digest, context) of the datasets runs logged as inputs,
         as MLflow's SQL store lists them for the UI; context is the input's
         ``mlflow.data.context`` tag, or None."""
-        ids = {str(e) for e in experiment_ids}
+        ids = {str(parse_experiment_id(e)) for e in experiment_ids}
         seen: dict[tuple[str, str, str, str | None], None] = {}
         for record in self.runs.values():
             if record.experiment_id not in ids:
@@ -949,7 +966,7 @@ class TrackingStore:
         if history is None:
             return HistoryPage(None, 0, 0, None)
         history.compact()
-        offset = SearchUtils.parse_start_offset_from_page_token(page_token)
+        offset = page_offset(page_token)
         if max_results is None:
             return HistoryPage(history, offset, len(history), None)
         token = None
@@ -971,7 +988,8 @@ class TrackingStore:
                 "Both start_step and end_step must be specified together, "
                 "or neither may be specified."
             )
-        records = [self._run(run_id) for run_id in run_ids]
+        # A run that does not exist has no history, as in MLflow: skipped, not an error.
+        records = [r for r in map(self.runs.get, run_ids) if r is not None]
         out: list[MetricWithRunId] = []
         for record in records:
             history = record.history.get(metric_key)

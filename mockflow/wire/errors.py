@@ -43,8 +43,39 @@ def endpoint_not_found(method: str, path: str) -> Response:
     )
 
 
+def refusal_body(status: int, message: str) -> bytes:
+    """The JSON body for a request the HTTP server refuses before the app sees it (a URL or
+    header over its limit, a malformed request line): MLflow's error shape, never a text page."""
+    if status < 500:
+        code = "BAD_REQUEST"
+    else:
+        code = "NOT_IMPLEMENTED" if status == 501 else ErrorCode.Name(INTERNAL_ERROR)
+    return error_body(code, message)
+
+
 def install(app: Flask) -> None:
     """Every failure becomes MLflow's JSON error; never a traceback, never an HTML page."""
+
+    @app.after_request
+    def flasks_own_answers(response: Response) -> Response:
+        # Two answers Flask gives before any view: its automatic OPTIONS (200, an empty
+        # text/html body), where MLflow answers 204 (a CORS preflight keeps MLflow's 200); and
+        # the HTML page of a redirect (a `//` path merged), which keeps its status and Location
+        # with a JSON body.
+        if (
+            request.method == "OPTIONS"
+            and response.status_code == 200
+            and "Access-Control-Request-Method" not in request.headers
+            and not response.get_data()
+        ):
+            response.status_code = 204
+        elif 300 <= response.status_code < 400 and response.mimetype == "text/html":
+            location = response.headers.get("Location", "")
+            response.set_data(
+                json.dumps({"message": f"Redirecting to {location}", "location": location})
+            )
+            response.mimetype = JSON
+        return response
 
     @app.errorhandler(MlflowException)
     def mlflow_error(exc: MlflowException) -> Response:

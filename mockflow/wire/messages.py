@@ -19,7 +19,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import BAD_REQUEST
 from mlflow.utils.proto_json_utils import parse_dict as mlflow_parse_dict
 
-from mockflow.mlflow_mirror.handler_schemas import Schema, validate
+from mockflow.mlflow_mirror.handler_schemas import Schema, reject_conflicting_aliases, validate
 from mockflow.wire.errors import JSON
 
 
@@ -31,7 +31,10 @@ def request_json(request: Request) -> dict[str, Any]:
             raise MlflowException.invalid_parameter_value(
                 "Bad Request. Content-Type header is missing."
             )
-        if request.mimetype != JSON:
+        # Compared as MLflow compares it: exactly, parameters cut off, so `Application/JSON`
+        # is refused. (Its HTTP server strips the header's surrounding whitespace; werkzeug's
+        # does not.)
+        if request.content_type.strip().split(";")[0] != JSON:
             raise MlflowException.invalid_parameter_value(
                 f"Bad Request. Content-Type must be one of ['{JSON}']."
             )
@@ -42,6 +45,8 @@ def request_json(request: Request) -> dict[str, Any]:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as e:
         raise MlflowException(f"Malformed JSON request body: {e}", error_code=BAD_REQUEST) from None
+    except RecursionError:
+        raise _too_deep() from None
     # Older clients double-encode the body as a JSON string, as MLflow's server tolerates.
     if isinstance(body, str):
         try:
@@ -54,6 +59,14 @@ def request_json(request: Request) -> dict[str, Any]:
             error_code=BAD_REQUEST,
         )
     return body
+
+
+def _too_deep() -> MlflowException:
+    # MLflow's server answers 500 (its JSON parser's RecursionError escapes); a client sent
+    # something wrong, so it is a 400 here.
+    return MlflowException(
+        "Malformed JSON request body: nested too deeply.", error_code=BAD_REQUEST
+    )
 
 
 def _is_repeated(field: descriptor.FieldDescriptor) -> bool:
@@ -108,7 +121,9 @@ def parse_request(
     ``strict`` rejects them instead. ``read_body=False`` is for RPCs whose body is not a JSON
     message (artifact uploads): the message is filled from the path and the query string only.
     """
-    if request.method == "GET" or not read_body:
+    # A GET is read from its query string or, with none, from a JSON body as MLflow reads it
+    # (``requests.get(url, json=...)``).
+    if (request.method == "GET" and request.args) or not read_body:
         raw = _query_json(message, request)
         if strict:
             _reject_unknown(message, request.args.keys())
@@ -116,25 +131,37 @@ def parse_request(
         raw = request_json(request)
         if strict:
             _reject_unknown(message, raw.keys())
-    if path_params:
-        raw = {**raw, **path_params}
-    return parse_dict(message, raw, schema), raw
+    merged = {**raw, **path_params} if path_params else raw
+    return parse_dict(message, raw, schema, path_params=path_params), merged
 
 
-def parse_dict(message: Message, raw: Mapping[str, Any], schema: Schema | None = None) -> Message:
+def parse_dict(
+    message: Message,
+    raw: Mapping[str, Any],
+    schema: Schema | None = None,
+    *,
+    path_params: Mapping[str, str] | None = None,
+) -> Message:
     """Fill ``message`` from a JSON-shaped dict and run the RPC's schema, as for an HTTP body;
-    GraphQL's inputs take this path too."""
+    GraphQL's inputs take this path too.
+
+    MLflow validates the body alone (a logged model's `model_id` must be in the body as well as
+    the path); the handler then reads the path's values, which are merged in to parse."""
+    reject_conflicting_aliases(raw, message.DESCRIPTOR)
+    merged = {**raw, **path_params} if path_params else raw
     parsed = True
     try:
         # MLflow's own parse (older releases first turn integer experiment ids into strings).
-        mlflow_parse_dict(raw, message)
+        mlflow_parse_dict(merged, message)
     except ParseError:
         parsed = False
+    except RecursionError:
+        raise _too_deep() from None
     validate(schema or {}, raw, parsed)
     if not parsed:
         # A type error the handler's schema does not cover: still a clear 400, never a 500.
         try:
-            ParseDict(raw, type(message)(), ignore_unknown_fields=True)
+            ParseDict(merged, type(message)(), ignore_unknown_fields=True)
         except ParseError as e:
             raise MlflowException.invalid_parameter_value(
                 f"Invalid request for {message.DESCRIPTOR.name}: {e}"

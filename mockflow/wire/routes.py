@@ -51,7 +51,12 @@ def proto_routes() -> tuple[Route, ...]:
             request_class = instance.GetRequestClass(method)
             for endpoint in method.GetOptions().Extensions[databricks_pb2.rpc].endpoints:
                 path = _flask_rule(endpoint.path)
-                for base in ("/api", "/ajax-api"):
+                bases: tuple[str, ...] = ("/api", "/ajax-api")
+                if not path.startswith("/"):
+                    # SearchDatasets' proto path lacks its slash: MLflow's rules from it
+                    # (/api/2.0mlflow/...) answer 404, and it mounts the UI's path by hand.
+                    path, bases = "/" + path, ("/ajax-api",)
+                for base in bases:
                     rule = f"{base}/{endpoint.since.major}.0{path}"
                     routes.append(
                         Route(rule, endpoint.method, rpc_name(request_class), request_class)
