@@ -15,6 +15,7 @@ from typing import Any
 from mockflow.store.artifacts import ArtifactStore
 from mockflow.store.logged_models import LoggedModelStore
 from mockflow.store.registry import RegistryStore
+from mockflow.store.traces import TraceStore
 from mockflow.store.tracking import TrackingStore
 
 STATE_FORMAT = "mockflow-state"
@@ -27,6 +28,7 @@ AREAS: dict[str, type[Any]] = {
     "registry": RegistryStore,
     "logged_models": LoggedModelStore,
     "artifacts": ArtifactStore,
+    "traces": TraceStore,
 }
 
 
@@ -42,11 +44,14 @@ class Store:
         self.registry: RegistryStore
         self.logged_models: LoggedModelStore
         self.artifacts: ArtifactStore
+        self.traces: TraceStore
         self._install({name: cls() for name, cls in AREAS.items() if name != "tracking"})
 
     def _install(self, areas: dict[str, Any]) -> None:
         for name, area in areas.items():
             setattr(self, name, area)
+        # Areas that read other areas (traces read experiments, runs and uploaded artifacts).
+        self.traces.bind(self)
 
     def reset(self) -> None:
         """Back to an empty server: only the Default experiment."""
