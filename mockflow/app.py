@@ -106,6 +106,10 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     # The proto gives SearchDatasets a path without its leading slash; MLflow's server mounts the
     # UI's path by hand, and so does mockflow.
     add("/ajax-api/2.0/mlflow/experiments/search-datasets", "SearchDatasets", dispatch, ["POST"])
+    # MLflow routes /traces/<id> (v2) for PATCH only (EndTrace); a 3.x client whose
+    # GetTraceInfoV3 is not found falls back to GET there, so answer it as GetTraceInfo.
+    for base in ("/api/2.0", "/ajax-api/2.0"):
+        add(f"{base}/mlflow/traces/<request_id>", "GetTraceInfo", dispatch, ["GET"])
 
     def dispatch_view(**_path_params: str) -> Response:
         with state.store.lock:

@@ -183,3 +183,42 @@ def test_link_traces_to_run(tracing: str) -> None:
 def test_get_missing_trace_is_not_found(tracing: str) -> None:
     with pytest.raises(MlflowException, match="not found"):
         MlflowClient().get_trace("tr-0000000000000000000000000000dead")
+
+
+def test_v2_routes_start_end_get_and_search(tracking_uri: str) -> None:
+    import requests
+
+    experiment_id = mlflow.create_experiment("v2")
+    base = f"{tracking_uri}/api/2.0/mlflow/traces"
+    started = requests.post(
+        base,
+        json={
+            "experiment_id": experiment_id,
+            "timestamp_ms": 1000,
+            "request_metadata": [{"key": "mlflow.sourceRun", "value": "r1"}],
+            "tags": [{"key": "mlflow.traceName", "value": "legacy"}],
+        },
+    )
+    assert started.status_code == 200, started.text
+    info = started.json()["trace_info"]
+    request_id = info["request_id"]
+    assert info["status"] == "IN_PROGRESS" and info["timestamp_ms"] == 1000
+    tags = {t["key"]: t["value"] for t in info["tags"]}
+    assert tags["mlflow.artifactLocation"] == (
+        f"mlflow-artifacts:/{experiment_id}/traces/{request_id}/artifacts"
+    )
+    ended = requests.patch(
+        f"{base}/{request_id}",
+        json={"timestamp_ms": 1500, "status": "OK", "tags": [{"key": "k", "value": "v"}]},
+    )
+    assert ended.status_code == 200, ended.text
+    assert ended.json()["trace_info"]["execution_time_ms"] == 500
+    got = requests.get(f"{base}/{request_id}/info").json()["trace_info"]
+    assert got["status"] == "OK" and {"key": "k", "value": "v"} in got["tags"]
+    # The path MLflow routes for PATCH only answers a GET as GetTraceInfo, not 405.
+    assert requests.get(f"{base}/{request_id}").json()["trace_info"] == got
+    found = requests.get(base, params={"experiment_ids": experiment_id}).json()["traces"]
+    assert [t["request_id"] for t in found] == [request_id]
+    # The 3.x client reads the v2 trace as a v3 one.
+    (v3,) = MlflowClient().search_traces(locations=[experiment_id], include_spans=False)
+    assert (v3.info.trace_id, v3.info.state.value) == (request_id, "OK")

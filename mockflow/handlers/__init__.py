@@ -54,6 +54,7 @@ AREAS = (
     "logged_models",
     "datasets",
     "traces",
+    "traces_v2",
     "otel",
     "ui",
 )

@@ -196,6 +196,58 @@ class TraceStore:
                     record.info.tags[key] = value
             record.info.tags[mirror.SPANS_LOCATION_TAG] = mirror.SPANS_IN_TRACKING_STORE
 
+    def start_trace_v2(
+        self,
+        experiment_id: str,
+        timestamp_ms: int,
+        request_metadata: dict[str, str],
+        tags: dict[str, str],
+    ) -> TraceInfo:
+        """The 2.x client's ``StartTrace``: a new IN_PROGRESS trace with a server-made id."""
+        from mlflow.tracing.utils import generate_request_id_v2
+
+        tags = dict(tags)
+        if TraceTagKey.TRACE_NAME in tags:
+            tags[TraceTagKey.TRACE_NAME] = mirror.validate_trace_name(tags[TraceTagKey.TRACE_NAME])
+        experiment = self.root.tracking.get_experiment(experiment_id)
+        mirror.check_experiment_is_active(experiment)
+        trace_id = generate_request_id_v2()
+        tags[mirror.ARTIFACT_LOCATION_TAG] = self._artifact_location(experiment_id, trace_id)
+        info = TraceInfo(
+            trace_id=trace_id,
+            trace_location=mirror.experiment_location(experiment.experiment_id),
+            request_time=timestamp_ms,
+            state=TraceState.IN_PROGRESS,
+            execution_duration=None,
+            trace_metadata=dict(request_metadata),
+            tags=tags,
+        )
+        record = TraceRecord(info)
+        self.traces[trace_id] = record
+        return record.entity()
+
+    def end_trace_v2(
+        self,
+        trace_id: str,
+        timestamp_ms: int,
+        state: TraceState,
+        request_metadata: dict[str, str],
+        tags: dict[str, str],
+    ) -> TraceInfo:
+        """The 2.x client's ``EndTrace``: execution time, status, merged metadata and tags."""
+        record = self._trace(trace_id)
+        info = record.info
+        info.execution_duration = timestamp_ms - info.request_time
+        info.state = state
+        info.trace_metadata.update(request_metadata)
+        if TraceTagKey.TRACE_NAME in tags:
+            tags = {
+                **tags,
+                TraceTagKey.TRACE_NAME: mirror.validate_trace_name(tags[TraceTagKey.TRACE_NAME]),
+            }
+        info.tags.update(tags)
+        return record.entity()
+
     def set_trace_tag(self, trace_id: str, key: str, value: str) -> None:
         key, value = mirror.validate_trace_tag(key, value)
         if key == TraceTagKey.TRACE_NAME:
