@@ -644,7 +644,7 @@ def _span_matches(span: dict[str, Any], key: str, comparator: str, value: Any) -
 def _assessment_matches(
     assessment: Assessment, type_: str, key: str, comparator: str, value: Any
 ) -> bool:
-    if assessment.name != key or not assessment.valid:
+    if assessment.name != key or assessment.valid is False:
         return False
     if type_ == "feedback" and not isinstance(assessment, Feedback):
         return False
