@@ -13,6 +13,7 @@ import threading
 from typing import Any
 
 from mockflow.store.artifacts import ArtifactStore
+from mockflow.store.eval_datasets import EvalDatasetStore
 from mockflow.store.logged_models import LoggedModelStore
 from mockflow.store.registry import RegistryStore
 from mockflow.store.traces import TraceStore
@@ -29,6 +30,7 @@ AREAS: dict[str, type[Any]] = {
     "logged_models": LoggedModelStore,
     "artifacts": ArtifactStore,
     "traces": TraceStore,
+    "eval_datasets": EvalDatasetStore,
 }
 
 
@@ -45,13 +47,17 @@ class Store:
         self.logged_models: LoggedModelStore
         self.artifacts: ArtifactStore
         self.traces: TraceStore
+        self.eval_datasets: EvalDatasetStore
         self._install({name: cls() for name, cls in AREAS.items() if name != "tracking"})
 
     def _install(self, areas: dict[str, Any]) -> None:
         for name, area in areas.items():
             setattr(self, name, area)
-        # Areas that read other areas (traces read experiments, runs and uploaded artifacts).
-        self.traces.bind(self)
+        # Areas that read other areas (e.g. traces read experiments, runs and uploaded artifacts)
+        # get the root store; every area is installed first.
+        for area in areas.values():
+            if hasattr(area, "bind"):
+                area.bind(self)
 
     def reset(self) -> None:
         """Back to an empty server: only the Default experiment."""
