@@ -10,8 +10,8 @@ schema and profile are derived from the records.
 from __future__ import annotations
 
 import hashlib
-import operator
 import json
+import operator
 import time
 import uuid
 from collections.abc import Sequence
