@@ -56,6 +56,7 @@ AREAS = (
     "traces",
     "traces_v2",
     "otel",
+    "scorers",
     "ui",
 )
 

@@ -16,6 +16,7 @@ from mockflow.store.artifacts import ArtifactStore
 from mockflow.store.eval_datasets import EvalDatasetStore
 from mockflow.store.logged_models import LoggedModelStore
 from mockflow.store.registry import RegistryStore
+from mockflow.store.scorers import ScorerStore
 from mockflow.store.traces import TraceStore
 from mockflow.store.tracking import TrackingStore
 
@@ -31,6 +32,7 @@ AREAS: dict[str, type[Any]] = {
     "artifacts": ArtifactStore,
     "traces": TraceStore,
     "eval_datasets": EvalDatasetStore,
+    "scorers": ScorerStore,
 }
 
 
@@ -48,6 +50,7 @@ class Store:
         self.artifacts: ArtifactStore
         self.traces: TraceStore
         self.eval_datasets: EvalDatasetStore
+        self.scorers: ScorerStore
         self._install({name: cls() for name, cls in AREAS.items() if name != "tracking"})
 
     def _install(self, areas: dict[str, Any]) -> None:
