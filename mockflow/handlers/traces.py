@@ -13,13 +13,14 @@ from typing import Any
 from flask import Response, request
 from mlflow.entities import Assessment, TraceInfo
 from mlflow.entities.assessment import Expectation, Feedback
+from mlflow.entities.trace_metrics import MetricAggregation, MetricViewType
 from mlflow.exceptions import MlflowException
 from mlflow.protos import service_pb2
 from mlflow.protos.databricks_pb2 import BAD_REQUEST
 from mlflow.protos.service_pb2 import (
-    AggregationType,
     BatchGetTraceInfos,
     BatchGetTraces,
+    CalculateTraceFilterCorrelation,
     CreateAssessment,
     DeleteAssessment,
     DeleteTraces,
@@ -276,14 +277,55 @@ def get_trace_artifact(store: Store) -> Response:
 
 @rpc(
     QueryTraceMetrics,
-    {"experiment_ids": [assert_required, assert_array], "metric_name": [assert_string]},
+    {
+        "experiment_ids": [assert_array, assert_required, assert_item_type_string],
+        "view_type": [assert_required],
+        "metric_name": [assert_string, assert_required],
+        "aggregations": [assert_array, assert_required],
+        "dimensions": [assert_array, assert_item_type_string],
+        "filters": [assert_array, assert_item_type_string],
+        "time_interval_seconds": [assert_intlike],
+        "start_time_ms": [assert_intlike],
+        "end_time_ms": [assert_intlike],
+        "max_results": [assert_intlike],
+        "page_token": [assert_string],
+    },
 )
 def query_trace_metrics(req: QueryTraceMetrics, store: Store) -> QueryTraceMetrics.Response:
-    response = QueryTraceMetrics.Response()
-    # As MLflow's SQL store over no traces: one ungrouped row, in which only COUNT has a value
-    # (0; the other aggregates are NULL and left out); grouped by time or dimension, no rows.
-    counts = [a for a in req.aggregations if AggregationType.Name(a.aggregation_type) == "COUNT"]
-    if counts and not req.time_interval_seconds and not req.dimensions:
-        point = response.data_points.add(metric_name=req.metric_name)
-        point.values["COUNT"] = 0.0
-    return response
+    def optional(name: str) -> int | None:
+        return getattr(req, name) if req.HasField(name) else None  # type: ignore[arg-type]
+
+    points = store.traces.query_trace_metrics(
+        list(req.experiment_ids),
+        view_type=MetricViewType.from_proto(req.view_type),
+        metric_name=req.metric_name,
+        aggregations=[MetricAggregation.from_proto(a) for a in req.aggregations],
+        dimensions=list(req.dimensions) or None,
+        filters=list(req.filters) or None,
+        time_interval_seconds=optional("time_interval_seconds"),
+        start_time_ms=optional("start_time_ms"),
+        end_time_ms=optional("end_time_ms"),
+        max_results=optional("max_results") or 1000,
+    )
+    return QueryTraceMetrics.Response(data_points=[p.to_proto() for p in points])
+
+
+@rpc(
+    CalculateTraceFilterCorrelation,
+    {
+        "experiment_ids": [assert_array, assert_required, assert_item_type_string],
+        "filter_string1": [assert_string, assert_required],
+        "filter_string2": [assert_string, assert_required],
+        "base_filter": [assert_string],
+    },
+)
+def calculate_trace_filter_correlation(
+    req: CalculateTraceFilterCorrelation, store: Store
+) -> CalculateTraceFilterCorrelation.Response:
+    result = store.traces.calculate_trace_filter_correlation(
+        list(req.experiment_ids),
+        req.filter_string1,
+        req.filter_string2,
+        base_filter=req.base_filter if req.HasField("base_filter") else None,
+    )
+    return result.to_proto()  # type: ignore[no-any-return]

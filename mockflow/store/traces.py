@@ -383,7 +383,7 @@ class TraceStore:
         records = (self.traces.get(t) for t in dict.fromkeys(trace_ids))
         return [r.entity() for r in records if r and self._in_experiments(r, experiment_ids)]
 
-    def _span_dicts(self, record: TraceRecord) -> list[dict[str, Any]]:
+    def span_dicts(self, record: TraceRecord) -> list[dict[str, Any]]:
         """The trace's spans: those logged, or else those of its ``traces.json`` upload."""
         logged = [json.loads(b) for b in record.spans.values()]
         uploaded = self._uploaded_span_dicts(record)
@@ -418,7 +418,7 @@ class TraceStore:
             return 0
 
     def _trace_entity(self, record: TraceRecord, allow_partial: bool) -> Trace | None:
-        span_dicts = self._span_dicts(record)
+        span_dicts = self.span_dicts(record)
         if not allow_partial and (
             not span_dicts or len(span_dicts) < self._expected_span_count(record)
         ):
@@ -455,7 +455,7 @@ class TraceStore:
     def trace_data_json(self, trace_id: str) -> bytes:
         """The trace's spans as a ``traces.json`` document (the UI's get-trace-artifact)."""
         record = self._trace(trace_id)
-        return _compact({"spans": self._span_dicts(record)})
+        return _compact({"spans": self.span_dicts(record)})
 
     def search_traces(
         self,
@@ -478,11 +478,60 @@ class TraceStore:
             if filter_string
             else []
         )
-        matcher = _TraceMatcher(self._span_dicts)
+        matcher = _TraceMatcher(self.span_dicts)
         records = [r for r in records if all(matcher.matches(r, c) for c in clauses)]
         records.sort(key=_sort_key(order_by or []))
         page, token = SearchUtils.paginate(records, page_token, max_results)
         return [r.entity() for r in page], token
+
+    def _matching(self, experiment_ids: Sequence[str], filter_string: str | None) -> set[str]:
+        wanted = {str(e) for e in experiment_ids}
+        clauses = (
+            SearchTraceUtils.parse_search_filter_for_search_traces(filter_string)
+            if filter_string
+            else []
+        )
+        matcher = _TraceMatcher(self.span_dicts)
+        return {
+            r.info.trace_id
+            for r in self.traces.values()
+            if r.info.experiment_id in wanted and all(matcher.matches(r, c) for c in clauses)
+        }
+
+    def calculate_trace_filter_correlation(
+        self,
+        experiment_ids: Sequence[str],
+        filter_string1: str,
+        filter_string2: str,
+        base_filter: str | None = None,
+    ) -> Any:
+        """NPMI between two trace filters (``CalculateTraceFilterCorrelation``), as the SQL
+        store counts: each filter on top of the base filter, total = traces matching the base."""
+        from mlflow.store.analytics.trace_correlation import calculate_npmi_from_counts
+        from mlflow.tracing.analysis import TraceFilterCorrelationResult
+
+        def combined(f: str) -> str:
+            return f"{base_filter} and {f}" if base_filter else f
+
+        first = self._matching(experiment_ids, combined(filter_string1))
+        second = self._matching(experiment_ids, combined(filter_string2))
+        total = len(self._matching(experiment_ids, base_filter))
+        joint = len(first & second)
+        npmi = calculate_npmi_from_counts(joint, len(first), len(second), total)
+        return TraceFilterCorrelationResult(
+            npmi=npmi.npmi,
+            npmi_smoothed=npmi.npmi_smoothed,
+            filter1_count=len(first),
+            filter2_count=len(second),
+            joint_count=joint,
+            total_count=total,
+        )
+
+    def query_trace_metrics(self, experiment_ids: Sequence[str], **query: Any) -> list[Any]:
+        """``QueryTraceMetrics`` (see ``store/trace_metrics.py``)."""
+        from mockflow.store.trace_metrics import query_trace_metrics
+
+        return query_trace_metrics(self, [str(e) for e in experiment_ids], **query)
 
     # --- state export / import -----------------------------------------------------------------
 
