@@ -165,8 +165,26 @@ def proxied_path(artifact_uri: str) -> str | None:
 # --- assessments ---------------------------------------------------------------------------------
 
 
+def assessment_to_state(assessment: Assessment) -> dict[str, Any]:
+    """Lossless: the proto's JSON (millisecond times) plus ``valid``, which
+    ``Expectation.from_proto`` drops."""
+    from google.protobuf.json_format import MessageToDict
+
+    doc = MessageToDict(assessment.to_proto(), preserving_proto_field_name=True)
+    return {"assessment": doc, "valid": assessment.valid}
+
+
+def assessment_from_state(doc: dict[str, Any]) -> Assessment:
+    from google.protobuf.json_format import ParseDict
+    from mlflow.protos.assessments_pb2 import Assessment as ProtoAssessment
+
+    assessment = Assessment.from_proto(ParseDict(doc["assessment"], ProtoAssessment()))
+    assessment.valid = doc.get("valid")
+    return assessment
+
+
 def copy_assessment(assessment: Assessment) -> Assessment:
-    return Assessment.from_dictionary(assessment.to_dictionary())
+    return assessment_from_state(assessment_to_state(assessment))
 
 
 def new_assessment(assessment: Assessment) -> Assessment:

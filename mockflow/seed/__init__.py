@@ -59,6 +59,10 @@ def build_world(
 
     world = generate(store, spec, seed=seed, reference_time=reference_time, progress=progress)
     seed_registry(store, world, spec, seed=seed)
+    if spec.genai:
+        from mockflow.seed.genai import seed_genai
+
+        seed_genai(store, seed=seed, reference_time=reference_time)
     return world
 
 

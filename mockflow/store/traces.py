@@ -541,7 +541,7 @@ class TraceStore:
                 {
                     "info": r.info.to_dict(),
                     "spans": [b.decode() for b in r.spans.values()],
-                    "assessments": [a.to_dictionary() for a in r.assessments.values()],
+                    "assessments": [mirror.assessment_to_state(a) for a in r.assessments.values()],
                     "linked_runs": list(r.linked_runs),
                 }
                 for r in self.traces.values()
@@ -555,7 +555,7 @@ class TraceStore:
             store.load_trace(
                 TraceInfo.from_dict(doc["info"]),
                 [json.loads(s) for s in doc.get("spans", [])],
-                [Assessment.from_dictionary(a) for a in doc.get("assessments", [])],
+                [mirror.assessment_from_state(a) for a in doc.get("assessments", [])],
                 doc.get("linked_runs", []),
             )
         return store
