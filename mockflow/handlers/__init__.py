@@ -57,6 +57,7 @@ AREAS = (
     "traces_v2",
     "otel",
     "scorers",
+    "ui_workflows",
     "ui",
 )
 
