@@ -62,3 +62,13 @@ def test_create_promptlab_run(tracking_uri: str) -> None:
     assert incomplete.json()["message"] == (
         "CreatePromptlabRun request must specify prompt_template."
     )
+
+
+def test_relative_artifact_location_is_stored_resolved(tracking_uri: str) -> None:
+    import os
+
+    experiment_id = MlflowClient().create_experiment("rel", artifact_location="some/dir")
+    location = MlflowClient().get_experiment(experiment_id).artifact_location
+    assert location == os.path.join(os.getcwd(), "some/dir")
+    absolute = MlflowClient().create_experiment("abs", artifact_location="s3://bucket/x")
+    assert MlflowClient().get_experiment(absolute).artifact_location == "s3://bucket/x"

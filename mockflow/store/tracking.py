@@ -299,6 +299,11 @@ class TrackingStore:
     ) -> str:
         _validate_experiment_name(name)
         if artifact_location:
+            # As MLflow's SQL store: a relative local path is stored resolved against the
+            # server's working directory.
+            from mlflow.utils.uri import resolve_uri_if_local
+
+            artifact_location = resolve_uri_if_local(artifact_location)
             _validate_experiment_artifact_location_length(artifact_location)
         for tag in tags:
             _validate_experiment_tag(tag.key, tag.value)
