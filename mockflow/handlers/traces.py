@@ -29,6 +29,7 @@ from mlflow.protos.service_pb2 import (
     GetAssessmentRequest,
     GetTrace,
     GetTraceInfoV3,
+    LinkPromptsToTrace,
     LinkTracesToRun,
     QueryTraceMetrics,
     SearchTracesV3,
@@ -201,6 +202,19 @@ def delete_trace_tag_v3(req: DeleteTraceTagV3, store: Store) -> DeleteTraceTagV3
 def link_traces_to_run(req: LinkTracesToRun, store: Store) -> LinkTracesToRun.Response:
     store.traces.link_traces_to_run(list(req.trace_ids), req.run_id)
     return LinkTracesToRun.Response()
+
+
+@rpc(
+    LinkPromptsToTrace,
+    {
+        "trace_id": [assert_string, assert_required],
+        "prompt_versions": [assert_array, assert_required],
+    },
+)
+def link_prompts_to_trace(req: LinkPromptsToTrace, store: Store) -> LinkPromptsToTrace.Response:
+    versions = [f"{p.name}/{int(p.version)}" for p in req.prompt_versions]
+    store.traces.link_prompts_to_trace(req.trace_id, versions)
+    return LinkPromptsToTrace.Response()
 
 
 # --- assessments ----------------------------------------------------------------------------

@@ -56,6 +56,7 @@ class TraceRecord:
     spans: dict[str, bytes] = field(default_factory=dict)  # span id -> Span.to_dict() as JSON
     assessments: dict[str, Assessment] = field(default_factory=dict)
     linked_runs: list[str] = field(default_factory=list)
+    linked_prompts: list[str] = field(default_factory=list)  # "name/version"
 
     def entity(self) -> TraceInfo:
         info = TraceInfo.from_dict(self.info.to_dict())
@@ -304,6 +305,15 @@ class TraceStore:
             if record is not None and run_id not in record.linked_runs:
                 record.linked_runs.append(run_id)
 
+    def link_prompts_to_trace(self, trace_id: str, prompt_versions: Sequence[str]) -> None:
+        """Link prompt versions (``"name/version"``) to a trace, once each."""
+        if not prompt_versions:
+            return
+        record = self._trace(trace_id)
+        for prompt in prompt_versions:
+            if prompt not in record.linked_prompts:
+                record.linked_prompts.append(prompt)
+
     # --- assessments ---------------------------------------------------------------------------
 
     def _add_assessment(self, record: TraceRecord, assessment: Assessment) -> Assessment:
@@ -543,6 +553,7 @@ class TraceStore:
                     "spans": [b.decode() for b in r.spans.values()],
                     "assessments": [mirror.assessment_to_state(a) for a in r.assessments.values()],
                     "linked_runs": list(r.linked_runs),
+                    "linked_prompts": list(r.linked_prompts),
                 }
                 for r in self.traces.values()
             ]
@@ -557,6 +568,7 @@ class TraceStore:
                 [json.loads(s) for s in doc.get("spans", [])],
                 [mirror.assessment_from_state(a) for a in doc.get("assessments", [])],
                 doc.get("linked_runs", []),
+                doc.get("linked_prompts", []),
             )
         return store
 
@@ -566,10 +578,13 @@ class TraceStore:
         span_dicts: Sequence[dict[str, Any]],
         assessments: Sequence[Assessment] = (),
         linked_runs: Sequence[str] = (),
+        linked_prompts: Sequence[str] = (),
     ) -> None:
         """Bulk loader (seeding, state import): the trace exactly as given."""
         info.assessments = []
-        record = TraceRecord(info, linked_runs=list(linked_runs))
+        record = TraceRecord(
+            info, linked_runs=list(linked_runs), linked_prompts=list(linked_prompts)
+        )
         for span in span_dicts:
             record.spans[mirror.span_id_of(span)] = _compact(span)
         for assessment in assessments:
