@@ -272,6 +272,7 @@ def delete_assessment(req: DeleteAssessment, store: Store) -> DeleteAssessment.R
 # --- the web UI's trace data download ---------------------------------------------------------
 
 
+@view("/ajax-api/3.0/mlflow/get-trace-artifact", "GetTraceArtifactV3")
 @view("/ajax-api/2.0/mlflow/get-trace-artifact", "GetTraceArtifact")
 def get_trace_artifact(store: Store) -> Response:
     """The spans of one trace as ``traces.json``, which the UI's trace view reads."""
