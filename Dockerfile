@@ -8,8 +8,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    MOCKFLOW_PORT=5000 \
-    MOCKFLOW_KEYS_FILE=/opt/mockflow/fixtures/api_keys.yaml
+    MOCKFLOW_PORT=5000
 
 # A fixed, unprivileged uid so volume permissions are predictable across builds.
 RUN groupadd --system --gid 10001 mockflow \
@@ -23,7 +22,7 @@ RUN groupadd --system --gid 10001 mockflow \
 # the modules a start imports (~20 MB).
 COPY pyproject.toml README* /tmp/src/
 COPY mockflow /tmp/src/mockflow
-# The default API keys (and example fixtures) are data beside the package, not inside it.
+# Example fixture files (the default API keys ship inside the package).
 COPY fixtures /opt/mockflow/fixtures
 RUN pip install --no-compile /tmp/src \
     && rm -rf /tmp/src \

@@ -224,7 +224,7 @@ def _seed_new_store(store: Store, settings: Settings) -> None:
 
 
 def _add_health_routes(app: Flask, add: Callable[..., None], state: MockflowState) -> None:
-    from mlflow.utils import server_info as si
+    from mockflow.mlflow_mirror.server_info import server_info_payload
 
     def health() -> Response:
         return Response("OK", mimetype="text/plain")
@@ -233,18 +233,7 @@ def _add_health_routes(app: Flask, add: Callable[..., None], state: MockflowStat
         return Response(mlflow_version(), mimetype="text/plain")
 
     def server_info() -> Response:
-        return jsonify(
-            {
-                si.SERVER_INFO_STORE_TYPE: "SqlStore",
-                si.SERVER_INFO_WORKSPACES_ENABLED: False,
-                si.SERVER_INFO_TRACE_ARCHIVAL_ENABLED: False,
-                si.SERVER_INFO_MULTIPART_UPLOADS_ENABLED: False,
-                si.SERVER_INFO_MULTIPART_DOWNLOADS_ENABLED: False,
-                si.SERVER_INFO_PRESIGNED_UPLOAD_RUN_ID_SUPPORTED: True,
-                si.SERVER_INFO_PRESIGNED_UPLOAD_MODEL_ID_SUPPORTED: True,
-                si.SERVER_INFO_FEATURES_ENABLED: {"gateway": False},
-            }
-        )
+        return jsonify(server_info_payload())
 
     def health_mlflow() -> Response:
         settings = state.settings

@@ -63,7 +63,8 @@ class Settings:
         True, "Require a Hokusai API key on the MLflow API (off: an open data server)."
     )
     keys_file: str = _setting(
-        "", "YAML file of API keys (empty: the bundled fixtures/api_keys.yaml)."
+        "",
+        "YAML file of API keys (empty: the keys inside the package; not read with auth off).",
     )
     rate_limit_status: int = _setting(
         403,

@@ -55,15 +55,17 @@ def env_command(settings: Any, *, url: str | None, key_id: str) -> int:
         host = "127.0.0.1" if settings.host in ("0.0.0.0", "::", "") else settings.host
         url = f"http://{host}:{settings.port}{settings.prefix}"
     url = url.rstrip("/")
-    keys = {k.id: k for k in load_keys(settings.keys_file or None)}
-    if key_id not in keys:
-        print(f"mockflow: no key with id {key_id!r}; have {', '.join(keys)}", file=sys.stderr)
-        return 2
+    api_key = None
+    if settings.auth:  # with auth off no key is needed, and the key file is not read
+        keys = {k.id: k for k in load_keys(settings.keys_file or None)}
+        if key_id not in keys:
+            print(f"mockflow: no key with id {key_id!r}; have {', '.join(keys)}", file=sys.stderr)
+            return 2
+        api_key = keys[key_id].secret
     try:
         urllib.request.urlopen(url + "/health", timeout=2).close()
     except OSError as exc:
         print(f"# warning: no mockflow answered at {url}/health ({exc})", file=sys.stderr)
-    api_key = keys[key_id].secret if settings.auth else None
     print(export_lines(client_env(url, api_key)))
     return 0
 
@@ -104,8 +106,11 @@ def activate(
         return server
 
 
-def _usable_key(server: Any, wanted: str) -> str:
-    ring = server.app.extensions["mockflow_auth"].keys
+def _usable_key(server: Any, wanted: str) -> str | None:
+    layer = server.app.extensions["mockflow_auth"]
+    if not layer.enabled:  # no key is needed (and none was loaded)
+        return wanted or None
+    ring = layer.keys
     if wanted and ring.find(wanted) is not None:
         return wanted
     if wanted and KEY_PATTERN.fullmatch(wanted):

@@ -1,6 +1,7 @@
 """The key file: loading, validation errors that name the entry, and the key ring."""
 
 from datetime import datetime, timezone
+from pathlib import Path
 
 import pytest
 
@@ -149,7 +150,7 @@ def test_ipv4_mapped_peer_matches_ipv4_allow_list():
 
 
 def test_readme_lists_every_default_key():
-    readme = (DEFAULT_KEYS_FILE.parents[1] / "README.md").read_text()
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     for key in load_keys(DEFAULT_KEYS_FILE):
         assert f"| `{key.id}` | `{key.secret}` |" in readme
 

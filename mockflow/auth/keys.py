@@ -19,21 +19,27 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import importlib.resources
 import ipaddress
 import re
 import threading
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
+from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from mockflow.auth.scopes import ALL_SCOPES
 
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
+
 KEY_PATTERN = re.compile(r"hk_(live|test|dev)_[A-Za-z0-9]{16,64}")
-DEFAULT_KEYS_FILE = Path(__file__).resolve().parents[2] / "fixtures" / "api_keys.yaml"
+# The default keys ship inside the package (package data), so an installed wheel has them.
+DEFAULT_KEYS_FILE = importlib.resources.files("mockflow") / "data" / "api_keys.yaml"
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -250,17 +256,17 @@ def parse_keys(data: Any, *, source: str = "keys") -> list[ApiKey]:
 
 
 def load_keys(path: str | Path | None = None) -> list[ApiKey]:
-    """Keys from a YAML file (default: the bundled ``fixtures/api_keys.yaml``)."""
-    path = Path(path) if path else DEFAULT_KEYS_FILE
+    """Keys from a YAML file (default: the package's own ``mockflow/data/api_keys.yaml``)."""
+    source: Path | Traversable = Path(path) if path else DEFAULT_KEYS_FILE
     try:
-        text = path.read_text(encoding="utf-8")
+        text = source.read_text(encoding="utf-8")
     except OSError as exc:
-        raise KeyFileError(f"{path}: cannot read the key file: {exc.strerror}") from None
+        raise KeyFileError(f"{source}: cannot read the key file: {exc.strerror}") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise KeyFileError(f"{path}: not valid YAML: {exc}") from None
-    return parse_keys(data, source=str(path))
+        raise KeyFileError(f"{source}: not valid YAML: {exc}") from None
+    return parse_keys(data, source=str(source))
 
 
 def _digest(secret: str) -> bytes:

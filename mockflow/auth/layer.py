@@ -72,18 +72,42 @@ class AuthLayer:
         if rate_limit_status not in (403, 429):
             raise ValueError(f"rate_limit_status must be 403 or 429, not {rate_limit_status!r}")
         self.keys = keys
+        self.keys_file = keys_file
+        # Whether the ring holds the key file's keys: the file is read when enforcement is first
+        # switched on, never while auth is off.
+        self.keys_loaded = enabled
+        self._enabled = False
         self.enabled = enabled
         self.prefix = prefix
         self.rate_limit_status = rate_limit_status
         self.trust_proxy = trust_proxy
-        self.keys_file = keys_file
         self.limiter = RateLimiter(window=rate_limit_window)
         self.sessions = Sessions(keys)
         self.now = now
 
+    @property
+    def enabled(self) -> bool:
+        return self._enabled
+
+    @enabled.setter
+    def enabled(self, value: bool) -> None:
+        if value and not self.keys_loaded:
+            # Keys added while auth was off stay, beside the key file's.
+            added = list(self.keys)
+            ids = {k.id for k in added}
+            self.keys.replace(
+                [k for k in load_keys(self.keys_file or None) if k.id not in ids] + added
+            )
+            self.keys_loaded = True
+        self._enabled = value
+
     def reset(self) -> None:
         """Back to the key file's keys with fresh rate-limit counters (for the control API)."""
-        self.keys.replace(load_keys(self.keys_file or None))
+        if self._enabled:
+            self.keys.replace(load_keys(self.keys_file or None))
+        else:
+            self.keys.replace([])
+            self.keys_loaded = False
         self.limiter.reset()
         self.sessions.clear()
 
@@ -230,7 +254,7 @@ def install(app: Flask, settings: Any, *, keys: KeyRing | None = None) -> AuthLa
     (``app.extensions["mockflow_auth"].enabled = True``).
     """
     if keys is None:
-        keys = KeyRing(load_keys(settings.keys_file or None))
+        keys = KeyRing(load_keys(settings.keys_file or None) if settings.auth else ())
     layer = AuthLayer(
         keys=keys,
         enabled=settings.auth,

@@ -47,7 +47,7 @@ SIGNIN_PAGE = """<!doctype html>
 <input type="hidden" id="next" name="next" value="">
 <button type="submit">Sign in</button>
 <p><small>The key stays on the server; the browser keeps only a session cookie.
-Keys: <code>fixtures/api_keys.yaml</code>, or <code>mockflow env</code>.</small></p>
+Keys: the README (Authentication), or <code>mockflow env</code>.</small></p>
 </form>
 <script>document.getElementById("next").value = window.location.hash;</script>
 </body></html>

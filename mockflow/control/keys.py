@@ -120,6 +120,8 @@ class KeyAdmin:
             return
         self.remember_initial()
         self._layer.keys.replace(self._initial or [])
+        # The starting keys include the key file's only if auth was on at start.
+        self._layer.keys_loaded = bool(self._initial_enabled)
         self._layer.enabled = bool(self._initial_enabled)
         limiter = getattr(self._layer, "limiter", None)
         if limiter is not None and hasattr(limiter, "reset"):

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from google.protobuf.message import Message
 
-from mockflow.wire.messages import Schema
+from mockflow.mlflow_mirror.handler_schemas import Schema
 from mockflow.wire.routes import rpc_name
 
 if TYPE_CHECKING:
@@ -63,10 +63,14 @@ AREAS = (
 
 
 def rpc(
-    request_class: type[Message], schema: Schema | None = None, *, raw_body: bool = False
+    request_class: type[Message] | None, schema: Schema | None = None, *, raw_body: bool = False
 ) -> Callable[[HandlerFn], HandlerFn]:
+    """Register ``fn`` for ``request_class``; ``None`` (an RPC the installed mlflow lacks, from
+    ``mlflow_mirror.protos.optional_request``) registers nothing."""
+
     def register(fn: HandlerFn) -> HandlerFn:
-        HANDLERS[rpc_name(request_class)] = Handler(fn, schema or {}, raw_body)
+        if request_class is not None:
+            HANDLERS[rpc_name(request_class)] = Handler(fn, schema or {}, raw_body)
         return fn
 
     return register

@@ -8,22 +8,23 @@ proxy's store; any other root (e.g. ``s3://``) is outside mockflow and lists as 
 
 from __future__ import annotations
 
-import mimetypes
 import posixpath
 import urllib.parse
 
 from flask import Response, request
 from mlflow.entities import FileInfo
-from mlflow.exceptions import MlflowException, _UnsupportedMultipartUploadException
+from mlflow.exceptions import MlflowException
 from mlflow.protos import mlflow_artifacts_pb2 as proxy
 from mlflow.protos.databricks_pb2 import BAD_REQUEST, RESOURCE_DOES_NOT_EXIST
 from mlflow.protos.service_pb2 import ListArtifacts, ListLoggedModelArtifacts
 from werkzeug.http import quote_header_value
 
 from mockflow.handlers import current_settings, rpc, view
+from mockflow.mlflow_mirror.exceptions import UnsupportedMultipartUploadException
+from mockflow.mlflow_mirror.handler_schemas import assert_required, assert_string
+from mockflow.mlflow_mirror.mime_types import guess_mime_type
 from mockflow.store import Store
 from mockflow.store.artifacts import Limits, safe_path
-from mockflow.wire.messages import assert_required, assert_string
 
 _PROXY_ROUTE = "/api/2.0/mlflow-artifacts/artifacts"
 
@@ -46,26 +47,9 @@ def _artifact_path() -> str:
     return safe_path((request.view_args or {}).get("artifact_path", ""))
 
 
-# mlflow.utils.mime_type_utils.get_text_extensions(), whose MLmodel/MLproject names come from
-# importing mlflow.models (pandas, the client), which the serve process avoids.
-_TEXT_EXTENSIONS = frozenset(
-    "txt log err cfg conf cnf cf ini properties prop hocon toml yaml yml xml json js py py3 csv "
-    "tsv md rst ipynb MLmodel MLproject".split()
-)
-
-
-def _guess_mime_type(path: str) -> str:
-    """MLflow's ``_guess_mime_type``: text for known text files, else by extension, else binary."""
-    filename = posixpath.basename(path)
-    extension = posixpath.splitext(filename)[1].replace(".", "") or filename
-    if extension in _TEXT_EXTENSIONS:
-        return "text/plain"
-    return mimetypes.guess_type(filename)[0] or "application/octet-stream"
-
-
 def _send(data: bytes, name: str) -> Response:
     # Always an attachment, as MLflow sends them, so a browser never renders one on this origin.
-    response = Response(data, mimetype=_guess_mime_type(name))
+    response = Response(data, mimetype=guess_mime_type(name))
     filename = posixpath.basename(name)
     response.headers["Content-Disposition"] = (
         f"attachment; filename={quote_header_value(filename, allow_token=True)}"
@@ -116,7 +100,7 @@ def _multipart_unsupported(req: object, store: Store) -> None:
     # mlflow server with a local artifact root answers this; the client then falls back to a
     # single PUT (mlflow/store/artifact/http_artifact_repo.py).
     _artifact_path()
-    raise _UnsupportedMultipartUploadException()
+    raise UnsupportedMultipartUploadException()
 
 
 for _mpu in (

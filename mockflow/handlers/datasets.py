@@ -8,6 +8,7 @@ records travel as JSON strings inside the messages, as MLflow sends them.
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from mlflow.exceptions import MlflowException
 from mlflow.protos.service_pb2 import (
@@ -15,7 +16,6 @@ from mlflow.protos.service_pb2 import (
     CreateDataset,
     DatasetSummary,
     DeleteDataset,
-    DeleteDatasetRecords,
     DeleteDatasetTag,
     GetDataset,
     GetDatasetExperimentIds,
@@ -28,11 +28,18 @@ from mlflow.protos.service_pb2 import (
 )
 
 from mockflow.handlers import rpc
+from mockflow.mlflow_mirror.handler_schemas import (
+    MAX_EXPERIMENT_IDS_PER_REQUEST,
+    assert_array,
+    assert_intlike,
+    assert_required,
+    assert_string,
+)
+from mockflow.mlflow_mirror.protos import optional_request
 from mockflow.store import Store
-from mockflow.wire.messages import assert_array, assert_intlike, assert_required, assert_string
 
-# MLflow's limit (mlflow/server/handlers.py, search_datasets_impl).
-MAX_EXPERIMENT_IDS_PER_REQUEST = 20
+# Not in every mlflow-skinny the package supports.
+DeleteDatasetRecords: Any = optional_request("DeleteDatasetRecords")
 
 
 @rpc(SearchDatasets, {"experiment_ids": [assert_array]})
@@ -146,9 +153,7 @@ def get_dataset_records(req: GetDatasetRecords, store: Store) -> GetDatasetRecor
 
 
 @rpc(DeleteDatasetRecords, {"dataset_record_ids": [assert_array]})
-def delete_dataset_records(
-    req: DeleteDatasetRecords, store: Store
-) -> DeleteDatasetRecords.Response:
+def delete_dataset_records(req: Any, store: Store) -> Any:
     deleted = store.eval_datasets.delete_dataset_records(
         req.dataset_id, list(req.dataset_record_ids)
     )

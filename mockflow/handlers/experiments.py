@@ -18,13 +18,13 @@ from mlflow.protos.service_pb2 import (
 )
 
 from mockflow.handlers import paged, rpc
-from mockflow.store import Store
-from mockflow.wire.messages import (
+from mockflow.mlflow_mirror.handler_schemas import (
     assert_array,
     assert_intlike,
     assert_required,
     assert_string,
 )
+from mockflow.store import Store
 
 _REQUIRED_ID = {"experiment_id": [assert_required, assert_string]}
 

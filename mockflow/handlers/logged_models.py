@@ -21,17 +21,17 @@ from mlflow.protos.service_pb2 import (
     SetLoggedModelTags,
 )
 from mlflow.utils.mlflow_tags import MLFLOW_LOGGED_MODELS
-from mlflow.utils.validation import _validate_tag
 
 from mockflow.handlers import paged, rpc
-from mockflow.store import Store
-from mockflow.wire.messages import (
+from mockflow.mlflow_mirror.handler_schemas import (
     assert_array,
     assert_intlike,
     assert_item_type_string,
     assert_required,
     assert_string,
 )
+from mockflow.mlflow_mirror.validation import validate_tag
+from mockflow.store import Store
 
 
 @rpc(
@@ -176,7 +176,7 @@ def log_model(req: LogModel, store: Store) -> LogModel.Response:
     run = store.tracking.get_run(req.run_id)
     previous = run.data.tags.get(MLFLOW_LOGGED_MODELS)
     value = json.dumps((json.loads(previous) if previous else []) + [entry])
-    _validate_tag(MLFLOW_LOGGED_MODELS, value)
+    validate_tag(MLFLOW_LOGGED_MODELS, value)
     store.tracking.set_tag(req.run_id, RunTag(MLFLOW_LOGGED_MODELS, value))
     return LogModel.Response()
 

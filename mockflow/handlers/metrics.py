@@ -7,10 +7,9 @@ from mlflow.exceptions import MlflowException
 from mlflow.protos.service_pb2 import GetMetricHistory, GetMetricHistoryBulkInterval
 
 from mockflow.handlers import rpc
-from mockflow.store import Store
-from mockflow.wire.errors import JSON
-from mockflow.wire.fast_json import metric_list_response, metrics_json
-from mockflow.wire.messages import (
+from mockflow.mlflow_mirror.handler_schemas import (
+    MAX_RESULTS_PER_RUN,
+    MAX_RUNS_GET_METRIC_HISTORY_BULK,
     assert_array,
     assert_at_most,
     assert_intlike,
@@ -19,10 +18,9 @@ from mockflow.wire.messages import (
     assert_string,
     assert_within,
 )
-
-# The limits of MLflow's server (mlflow/server/handlers.py).
-MAX_RUNS_GET_METRIC_HISTORY_BULK = 100
-MAX_RESULTS_PER_RUN = 2500
+from mockflow.store import Store
+from mockflow.wire.errors import JSON
+from mockflow.wire.fast_json import metric_list_response, metrics_json
 
 
 @rpc(

@@ -29,8 +29,8 @@ from mlflow.protos.model_registry_pb2 import (
 )
 
 from mockflow.handlers import current_settings, paged, rpc
-from mockflow.store import Store, model_sources
-from mockflow.wire.messages import (
+from mockflow.mlflow_mirror import model_sources
+from mockflow.mlflow_mirror.handler_schemas import (
     assert_array,
     assert_at_most,
     assert_bool,
@@ -39,6 +39,7 @@ from mockflow.wire.messages import (
     assert_required,
     assert_string,
 )
+from mockflow.store import Store
 
 _NAME = {"name": [assert_string, assert_required]}
 _VERSION = {**_NAME, "version": [assert_string, assert_required]}

@@ -32,10 +32,8 @@ from mlflow.protos.service_pb2 import (
 )
 
 from mockflow.handlers import rpc
-from mockflow.store import Store
-from mockflow.wire.errors import JSON
-from mockflow.wire.fast_json import entity_json, list_response
-from mockflow.wire.messages import (
+from mockflow.mlflow_mirror.handler_schemas import (
+    SEARCH_RUNS_MAX_RESULTS,
     assert_array,
     assert_at_most,
     assert_floatlike,
@@ -44,6 +42,9 @@ from mockflow.wire.messages import (
     assert_required,
     assert_string,
 )
+from mockflow.store import Store
+from mockflow.wire.errors import JSON
+from mockflow.wire.fast_json import entity_json, list_response
 
 _RUN_ID = {"run_id": [assert_required, assert_string]}
 
@@ -108,7 +109,7 @@ def restore_run(req: RestoreRun, store: Store) -> RestoreRun.Response:
     {
         "experiment_ids": [assert_array],
         "filter": [assert_string],
-        "max_results": [assert_intlike, assert_at_most(50000)],
+        "max_results": [assert_intlike, assert_at_most(SEARCH_RUNS_MAX_RESULTS)],
         "order_by": [assert_array, assert_item_type_string],
     },
 )

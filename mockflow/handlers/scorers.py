@@ -17,15 +17,15 @@ from mlflow.protos.service_pb2 import (
 )
 
 from mockflow.handlers import rpc, view
-from mockflow.mlflow_mirror.scorers import validate_serialized_scorer
-from mockflow.store import Store
-from mockflow.wire.messages import (
+from mockflow.mlflow_mirror.handler_schemas import (
     assert_array,
     assert_intlike,
     assert_item_type_string,
     assert_required,
     assert_string,
 )
+from mockflow.mlflow_mirror.scorers import serialized_scorer_of, validate_serialized_scorer
+from mockflow.store import Store
 
 
 @rpc(
@@ -44,7 +44,7 @@ def register_scorer(req: RegisterScorer, store: Store) -> RegisterScorer.Respons
         scorer_id=version.scorer_id,
         experiment_id=version.experiment_id,
         name=version.scorer_name,
-        serialized_scorer=version._serialized_scorer,
+        serialized_scorer=serialized_scorer_of(version),
         creation_time=version.creation_time,
     )
 

@@ -15,10 +15,8 @@ from mlflow.entities import Assessment, TraceInfo
 from mlflow.entities.assessment import Expectation, Feedback
 from mlflow.entities.trace_metrics import MetricAggregation, MetricViewType
 from mlflow.exceptions import MlflowException
-from mlflow.protos import service_pb2
 from mlflow.protos.databricks_pb2 import BAD_REQUEST
 from mlflow.protos.service_pb2 import (
-    BatchGetTraceInfos,
     BatchGetTraces,
     CalculateTraceFilterCorrelation,
     CreateAssessment,
@@ -41,9 +39,7 @@ from mlflow.protos.service_pb2 import (
 from mlflow.protos.service_pb2 import Trace as ProtoTrace
 
 from mockflow.handlers import rpc, view
-from mockflow.mlflow_mirror.traces import validate_trace_tag_mutation
-from mockflow.store import Store
-from mockflow.wire.messages import (
+from mockflow.mlflow_mirror.handler_schemas import (
     assert_array,
     assert_at_most,
     assert_bool,
@@ -52,9 +48,13 @@ from mockflow.wire.messages import (
     assert_required,
     assert_string,
 )
+from mockflow.mlflow_mirror.protos import optional_request
+from mockflow.mlflow_mirror.traces import validate_trace_tag_mutation
+from mockflow.store import Store
 
 # Not in every mlflow-skinny the package supports.
-DeleteTracesV3: Any = getattr(service_pb2, "DeleteTracesV3", None)
+DeleteTracesV3: Any = optional_request("DeleteTracesV3")
+BatchGetTraceInfos: Any = optional_request("BatchGetTraceInfos")
 
 
 @rpc(StartTraceV3, {"trace": [assert_required]})
@@ -75,7 +75,7 @@ _BATCH_SCHEMA = {
 }
 
 
-def _experiment_scope(req: BatchGetTraces | BatchGetTraceInfos) -> list[str] | None:
+def _experiment_scope(req: Any) -> list[str] | None:
     # As MLflow: experiment_ids scope the lookup only when the request names the field.
     return list(req.experiment_ids) if req.experiment_ids else None
 
@@ -87,7 +87,7 @@ def batch_get_traces(req: BatchGetTraces, store: Store) -> BatchGetTraces.Respon
 
 
 @rpc(BatchGetTraceInfos, _BATCH_SCHEMA)
-def batch_get_trace_infos(req: BatchGetTraceInfos, store: Store) -> BatchGetTraceInfos.Response:
+def batch_get_trace_infos(req: Any, store: Store) -> Any:
     infos = store.traces.batch_get_trace_infos(list(req.trace_ids), _experiment_scope(req))
     return BatchGetTraceInfos.Response(trace_infos=[i.to_proto() for i in infos])
 
@@ -152,11 +152,9 @@ def delete_traces(req: DeleteTraces, store: Store) -> DeleteTraces.Response:
     return DeleteTraces.Response(traces_deleted=_delete_traces(req, store))
 
 
-if DeleteTracesV3 is not None:
-
-    @rpc(DeleteTracesV3, _DELETE_SCHEMA)
-    def delete_traces_v3(req: DeleteTraces, store: Store) -> DeleteTraces.Response:
-        return DeleteTracesV3.Response(traces_deleted=_delete_traces(req, store))
+@rpc(DeleteTracesV3, _DELETE_SCHEMA)
+def delete_traces_v3(req: Any, store: Store) -> Any:
+    return DeleteTracesV3.Response(traces_deleted=_delete_traces(req, store))
 
 
 # The client sets and deletes tags through the v2 routes (``{request_id}``); v3 names it

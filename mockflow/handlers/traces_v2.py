@@ -14,8 +14,7 @@ from mlflow.entities.trace_status import TraceStatus
 from mlflow.protos.service_pb2 import EndTrace, GetTraceInfo, SearchTraces, StartTrace
 
 from mockflow.handlers import rpc
-from mockflow.store import Store
-from mockflow.wire.messages import (
+from mockflow.mlflow_mirror.handler_schemas import (
     assert_array,
     assert_at_most,
     assert_intlike,
@@ -23,6 +22,7 @@ from mockflow.wire.messages import (
     assert_required,
     assert_string,
 )
+from mockflow.store import Store
 
 
 @rpc(StartTrace, {"experiment_id": [assert_string], "timestamp_ms": [assert_intlike]})

@@ -11,13 +11,11 @@ from typing import Any
 
 from flask import Response, g, jsonify, request
 from mlflow.exceptions import MlflowException
+from mlflow.store.tracking import MAX_RESULTS_GET_METRIC_HISTORY as MAX_HISTORY_RESULTS
 
 from mockflow.handlers import load_handlers, view
+from mockflow.mlflow_mirror.handler_schemas import MAX_RUN_IDS_PER_REQUEST
 from mockflow.store import Store
-
-# MLflow's limits for metrics/get-history-bulk (mlflow/server/handlers.py).
-MAX_HISTORY_RESULTS = 25000
-MAX_RUN_IDS_PER_REQUEST = 100
 
 
 @view("/ajax-api/2.0/mlflow/metrics/get-history-bulk", "GetMetricHistoryBulk")

@@ -45,3 +45,8 @@ def validate_scorer(name: str, serialized_scorer: str) -> None:
     validate_scorer_name(name)
     data: Any = json.loads(serialized_scorer)
     validate_scorer_model(extract_model_from_serialized_scorer(data))
+
+
+def serialized_scorer_of(version: Any) -> str:
+    """A ``ScorerVersion``'s stored payload (MLflow's handler reads the private attribute)."""
+    return str(version._serialized_scorer)

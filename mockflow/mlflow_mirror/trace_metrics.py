@@ -9,6 +9,10 @@ from mlflow.entities.trace_metrics import AggregationType, MetricAggregation, Me
 from mlflow.exceptions import MlflowException
 
 TIME_BUCKET_LABEL = "time_bucket"
+# Span attributes (``SpanAttributeKey`` of 3.17; not all defined in 3.9.0).
+LLM_COST = "mlflow.llm.cost"
+LLM_MODEL = "mlflow.llm.model"
+LLM_PROVIDER = "mlflow.llm.provider"
 
 _STATS = frozenset(
     {

@@ -32,8 +32,8 @@ from mlflow.utils.mlflow_tags import (
     MLFLOW_SOURCE_TYPE,
     MLFLOW_USER,
 )
-from mlflow.utils.name_utils import _GENERATOR_NOUNS, _GENERATOR_PREDICATES
 
+from mockflow.mlflow_mirror.names import GENERATOR_NOUNS, GENERATOR_PREDICATES
 from mockflow.seed import catalog
 from mockflow.seed.catalog import CLASSIFICATION, ITERATIVE, Project
 from mockflow.seed.curves import Noise, Targets, curves, targets_for
@@ -152,12 +152,12 @@ class Generator:
         return f"{self.rng.getrandbits(4 * n):0{n}x}"
 
     def run_name(self) -> str:
-        """As ``mlflow.utils.name_utils._generate_random_name`` makes them, from our RNG."""
+        """As ``mockflow.mlflow_mirror.names.generate_random_name`` makes them, from our RNG."""
         name = ""
         for _ in range(10):
             name = (
-                f"{self.rng.choice(_GENERATOR_PREDICATES).lower()}-"
-                f"{self.rng.choice(_GENERATOR_NOUNS).lower()}-{self.rng.randint(0, 1000)}"
+                f"{self.rng.choice(GENERATOR_PREDICATES).lower()}-"
+                f"{self.rng.choice(GENERATOR_NOUNS).lower()}-{self.rng.randint(0, 1000)}"
             )
             if len(name) <= 20:
                 return name

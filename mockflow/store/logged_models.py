@@ -27,17 +27,16 @@ from mlflow.entities import (
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE, RESOURCE_DOES_NOT_EXIST
 from mlflow.store.entities.paged_list import PagedList
+from mlflow.store.tracking import SEARCH_LOGGED_MODEL_MAX_RESULTS_DEFAULT
 from mlflow.utils.mlflow_tags import MLFLOW_MODEL_VERSIONS
-from mlflow.utils.name_utils import _generate_random_name
 from mlflow.utils.search_utils import SearchLoggedModelsPaginationToken, SearchLoggedModelsUtils
-from mlflow.utils.validation import _validate_logged_model_name
 
+from mockflow.mlflow_mirror.names import generate_random_name
+from mockflow.mlflow_mirror.validation import validate_logged_model_name
 from mockflow.store.clock import now_millis
 
 if TYPE_CHECKING:
     from mockflow.store.tracking import TrackingStore
-
-SEARCH_LOGGED_MODEL_MAX_RESULTS_DEFAULT = 100
 
 
 @dataclass(eq=False)
@@ -115,7 +114,7 @@ class LoggedModelStore:
         params: Sequence[LoggedModelParameter] = (),
         model_type: str | None = None,
     ) -> LoggedModelRecord:
-        _validate_logged_model_name(name)
+        validate_logged_model_name(name)
         if experiment.lifecycle_stage != LifecycleStage.ACTIVE:
             raise MlflowException(
                 f"The experiment {experiment.experiment_id} must be in the 'active' state. "
@@ -127,7 +126,7 @@ class LoggedModelStore:
         record = LoggedModelRecord(
             model_id=model_id,
             experiment_id=experiment.experiment_id,
-            name=name or _generate_random_name(),
+            name=name or generate_random_name(),
             artifact_location=(
                 f"{experiment.artifact_location.rstrip('/')}/models/{model_id}/artifacts"
             ),

@@ -37,25 +37,37 @@ from mlflow.protos.databricks_pb2 import (
     RESOURCE_DOES_NOT_EXIST,
 )
 from mlflow.store.entities.paged_list import PagedList
-from mlflow.utils.search_utils import SearchModelUtils, SearchModelVersionUtils, SearchUtils
-from mlflow.utils.validation import (
-    _REGISTERED_MODEL_ALIAS_LATEST,
-    _validate_model_alias_name,
-    _validate_model_alias_name_reserved,
-    _validate_model_name,
-    _validate_model_renaming,
-    _validate_model_version,
-    _validate_model_version_tag,
-    _validate_registered_model_tag,
-    _validate_tag_name,
+from mlflow.store.model_registry import (
+    SEARCH_MODEL_VERSION_MAX_RESULTS_DEFAULT,
+    SEARCH_MODEL_VERSION_MAX_RESULTS_THRESHOLD,
+    SEARCH_REGISTERED_MODEL_MAX_RESULTS_DEFAULT,
+    SEARCH_REGISTERED_MODEL_MAX_RESULTS_THRESHOLD,
 )
+from mlflow.utils.search_utils import SearchModelUtils, SearchModelVersionUtils
 
+from mockflow.mlflow_mirror.search import model_version_matches, registered_model_matches
+from mockflow.mlflow_mirror.sql_registry_store import (
+    check_model_version_clause,
+    check_model_version_order_by,
+    check_registered_model_clause,
+    entity_is_prompt,
+    is_querying_prompt,
+    order_like_sql,
+    page_by_offset,
+    registered_model_sort_keys,
+)
+from mockflow.mlflow_mirror.validation import (
+    REGISTERED_MODEL_ALIAS_LATEST,
+    validate_model_alias_name,
+    validate_model_alias_name_reserved,
+    validate_model_name,
+    validate_model_renaming,
+    validate_model_version,
+    validate_model_version_tag,
+    validate_registered_model_tag,
+    validate_tag_name,
+)
 from mockflow.store.clock import now_millis
-
-SEARCH_REGISTERED_MODEL_MAX_RESULTS_DEFAULT = 100
-SEARCH_REGISTERED_MODEL_MAX_RESULTS_THRESHOLD = 1000
-SEARCH_MODEL_VERSION_MAX_RESULTS_DEFAULT = 10000
-SEARCH_MODEL_VERSION_MAX_RESULTS_THRESHOLD = 200000
 
 _READY = ModelVersionStatus.to_string(ModelVersionStatus.READY)
 _PENDING = ModelVersionStatus.to_string(ModelVersionStatus.PENDING_REGISTRATION)
@@ -153,7 +165,7 @@ class RegistryStore:
     # --- registered models ---------------------------------------------------------------------
 
     def _model(self, name: str) -> ModelRecord:
-        _validate_model_name(name)
+        validate_model_name(name)
         record = self.models.get(name)
         if record is None:
             raise MlflowException(
@@ -167,9 +179,9 @@ class RegistryStore:
         tags: Sequence[RegisteredModelTag] = (),
         description: str | None = None,
     ) -> RegisteredModel:
-        _validate_model_name(name)
+        validate_model_name(name)
         for tag in tags:
-            _validate_registered_model_tag(tag.key, tag.value)
+            validate_registered_model_tag(tag.key, tag.value)
         if name in self.models:
             handle_resource_already_exist_error(
                 name, has_prompt_tag(self.models[name].tags), has_prompt_tag(list(tags))
@@ -189,7 +201,7 @@ class RegistryStore:
         return record.to_entity()
 
     def rename_registered_model(self, name: str, new_name: str) -> RegisteredModel:
-        _validate_model_renaming(new_name)
+        validate_model_renaming(new_name)
         record = self._model(name)
         if new_name in self.models and new_name != name:
             raise MlflowException(
@@ -227,21 +239,17 @@ class RegistryStore:
             )
         parsed = SearchModelUtils.parse_search_filter(filter_string)
         for f in parsed:
-            _check_registered_model_clause(f)
-        sort_keys = _registered_model_sort_keys(order_by)
+            check_registered_model_clause(f)
+        sort_keys = registered_model_sort_keys(order_by)
         models = [m.to_entity() for m in self.models.values()]
-        if not _is_querying_prompt(parsed):
-            models = [m for m in models if not _entity_is_prompt(m)]
+        if not is_querying_prompt(parsed):
+            models = [m for m in models if not entity_is_prompt(m)]
             parsed = [
                 f for f in parsed if not (f["type"] == "tag" and f["key"] == IS_PROMPT_TAG_KEY)
             ]
-        models = [
-            m
-            for m in models
-            if all(SearchModelUtils._does_registered_model_match_clauses(m, f) for f in parsed)
-        ]
-        ordered = _sorted(models, sort_keys)
-        return _page(ordered, page_token, max_results)
+        models = [m for m in models if all(registered_model_matches(m, f) for f in parsed)]
+        ordered = order_like_sql(models, sort_keys)
+        return page_by_offset(ordered, page_token, max_results)
 
     def get_latest_versions(
         self, name: str, stages: Sequence[str] | None = None
@@ -258,20 +266,20 @@ class RegistryStore:
         ]
 
     def set_registered_model_tag(self, name: str, tag: RegisteredModelTag) -> None:
-        _validate_model_name(name)
-        _validate_registered_model_tag(tag.key, tag.value)
+        validate_model_name(name)
+        validate_registered_model_tag(tag.key, tag.value)
         self._model(name).tags[tag.key] = tag.value
 
     def delete_registered_model_tag(self, name: str, key: str) -> None:
-        _validate_model_name(name)
-        _validate_tag_name(key)
+        validate_model_name(name)
+        validate_tag_name(key)
         self._model(name).tags.pop(key, None)
 
     # --- model versions ------------------------------------------------------------------------
 
     def _version(self, name: str, version: Any) -> tuple[ModelRecord, VersionRecord]:
-        _validate_model_name(name)
-        number = _validate_model_version(version)
+        validate_model_name(name)
+        number = validate_model_version(version)
         record = self.models.get(name)
         mv = record.versions.get(number) if record else None
         if record is None or mv is None:
@@ -295,9 +303,9 @@ class RegistryStore:
     ) -> ModelVersion:
         """``storage_location`` is where the files are (a logged model's artifact location for
         a ``models:/m-...`` source); the caller resolves it, since it spans areas."""
-        _validate_model_name(name)
+        validate_model_name(name)
         for tag in tags:
-            _validate_model_version_tag(tag.key, tag.value)
+            validate_model_version_tag(tag.key, tag.value)
         record = self._model(name)
         t = now_millis()
         number = max(self._max_version.get(name, 0), max(record.versions, default=0)) + 1
@@ -355,7 +363,7 @@ class RegistryStore:
         return mv.to_entity(record.aliases_of(mv.version))
 
     def delete_model_version(self, name: str, version: Any) -> None:
-        _validate_model_version(version)
+        validate_model_version(version)
         record, mv = self._version(name, version)
         record.last_updated_time = now_millis()
         for alias in record.aliases_of(mv.version):
@@ -387,12 +395,12 @@ class RegistryStore:
             )
         parsed = SearchModelVersionUtils.parse_search_filter(filter_string)
         for f in parsed:
-            _check_model_version_clause(f)
+            check_model_version_clause(f)
         order_by = list(
             order_by or ["last_updated_timestamp DESC", "name ASC", "version_number DESC"]
         )
-        _check_model_version_order_by(order_by)
-        if not _is_querying_prompt(parsed):
+        check_model_version_order_by(order_by)
+        if not is_querying_prompt(parsed):
             prompts = {n for n, m in self.models.items() if m.is_prompt()}
             parsed = [
                 f for f in parsed if not (f["type"] == "tag" and f["key"] == IS_PROMPT_TAG_KEY)
@@ -406,46 +414,42 @@ class RegistryStore:
             if record.name not in prompts
             for mv in record.versions.values()
         ]
-        versions = [
-            mv
-            for mv in versions
-            if all(SearchModelVersionUtils._does_model_version_match_clauses(mv, f) for f in parsed)
-        ]
+        versions = [mv for mv in versions if all(model_version_matches(mv, f) for f in parsed)]
         ordered = SearchModelVersionUtils.sort(versions, order_by)
-        return _page(ordered, page_token, max_results)
+        return page_by_offset(ordered, page_token, max_results)
 
     def set_model_version_tag(self, name: str, version: Any, tag: ModelVersionTag) -> None:
-        _validate_model_name(name)
-        _validate_model_version(version)
-        _validate_model_version_tag(tag.key, tag.value)
+        validate_model_name(name)
+        validate_model_version(version)
+        validate_model_version_tag(tag.key, tag.value)
         _, mv = self._version(name, version)
         mv.tags[tag.key] = tag.value
 
     def delete_model_version_tag(self, name: str, version: Any, key: str) -> None:
-        _validate_model_name(name)
-        _validate_model_version(version)
-        _validate_tag_name(key)
+        validate_model_name(name)
+        validate_model_version(version)
+        validate_tag_name(key)
         _, mv = self._version(name, version)
         mv.tags.pop(key, None)
 
     # --- aliases -------------------------------------------------------------------------------
 
     def set_registered_model_alias(self, name: str, alias: str, version: Any) -> None:
-        _validate_model_name(name)
-        _validate_model_alias_name(alias)
-        _validate_model_alias_name_reserved(alias)
+        validate_model_name(name)
+        validate_model_alias_name(alias)
+        validate_model_alias_name_reserved(alias)
         record, mv = self._version(name, version)
         record.aliases[alias] = mv.version
 
     def delete_registered_model_alias(self, name: str, alias: str) -> None:
-        _validate_model_name(name)
-        _validate_model_alias_name(alias)
+        validate_model_name(name)
+        validate_model_alias_name(alias)
         self._model(name).aliases.pop(alias, None)
 
     def get_model_version_by_alias(self, name: str, alias: str) -> ModelVersion:
-        _validate_model_name(name)
-        _validate_model_alias_name(alias)
-        if alias.lower() == _REGISTERED_MODEL_ALIAS_LATEST:
+        validate_model_name(name)
+        validate_model_alias_name(alias)
+        if alias.lower() == REGISTERED_MODEL_ALIAS_LATEST:
             versions = self.get_latest_versions(name)
             if not versions:
                 raise MlflowException(
@@ -487,139 +491,3 @@ class RegistryStore:
             "registered_models": len(self.models),
             "model_versions": sum(len(m.versions) for m in self.models.values()),
         }
-
-
-# --- the SQL store's checks that the search utils leave out --------------------------------------
-
-
-def _is_querying_prompt(parsed: Sequence[dict[str, Any]]) -> bool:
-    for f in parsed:
-        if f["type"] != "tag" or f["key"] != IS_PROMPT_TAG_KEY:
-            continue
-        return (f["comparator"] == "=" and f["value"].lower() == "true") or (
-            f["comparator"] == "!=" and f["value"].lower() == "false"
-        )
-    return False
-
-
-def _entity_is_prompt(model: RegisteredModel) -> bool:
-    return model._tags.get(IS_PROMPT_TAG_KEY, "false").lower() == "true"
-
-
-def _check_registered_model_clause(f: dict[str, Any]) -> None:
-    type_, key, comparator = f["type"], f["key"], f["comparator"]
-    if type_ == "attribute":
-        if key != "name":
-            raise MlflowException(
-                f"Invalid attribute name: {key}", error_code=INVALID_PARAMETER_VALUE
-            )
-        if comparator not in ("=", "!=", "LIKE", "ILIKE", "IN", "NOT IN"):
-            raise MlflowException(
-                f"Invalid comparator for attribute: {comparator}",
-                error_code=INVALID_PARAMETER_VALUE,
-            )
-    elif type_ == "tag":
-        if comparator not in ("=", "!=", "LIKE", "ILIKE"):
-            raise MlflowException.invalid_parameter_value(
-                f"Invalid comparator for tag: {comparator}"
-            )
-    else:
-        raise MlflowException(f"Invalid token type: {type_}", error_code=INVALID_PARAMETER_VALUE)
-
-
-def _check_model_version_clause(f: dict[str, Any]) -> None:
-    type_, key, comparator, value = f["type"], f["key"], f["comparator"], f["value"]
-    if type_ == "attribute":
-        if key not in SearchModelVersionUtils.VALID_SEARCH_ATTRIBUTE_KEYS:
-            raise MlflowException(
-                f"Invalid attribute name: {key}", error_code=INVALID_PARAMETER_VALUE
-            )
-        if key in SearchModelVersionUtils.NUMERIC_ATTRIBUTES:
-            if comparator not in SearchModelVersionUtils.VALID_NUMERIC_ATTRIBUTE_COMPARATORS:
-                raise MlflowException(
-                    f"Invalid comparator for attribute {key}: {comparator}",
-                    error_code=INVALID_PARAMETER_VALUE,
-                )
-            if isinstance(value, float):
-                raise MlflowException.invalid_parameter_value(
-                    f"Invalid value for numeric attribute '{key}': {value!r}"
-                )
-            try:
-                int(value)
-            except (TypeError, ValueError):
-                raise MlflowException.invalid_parameter_value(
-                    f"Invalid value for numeric attribute '{key}': {value!r}"
-                ) from None
-        elif comparator not in SearchModelVersionUtils.VALID_STRING_ATTRIBUTE_COMPARATORS or (
-            comparator in ("IN", "NOT IN") and key not in ("run_id", "name")
-        ):
-            raise MlflowException(
-                f"Invalid comparator for attribute: {comparator}",
-                error_code=INVALID_PARAMETER_VALUE,
-            )
-    elif type_ == "tag":
-        if comparator not in ("=", "!=", "LIKE", "ILIKE"):
-            raise MlflowException.invalid_parameter_value(
-                f"Invalid comparator for tag: {comparator}",
-            )
-    else:
-        raise MlflowException(f"Invalid token type: {type_}", error_code=INVALID_PARAMETER_VALUE)
-
-
-def _registered_model_sort_keys(order_by: Sequence[str] | None) -> list[tuple[str, bool]]:
-    """(entity attribute, ascending) pairs as the SQL store orders: ``timestamp`` and
-    ``last_updated_timestamp`` both mean the last update; name ascending breaks ties."""
-    keys: list[tuple[str, bool]] = []
-    seen: set[str] = set()
-    for clause in order_by or []:
-        key, ascending = SearchUtils.parse_order_by_for_search_registered_models(clause)
-        if key == "name":
-            column = "name"
-        elif key in SearchUtils.VALID_TIMESTAMP_ORDER_BY_KEYS:
-            column = "last_updated_timestamp"
-        else:
-            raise MlflowException(
-                f"Invalid order by key '{key}' specified."
-                + "Valid keys are "
-                + f"'{SearchUtils.RECOMMENDED_ORDER_BY_KEYS_REGISTERED_MODELS}'",
-                error_code=INVALID_PARAMETER_VALUE,
-            )
-        if column in seen:
-            raise MlflowException(f"`order_by` contains duplicate fields: {list(order_by or [])}")
-        seen.add(column)
-        keys.append((column, ascending))
-    if "name" not in seen:
-        keys.append(("name", True))
-    return keys
-
-
-def _sorted(items: list[Any], keys: list[tuple[str, bool]]) -> list[Any]:
-    out = list(items)
-    for attr, ascending in reversed(keys):  # stable sorts, least significant key first
-        out.sort(key=lambda item: getattr(item, attr) or 0, reverse=not ascending)
-    return out
-
-
-def _check_model_version_order_by(order_by: Sequence[str]) -> None:
-    seen: set[str] = set()
-    for clause in order_by:
-        _, key, _ = SearchModelVersionUtils.parse_order_by_for_search_model_versions(clause)
-        if key not in SearchModelVersionUtils.VALID_ORDER_BY_ATTRIBUTE_KEYS:
-            raise MlflowException(
-                f"Invalid order by key '{key}' specified. Valid keys are "
-                f"{SearchModelVersionUtils.VALID_ORDER_BY_ATTRIBUTE_KEYS}",
-                error_code=INVALID_PARAMETER_VALUE,
-            )
-        if key in seen:
-            raise MlflowException(f"`order_by` contains duplicate fields: {list(order_by)}")
-        seen.add(key)
-
-
-def _page(items: list[Any], page_token: str | None, max_results: int) -> PagedList:
-    """MLflow's SQL paging: the offset from the token, a next token only if more remain."""
-    offset = SearchUtils.parse_start_offset_from_page_token(page_token)
-    page = items[offset : offset + max_results]
-    token = None
-    if offset + max_results < len(items):
-        token = SearchUtils.create_page_token(offset + max_results)
-    return PagedList(page, token)

@@ -16,6 +16,8 @@ from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 from mlflow.store.entities.paged_list import PagedList
 from mlflow.utils.search_utils import SearchUtils
 
+from mockflow.mlflow_mirror.search import run_matches_clause
+
 
 def check_clauses(utils: type[SearchUtils], filter_string: str | None) -> None:
     if not filter_string:
@@ -58,8 +60,9 @@ def search(
 def _clause_matcher(sed: dict[str, Any]) -> Callable[[Any], bool]:
     """One parsed clause as a predicate over run records, decided once instead of per run.
 
-    ``SearchUtils._does_run_match_clause`` classifies the clause, translates its key and converts
-    its value again for every run, on a Run entity: most of a 10,000-run search. This makes the
+    MLflow's per-run matcher (``mlflow_mirror.search.run_matches_clause``) classifies the clause,
+    translates its key and converts its value again for every run, on a Run entity: most of a
+    10,000-run search. This makes the
     same decisions in the same order, once, and reads metrics, params and tags straight from the
     record (the values its entity would hold). Attributes come from the entity; dataset clauses,
     and any value that does not convert, use MLflow's own per-run function, so errors and edge
@@ -98,7 +101,7 @@ def _clause_matcher(sed: dict[str, Any]) -> Callable[[Any], bool]:
         else:
             raise LookupError
     except (LookupError, ValueError, TypeError):
-        return lambda record: bool(utils._does_run_match_clause(record.to_entity(), sed))
+        return lambda record: run_matches_clause(record.to_entity(), sed)
     if comparator == "IS NULL":
         return lambda record: get(record) is None
     if comparator == "IS NOT NULL":

@@ -52,7 +52,7 @@ def _span_rows(store: TraceStore, records: Iterable[TraceRecord]) -> Iterator[Ro
     for r in records:
         for span in store.span_dicts(r):
             attributes = span.get("attributes") or {}
-            cost = unjson(attributes.get(SpanAttributeKey.LLM_COST)) or {}
+            cost = unjson(attributes.get(mirror.LLM_COST)) or {}
             start, end = span.get("start_time_unix_nano"), span.get("end_time_unix_nano")
             yield {
                 "_time": r.info.request_time,
@@ -64,8 +64,8 @@ def _span_rows(store: TraceStore, records: Iterable[TraceRecord]) -> Iterator[Ro
                 "span_name": span.get("name"),
                 "span_type": unjson(attributes.get(SpanAttributeKey.SPAN_TYPE)),
                 "span_status": span_status_name(span),
-                "span_model_name": unjson(attributes.get(SpanAttributeKey.MODEL)),
-                "span_model_provider": unjson(attributes.get(SpanAttributeKey.MODEL_PROVIDER)),
+                "span_model_name": unjson(attributes.get(mirror.LLM_MODEL)),
+                "span_model_provider": unjson(attributes.get(mirror.LLM_PROVIDER)),
             }
 
 

@@ -46,39 +46,35 @@ from mlflow.protos.databricks_pb2 import (
     RESOURCE_DOES_NOT_EXIST,
 )
 from mlflow.store.entities.paged_list import PagedList
+from mlflow.store.tracking import SEARCH_MAX_RESULTS_DEFAULT
 from mlflow.utils.mlflow_tags import MLFLOW_DATASET_CONTEXT, MLFLOW_RUN_NAME
-from mlflow.utils.name_utils import _generate_random_name
 from mlflow.utils.search_utils import SearchExperimentsUtils, SearchUtils
-from mlflow.utils.validation import (
-    _parse_experiment_id,
-    _validate_batch_log_data,
-    _validate_batch_log_limits,
-    _validate_dataset_inputs,
-    _validate_experiment_artifact_location_length,
-    _validate_experiment_name,
-    _validate_experiment_tag,
-    _validate_metric,
-    _validate_param,
-    _validate_param_keys_unique,
-    _validate_run_id,
-    _validate_tag,
-)
 
+from mockflow.mlflow_mirror.names import generate_random_name
+from mockflow.mlflow_mirror.sql_store import (
+    ntile_sample,
+    sanitize_metric_value,
+    validate_max_results,
+)
+from mockflow.mlflow_mirror.validation import (
+    parse_experiment_id,
+    validate_batch_log_data,
+    validate_batch_log_limits,
+    validate_dataset_inputs,
+    validate_experiment_artifact_location_length,
+    validate_experiment_name,
+    validate_experiment_tag,
+    validate_metric,
+    validate_param,
+    validate_param_keys_unique,
+    validate_run_id,
+    validate_tag,
+)
 from mockflow.store.clock import now_millis
 from mockflow.store.search import search, search_runs
 
 DEFAULT_EXPERIMENT_ID = "0"
 DEFAULT_EXPERIMENT_NAME = "Default"
-SEARCH_MAX_RESULTS_THRESHOLD = 50000
-# MLflow's SQL store cannot hold ±Inf and stores the largest finite double instead; NaN is
-# stored as 0 with an is-NaN flag. Reads therefore return ±1.797e308 for ±Inf, and so do we.
-_FLOAT_MAX = 1.7976931348623157e308
-
-
-def _sanitize(value: float) -> float:
-    if math.isinf(value):
-        return _FLOAT_MAX if value > 0 else -_FLOAT_MAX
-    return value
 
 
 def _sort_value(value: float) -> float:
@@ -297,16 +293,16 @@ class TrackingStore:
         *,
         creation_time: int | None = None,
     ) -> str:
-        _validate_experiment_name(name)
+        validate_experiment_name(name)
         if artifact_location:
             # As MLflow's SQL store: a relative local path is stored resolved against the
             # server's working directory.
             from mlflow.utils.uri import resolve_uri_if_local
 
             artifact_location = resolve_uri_if_local(artifact_location)
-            _validate_experiment_artifact_location_length(artifact_location)
+            validate_experiment_artifact_location_length(artifact_location)
         for tag in tags:
-            _validate_experiment_tag(tag.key, tag.value)
+            validate_experiment_tag(tag.key, tag.value)
         if self._find_experiment_by_name(name) is not None:
             raise MlflowException(
                 f"Experiment(name={name}) already exists.",
@@ -327,7 +323,7 @@ class TrackingStore:
         return experiment_id
 
     def _experiment(self, experiment_id: str, view_type: int = ViewType.ALL) -> ExperimentRecord:
-        normalized = str(_parse_experiment_id(experiment_id or DEFAULT_EXPERIMENT_ID))
+        normalized = str(parse_experiment_id(experiment_id or DEFAULT_EXPERIMENT_ID))
         record = self.experiments.get(normalized)
         stages = LifecycleStage.view_type_to_stages(view_type)
         if record is None or record.lifecycle_stage not in stages:
@@ -379,7 +375,7 @@ class TrackingStore:
                 run.changed()
 
     def rename_experiment(self, experiment_id: str, new_name: str) -> None:
-        _validate_experiment_name(new_name)
+        validate_experiment_name(new_name)
         record = self._experiment(experiment_id)
         if record.lifecycle_stage != LifecycleStage.ACTIVE:
             raise MlflowException("Cannot rename a non-active experiment.", INVALID_STATE)
@@ -394,7 +390,7 @@ class TrackingStore:
         record.last_update_time = now_millis()
 
     def set_experiment_tag(self, experiment_id: str, tag: ExperimentTag) -> None:
-        _validate_experiment_tag(tag.key, tag.value)
+        validate_experiment_tag(tag.key, tag.value)
         record = self._experiment(experiment_id)
         self._check_experiment_is_active(record)
         record.tags[tag.key] = tag.value
@@ -417,7 +413,7 @@ class TrackingStore:
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> PagedList:
-        _validate_max_results(max_results)
+        validate_max_results(max_results)
         stages = set(LifecycleStage.view_type_to_stages(view_type))
         experiments = [
             e.to_entity() for e in self.experiments.values() if e.lifecycle_stage in stages
@@ -463,7 +459,7 @@ class TrackingStore:
                 f"different values (run_name='{run_name}', mlflow.runName='{name_tag}').",
                 INVALID_PARAMETER_VALUE,
             )
-        run_name = run_name or name_tag or _generate_random_name()
+        run_name = run_name or name_tag or generate_random_name()
         tag_dict.setdefault(MLFLOW_RUN_NAME, run_name)
         run_id = run_id or uuid.uuid4().hex
         record = RunRecord(
@@ -517,7 +513,7 @@ class TrackingStore:
         self.log_batch(run_id, metrics=[metric], params=[], tags=[], validate_batch=False)
 
     def log_param(self, run_id: str, param: Param) -> None:
-        param = _validate_param(param.key, param.value)
+        param = validate_param(param.key, param.value)
         record = self._run(run_id)
         self._check_run_is_active(record)
         old = record.params.get(param.key)
@@ -532,7 +528,7 @@ class TrackingStore:
         record.changed()
 
     def set_tag(self, run_id: str, tag: RunTag) -> None:
-        tag = _validate_tag(tag.key, tag.value)
+        tag = validate_tag(tag.key, tag.value)
         record = self._run(run_id)
         self._check_run_is_active(record)
         if tag.key == MLFLOW_RUN_NAME:
@@ -561,14 +557,14 @@ class TrackingStore:
         validate_batch: bool = True,
     ) -> None:
         """All-or-nothing: every check runs before the first change."""
-        _validate_run_id(run_id)
+        validate_run_id(run_id)
         if validate_batch:
-            metrics, params, tags = _validate_batch_log_data(metrics, params, tags)
-            _validate_batch_log_limits(metrics, params, tags)
-            _validate_param_keys_unique(params)
+            metrics, params, tags = validate_batch_log_data(metrics, params, tags)
+            validate_batch_log_limits(metrics, params, tags)
+            validate_param_keys_unique(params)
         else:
             for m in metrics:
-                _validate_metric(m.key, m.value, m.timestamp, m.step)
+                validate_metric(m.key, m.value, m.timestamp, m.step)
         record = self._run(run_id)
         self._check_run_is_active(record)
         conflicts = [
@@ -594,7 +590,7 @@ class TrackingStore:
 
     @staticmethod
     def _add_point(record: RunRecord, m: Metric) -> None:
-        value = _sanitize(float(m.value))
+        value = sanitize_metric_value(float(m.value))
         timestamp, step = int(m.timestamp), int(m.step or 0)
         history = record.history.get(m.key)
         if history is None:
@@ -615,9 +611,9 @@ class TrackingStore:
         datasets: Sequence[DatasetInput] | None = None,
         models: Sequence[LoggedModelInput] | None = None,
     ) -> None:
-        _validate_run_id(run_id)
+        validate_run_id(run_id)
         if datasets:
-            _validate_dataset_inputs(list(datasets))
+            validate_dataset_inputs(list(datasets))
         record = self._run(run_id)
         self._check_run_is_active(record)
         for dataset_input in datasets or []:
@@ -656,7 +652,7 @@ class TrackingStore:
         order_by: Sequence[str] | None,
         page_token: str | None,
     ) -> PagedList:
-        _validate_max_results(max_results, allow_null=True)
+        validate_max_results(max_results, allow_null=True)
         if max_results is None:
             max_results = SEARCH_MAX_RESULTS_DEFAULT
         ids = {str(e) for e in experiment_ids}
@@ -787,24 +783,6 @@ class TrackingStore:
         }
 
 
-SEARCH_MAX_RESULTS_DEFAULT = 1000
-
-
-def _validate_max_results(max_results: int | None, allow_null: bool = False) -> None:
-    if (not allow_null and max_results is None) or (max_results is not None and max_results < 1):
-        raise MlflowException(
-            f"Invalid value {max_results} for parameter 'max_results' supplied. It must be "
-            "a positive integer",
-            INVALID_PARAMETER_VALUE,
-        )
-    if max_results is not None and max_results > SEARCH_MAX_RESULTS_THRESHOLD:
-        raise MlflowException(
-            f"Invalid value {max_results} for parameter 'max_results' supplied. It must be at "
-            f"most {SEARCH_MAX_RESULTS_THRESHOLD}",
-            INVALID_PARAMETER_VALUE,
-        )
-
-
 _RUN_SCALARS = (
     "run_id",
     "experiment_id",
@@ -869,25 +847,3 @@ def _run_from_state(state: dict[str, Any]) -> RunRecord:
         for m in state.get("model_outputs", [])
     ]
     return run
-
-
-def ntile_sample(rows: Sequence[Any], buckets: int) -> list[Any]:
-    """The first row of each of ``buckets`` NTILE buckets, plus the last row.
-
-    This is how MLflow's SQL store samples metric history for the charts (``NTILE`` over the
-    rows ordered by step, timestamp, value), so mockflow returns the same points.
-    """
-    total = len(rows)
-    if total == 0:
-        return []
-    buckets = max(1, buckets)
-    if total <= buckets:
-        return list(rows)
-    size, extra = divmod(total, buckets)
-    picked, index = [], 0
-    for b in range(buckets):
-        picked.append(rows[index])
-        index += size + (1 if b < extra else 0)
-    if picked[-1] is not rows[-1]:
-        picked[-1] = rows[-1]
-    return picked

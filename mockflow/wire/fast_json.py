@@ -14,7 +14,7 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from mlflow.utils.proto_json_utils import message_to_json
+from mockflow.mlflow_mirror.proto_json import message_to_json
 
 _NAN, _INF, _NEG_INF = '"NaN"', '"Infinity"', '"-Infinity"'
 
@@ -90,6 +90,6 @@ def entity_json(entity: Any) -> str:
     """
     cached: str | None = getattr(entity, "_mockflow_json", None)
     if cached is None:
-        cached = message_to_json(entity.to_proto(), pretty=False)
+        cached = message_to_json(entity.to_proto())
         entity._mockflow_json = cached
     return cached

@@ -8,7 +8,7 @@ parser rejected the body, so their messages are the ones MLflow gives.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Request, Response
@@ -17,113 +17,10 @@ from google.protobuf.json_format import ParseDict, ParseError
 from google.protobuf.message import Message
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import BAD_REQUEST
-from mlflow.utils.proto_json_utils import message_to_json
-from mlflow.utils.validation import invalid_value, missing_value
 
+from mockflow.mlflow_mirror.handler_schemas import Schema, validate
+from mockflow.mlflow_mirror.proto_json import message_to_json
 from mockflow.wire.errors import JSON
-
-Validator = Callable[[Any], None]
-Schema = Mapping[str, Sequence[Validator]]
-
-
-# --- MLflow's schema validators (mlflow/server/handlers.py), which the server imports at run time
-# only as part of the full mlflow package. Each raises AssertionError (explicitly: `assert` would
-# vanish under python -O); the dispatcher turns it into MLflow's message.
-
-
-def _require(ok: bool, message: str | None = None) -> None:
-    if not ok:
-        raise AssertionError(message) if message else AssertionError()
-
-
-def assert_string(x: Any) -> None:
-    _require(isinstance(x, str))
-
-
-def assert_intlike(x: Any) -> None:
-    try:
-        x = int(x)
-    except (ValueError, TypeError):
-        pass
-    _require(isinstance(x, int))
-
-
-def assert_floatlike(x: Any) -> None:
-    try:
-        x = float(x)
-    except (ValueError, TypeError):
-        pass
-    _require(isinstance(x, float))
-
-
-def assert_bool(x: Any) -> None:
-    _require(isinstance(x, bool))
-
-
-def assert_array(x: Any) -> None:
-    _require(isinstance(x, list))
-
-
-def assert_item_type_string(x: Any) -> None:
-    _require(all(isinstance(item, str) for item in x))
-
-
-def assert_required(x: Any, path: str | None = None) -> None:
-    # Absent string fields parse as "" from JSON, so "" counts as missing, as in MLflow.
-    _require(x is not None and x != "", missing_value(path) if path else None)
-
-
-def assert_at_most(limit: int, message: str | None = None) -> Validator:
-    def check(x: Any) -> None:
-        _require(int(x) <= limit, message)
-
-    return check
-
-
-def assert_within(low: int, high: int, message: str | None = None) -> Validator:
-    def check(x: Any) -> None:
-        _require(low <= int(x) <= high, message)
-
-    return check
-
-
-_TYPE_VALIDATORS = {
-    assert_string,
-    assert_intlike,
-    assert_floatlike,
-    assert_bool,
-    assert_array,
-    assert_item_type_string,
-}
-
-
-def _validate(schema: Schema, request_json: Mapping[str, Any], parsed: bool) -> None:
-    for param, validators in schema.items():
-        if param not in request_json and assert_required not in validators:
-            continue
-        value = request_json.get(param)
-        if param == "run_id" and value is None and "run_uuid" in request_json:
-            value = request_json.get("run_uuid")
-        for check in validators:
-            if check in _TYPE_VALIDATORS and parsed:
-                continue
-            try:
-                check(value)
-            except AssertionError as e:
-                if e.args:
-                    message = e.args[0]
-                elif check is assert_required:
-                    message = f"Missing value for required parameter '{param}'."
-                else:
-                    try:
-                        message = invalid_value(
-                            param, value, f" Hint: Value was of type '{type(value).__name__}'."
-                        )
-                    except TypeError:
-                        message = f"Invalid value for parameter '{param}' supplied."
-                raise MlflowException.invalid_parameter_value(
-                    message + " See the API docs for more information about request parameters."
-                ) from None
 
 
 def request_json(request: Request) -> dict[str, Any]:
@@ -226,7 +123,7 @@ def parse_request(
         ParseDict(raw, message, ignore_unknown_fields=True)
     except ParseError:
         parsed = False
-    _validate(schema or {}, raw, parsed)
+    validate(schema or {}, raw, parsed)
     if not parsed:
         # A type error the handler's schema does not cover: still a clear 400, never a 500.
         try:
@@ -239,4 +136,4 @@ def parse_request(
 
 
 def json_response(message: Message) -> Response:
-    return Response(message_to_json(message, pretty=False), mimetype=JSON)
+    return Response(message_to_json(message), mimetype=JSON)

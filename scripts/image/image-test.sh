@@ -112,8 +112,8 @@ say "server runs as uid $user"
 
 # --- real client calls -----------------------------------------------------------------------
 # Auth is on in the image, as in production: the client sends the fixture's read-write key.
-token=$("$python" -c "import yaml; print(next(k['secret'] for k in yaml.safe_load(open('fixtures/api_keys.yaml'))['keys'] if k['id'] == 'read-write'))") \
-    || die "cannot read the read-write key from fixtures/api_keys.yaml"
+token=$("$python" -c "import yaml; print(next(k['secret'] for k in yaml.safe_load(open('mockflow/data/api_keys.yaml'))['keys'] if k['id'] == 'read-write'))") \
+    || die "cannot read the read-write key from mockflow/data/api_keys.yaml"
 MLFLOW_TRACKING_TOKEN="$token" MLFLOW_HTTP_REQUEST_MAX_RETRIES=0 MLFLOW_HTTP_REQUEST_TIMEOUT=20 \
     timeout 120 "$python" tests/image/client_check.py "$url" \
     || { "$engine" logs "$name" 2>&1 | tail -20 >&2; die "client calls failed"; }

@@ -4,7 +4,11 @@ Production (Hokusai) runs mlflow 3.9.0, whose server checks only that a source i
 path and has no ``..``: the Hokusai SDK relies on that when it registers ``runs:/<run>/model``
 or ``mlflow-artifacts:/models`` without a ``run_id``. mlflow 3.17 added ``_validate_source_run``
 / ``_validate_source_model`` hardening, which refuses those; the ``strict_model_version_source``
-setting turns it on. Both are transcribed from MLflow's ``mlflow/server/handlers.py``.
+setting turns it on.
+
+Mirrors ``mlflow/server/handlers.py`` of 3.9.0 (``_validate_source``) and of 3.17.2
+(``_validate_source_run``, ``_validate_source_model``, ``_resolve_registered_model_source_lineage``,
+``_is_uri_within_root``), which mockflow cannot import at run time.
 """
 
 from __future__ import annotations
@@ -16,7 +20,6 @@ import urllib.parse
 from typing import TYPE_CHECKING
 
 from mlflow.exceptions import MlflowException
-from mlflow.prompt.constants import _PROMPT_SOURCE_PLACEHOLDERS
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE, RESOURCE_DOES_NOT_EXIST, ErrorCode
 from mlflow.store.artifact.utils.models import _parse_model_uri
 from mlflow.utils.file_utils import local_file_uri_to_path
@@ -24,6 +27,11 @@ from mlflow.utils.uri import is_local_uri
 
 if TYPE_CHECKING:
     from mockflow.store import Store
+
+try:
+    from mlflow.prompt.constants import _PROMPT_SOURCE_PLACEHOLDERS
+except ImportError:  # mlflow < 3.17: the two placeholders the client and the store write
+    _PROMPT_SOURCE_PLACEHOLDERS = frozenset({"dummy-source", "prompt-template"})
 
 
 def validate_source(
@@ -154,10 +162,13 @@ def _validate_prompt_source(source: str) -> None:
 
 
 def _validate_host_scheme(source: str) -> None:
-    from mlflow.store.artifact.host_policy import (
-        host_addressed_rejection_message,
-        rejected_host_addressed_scheme,
-    )
+    try:
+        from mlflow.store.artifact.host_policy import (
+            host_addressed_rejection_message,
+            rejected_host_addressed_scheme,
+        )
+    except ImportError:  # mlflow < 3.17 has no host policy: nothing to refuse
+        return
 
     scheme = rejected_host_addressed_scheme(source)
     if scheme is not None:

@@ -1,0 +1,36 @@
+"""Compact ``message_to_json``: ``mlflow/utils/proto_json_utils.py`` (3.9.0 – 3.17.2).
+
+3.10+ takes ``pretty=False`` and writes compact JSON, as its server answers; 3.9.0's
+``message_to_json`` always indents by 2. The bytes differ only in whitespace, which no JSON
+client sees; mockflow answers compactly on every version (smaller bodies, one code path for the
+directly written metric JSON in ``wire/fast_json.py``), using 3.9.0's own int64 marking.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from collections.abc import Callable
+
+from google.protobuf.json_format import MessageToDict
+from google.protobuf.message import Message
+from mlflow.utils import proto_json_utils
+
+
+def _compact_for_old_mlflow(message: Message) -> str:
+    json_dict = MessageToDict(message, preserving_proto_field_name=True)
+    json_dict = proto_json_utils._merge_json_dicts(
+        proto_json_utils._mark_int64_fields(message), json_dict
+    )
+    return json.dumps(json_dict, separators=(",", ":"))
+
+
+def _compact_for_new_mlflow(message: Message) -> str:
+    return proto_json_utils.message_to_json(message, pretty=False)
+
+
+message_to_json: Callable[[Message], str] = (
+    _compact_for_new_mlflow
+    if "pretty" in inspect.signature(proto_json_utils.message_to_json).parameters
+    else _compact_for_old_mlflow
+)
