@@ -138,6 +138,36 @@ def trace_tags_from_root_attributes(attributes: dict[str, Any]) -> dict[str, str
     return tags
 
 
+def stored_span_dict(span: Span) -> dict[str, Any]:
+    """The span as MLflow's SQL store keeps it (``translate_span_when_storing``: attribute
+    sanitising, and inputs/outputs/token usage/model read from OTel GenAI conventions)."""
+    from mlflow.tracing.otel.translation import translate_span_when_storing
+
+    return translate_span_when_storing(span)
+
+
+def loaded_span(span_dict: dict[str, Any]) -> Span:
+    """A stored span as MLflow's SQL store reads it back (load-time translations, 3.17)."""
+    try:
+        from mlflow.tracing.otel.translation import translate_loaded_span_with_status
+    except ImportError:  # mlflow 3.9
+        pass
+    else:
+        translate_loaded_span_with_status(span_dict)
+    return Span.from_dict(span_dict)
+
+
+def batch_has_analytics(spans: Sequence[Span]) -> bool:
+    """Whether a ``log_spans`` batch carries token usage, cost or a session id (the SQL store
+    then keeps the times ``start_trace`` finalized; otherwise spans widen them)."""
+    keys = ("mlflow.chat.tokenUsage", "mlflow.llm.cost", "session.id", "gen_ai.conversation.id")
+    for span in spans:
+        attributes = span.to_dict().get("attributes") or {}
+        if any(attributes.get(k) for k in keys):
+            return True
+    return False
+
+
 def span_status_name(span: dict[str, Any]) -> str:
     """A stored span's status as the SQL store's ``spans.status`` column holds it (OK, ...)."""
     code = (span.get("status") or {}).get("code") or "STATUS_CODE_UNSET"

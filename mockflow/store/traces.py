@@ -170,7 +170,12 @@ class TraceStore:
                 self.traces[trace_id] = record
             else:
                 info = record.info
-                if mirror.TRACE_INFO_FINALIZED not in info.trace_metadata:
+                # As the SQL store: start_trace's times stand only when this batch carries
+                # token usage, cost or a session (it checks the finalized marker just then).
+                if not (
+                    mirror.TRACE_INFO_FINALIZED in info.trace_metadata
+                    and mirror.batch_has_analytics(trace_spans)
+                ):
                     end = info.request_time + (info.execution_duration or 0)
                     info.request_time = min(info.request_time, min_start)
                     if max_end is not None:
@@ -179,7 +184,7 @@ class TraceStore:
                     if root_state is not None:
                         info.state = root_state
             for span in trace_spans:
-                span_dict = span.to_dict()
+                span_dict = mirror.stored_span_dict(span)
                 record.spans[mirror.span_id_of(span_dict)] = _compact(span_dict)
             if root is not None:
                 attributes = root.to_dict().get("attributes", {})
@@ -299,7 +304,7 @@ class TraceStore:
                 f"a single request. Provided {len(trace_ids)} traces.",
                 INVALID_PARAMETER_VALUE,
             )
-        self.root.tracking.get_run(run_id)  # the run must exist
+        # As the SQL store (single tenant): the run is not looked up.
         for trace_id in trace_ids:
             record = self.traces.get(trace_id)
             if record is not None and run_id not in record.linked_runs:
@@ -433,7 +438,7 @@ class TraceStore:
             not span_dicts or len(span_dicts) < self._expected_span_count(record)
         ):
             return None
-        return Trace(record.entity(), TraceData(spans=[Span.from_dict(d) for d in span_dicts]))
+        return Trace(record.entity(), TraceData(spans=[mirror.loaded_span(d) for d in span_dicts]))
 
     def get_trace(self, trace_id: str, allow_partial: bool = False) -> Trace:
         record = self.traces.get(trace_id)

@@ -62,11 +62,11 @@ class Step:
 
     name: str
     method: str
-    path: str
+    path: str | Callable[[Context], str]  # a callable for paths that hold ids
     json: Template = None
     params: Template = None
     data: Template = None  # sent verbatim, for malformed bodies
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] | Callable[[Context], dict[str, str]] = field(default_factory=dict)
     # Captures values from this step's response body into the Context: {ctx_key: getter}.
     save: dict[str, Callable[[Any], Any]] = field(default_factory=dict)
     # Why the error message is not compared; None means the message is compared exactly.
@@ -101,7 +101,8 @@ def run_sequence(base_url: str, steps: Iterable[Step], ctx: Context) -> list[Exc
                 "params": _resolve(step.params, ctx),
                 "data": _resolve(step.data, ctx),
             }
-            kwargs: dict[str, Any] = {"headers": dict(step.headers), "timeout": 30}
+            headers = step.headers(ctx) if callable(step.headers) else step.headers
+            kwargs: dict[str, Any] = {"headers": dict(headers), "timeout": 30}
             if request["data"] is not None:
                 kwargs["data"] = request["data"]
                 kwargs["headers"].setdefault("Content-Type", "application/json")
@@ -111,7 +112,8 @@ def run_sequence(base_url: str, steps: Iterable[Step], ctx: Context) -> list[Exc
                 kwargs["headers"].setdefault("Content-Type", "application/json")
             if request["params"] is not None:
                 kwargs["params"] = request["params"]
-            response = session.request(step.method, _url(base_url, step.path), **kwargs)
+            path = step.path(ctx) if callable(step.path) else step.path
+            response = session.request(step.method, _url(base_url, path), **kwargs)
             try:
                 body: Any = response.json()
             except ValueError:
@@ -243,7 +245,7 @@ def side_by_side(
 
     return "\n".join(
         [
-            f"step {step.name!r}: {step.method} {step.path}",
+            f"step {step.name!r}: {step.method} {step.path if isinstance(step.path, str) else '…'}",
             dump(labels[0], first),
             dump(labels[1], second),
         ]
