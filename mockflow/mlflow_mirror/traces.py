@@ -13,13 +13,11 @@ import math
 from collections.abc import Sequence
 from typing import Any
 
-from mlflow.entities import Assessment, Experiment, Span, TraceLocation
+from mlflow.entities import Assessment, Span, TraceLocation
 from mlflow.entities.assessment import Expectation, Feedback
-from mlflow.entities.lifecycle_stage import LifecycleStage
 from mlflow.entities.span_status import SpanStatusCode
 from mlflow.entities.trace_state import TraceState
 from mlflow.exceptions import MlflowException
-from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
 from mlflow.tracing.constant import TraceMetadataKey, TraceTagKey
 from mlflow.utils.validation import _validate_length_limit, _validate_trace_tag
 
@@ -59,15 +57,6 @@ def validate_trace_name(value: str) -> str:
     """``trace_analytics.validate_trace_name``."""
     result = _validate_length_limit("Trace name", MAX_CHARS_IN_TRACE_INFO_TAGS_VALUE, value)
     return value if result is None else result
-
-
-def check_experiment_is_active(experiment: Experiment) -> None:
-    if experiment.lifecycle_stage != LifecycleStage.ACTIVE:
-        raise MlflowException(
-            f"The experiment {experiment.experiment_id} must be in the 'active' state. "
-            f"Current state is {experiment.lifecycle_stage}.",
-            INVALID_PARAMETER_VALUE,
-        )
 
 
 def experiment_location(experiment_id: str) -> TraceLocation:

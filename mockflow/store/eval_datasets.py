@@ -26,13 +26,15 @@ from mlflow.protos.databricks_pb2 import RESOURCE_DOES_NOT_EXIST
 from mlflow.utils.mlflow_tags import MLFLOW_USER
 from mlflow.utils.search_utils import SearchEvaluationDatasetsUtils, SearchUtils
 
+from mockflow.store.bound import RootBound
+
 DATASET_ID_PREFIX = "d-"
 RECORD_ID_PREFIX = "dr-"
 LOAD_RECORDS_MAX_RESULTS = 1000
 SEARCH_MAX_RESULTS = 50000
 
 if TYPE_CHECKING:
-    from mockflow.store import Store
+    pass
 
 
 def now_millis() -> int:
@@ -122,16 +124,12 @@ class DatasetData:
         return dataset
 
 
-class EvalDatasetStore:
+class EvalDatasetStore(RootBound):
     """Evaluation datasets. Callers hold the store lock. Experiments are the tracking store's,
     read through the root store this one is bound to."""
 
     def __init__(self) -> None:
         self.datasets: dict[str, DatasetData] = {}
-        self._root: Store | None = None
-
-    def bind(self, root: Store) -> None:
-        self._root = root
 
     def _dataset(self, dataset_id: str, message: str | None = None) -> DatasetData:
         data = self.datasets.get(dataset_id)
@@ -335,9 +333,8 @@ class EvalDatasetStore:
         self, dataset_id: str, experiment_ids: Sequence[str]
     ) -> EvaluationDataset:
         data = self._dataset(dataset_id, f"Dataset '{dataset_id}' not found")
-        assert self._root is not None
         for experiment_id in map(str, experiment_ids):
-            if str(experiment_id) not in self._root.tracking.experiments:
+            if experiment_id not in self.root.tracking.experiments:
                 raise MlflowException(
                     f"No Experiment with id={experiment_id}", RESOURCE_DOES_NOT_EXIST
                 )

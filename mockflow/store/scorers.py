@@ -17,10 +17,10 @@ from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import RESOURCE_DOES_NOT_EXIST
 
 from mockflow.mlflow_mirror import scorers as mirror
-from mockflow.mlflow_mirror.traces import check_experiment_is_active
+from mockflow.store.bound import RootBound
 
 if TYPE_CHECKING:
-    from mockflow.store import Store
+    pass
 
 
 @dataclass(eq=False)
@@ -42,19 +42,12 @@ class ScorerData:
         )
 
 
-class ScorerStore:
+class ScorerStore(RootBound):
     def __init__(self) -> None:
         self.scorers: dict[tuple[str, str], ScorerData] = {}  # (experiment id, name) -> scorer
-        self._root: Store | None = None
-
-    def bind(self, root: Store) -> None:
-        self._root = root
 
     def _experiment_id(self, experiment_id: str) -> str:
-        assert self._root is not None
-        experiment = self._root.tracking.get_experiment(experiment_id)
-        check_experiment_is_active(experiment)
-        return str(experiment.experiment_id)
+        return str(self.root.tracking.active_experiment(experiment_id).experiment_id)
 
     def _scorer(self, experiment_id: str, name: str) -> ScorerData:
         scorer = self.scorers.get((self._experiment_id(experiment_id), name))
@@ -79,10 +72,9 @@ class ScorerStore:
         """The latest version of each scorer, by experiment and name; ``None``: every active
         experiment's."""
         if experiment_ids is None:
-            assert self._root is not None
             wanted = {
                 e
-                for e, r in self._root.tracking.experiments.items()
+                for e, r in self.root.tracking.experiments.items()
                 if r.lifecycle_stage == "active"
             }
         else:

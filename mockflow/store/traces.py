@@ -35,9 +35,10 @@ from mlflow.tracing.constant import (
 from mlflow.utils.search_utils import SearchTraceUtils, SearchUtils
 
 from mockflow.mlflow_mirror import traces as mirror
+from mockflow.store.bound import RootBound
 
 if TYPE_CHECKING:
-    from mockflow.store import Store
+    pass
 
 TRACE_DATA_FILE_NAME = "traces.json"
 SEARCH_TRACES_MAX_RESULTS = 500
@@ -80,7 +81,7 @@ class TraceRecord:
         return info
 
 
-class TraceStore:
+class TraceStore(RootBound):
     """The trace half of the state. Callers hold the store lock.
 
     It reads experiments and runs from the tracking store and ``traces.json`` uploads from the
@@ -89,15 +90,6 @@ class TraceStore:
 
     def __init__(self) -> None:
         self.traces: dict[str, TraceRecord] = {}
-        self._root: Store | None = None
-
-    def bind(self, root: Store) -> None:
-        self._root = root
-
-    @property
-    def root(self) -> Store:
-        assert self._root is not None, "TraceStore used before Store.bind"
-        return self._root
 
     # --- writing -----------------------------------------------------------------------------
 
@@ -117,8 +109,7 @@ class TraceStore:
         if TraceTagKey.TRACE_NAME in tags:
             tags[TraceTagKey.TRACE_NAME] = mirror.validate_trace_name(tags[TraceTagKey.TRACE_NAME])
         experiment_id = str(info.experiment_id)
-        experiment = self.root.tracking.get_experiment(experiment_id)
-        mirror.check_experiment_is_active(experiment)
+        self.root.tracking.active_experiment(experiment_id)
         trace_id = info.trace_id
         metadata = dict(info.trace_metadata)
         metadata[mirror.TRACE_INFO_FINALIZED] = "true"
@@ -167,8 +158,7 @@ class TraceStore:
             root = next((s for s in trace_spans if s.parent_id is None), None)
             root_state = mirror.trace_state_from_root_span(root) if root is not None else None
             if record is None:
-                experiment = self.root.tracking.get_experiment(experiment_id)
-                mirror.check_experiment_is_active(experiment)
+                self.root.tracking.active_experiment(experiment_id)
                 info = TraceInfo(
                     trace_id=trace_id,
                     trace_location=mirror.experiment_location(experiment_id),
@@ -231,8 +221,7 @@ class TraceStore:
         tags = dict(tags)
         if TraceTagKey.TRACE_NAME in tags:
             tags[TraceTagKey.TRACE_NAME] = mirror.validate_trace_name(tags[TraceTagKey.TRACE_NAME])
-        experiment = self.root.tracking.get_experiment(experiment_id)
-        mirror.check_experiment_is_active(experiment)
+        experiment = self.root.tracking.active_experiment(experiment_id)
         trace_id = generate_request_id_v2()
         tags[mirror.ARTIFACT_LOCATION_TAG] = self._artifact_location(experiment_id, trace_id)
         info = TraceInfo(

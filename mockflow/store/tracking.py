@@ -345,6 +345,12 @@ class TrackingStore:
         record = self._find_experiment_by_name(name)
         return record.to_entity() if record else None
 
+    def active_experiment(self, experiment_id: str) -> Experiment:
+        """The experiment, which must exist and be active (else MLflow's error)."""
+        record = self._experiment(experiment_id)
+        self._check_experiment_is_active(record)
+        return record.to_entity()
+
     @staticmethod
     def _check_experiment_is_active(record: ExperimentRecord) -> None:
         if record.lifecycle_stage != LifecycleStage.ACTIVE:
