@@ -187,3 +187,34 @@ def test_spans_only_in_traces_json_upload_still_read_back(
         filter_string="span.name = 'step'", return_type="list", include_spans=True
     )
     assert found.info.trace_id == trace_id and len(found.data.spans) == 2
+
+
+def test_tracing_with_auth_on_at_the_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Auth on, no prefix: the client's bearer key reaches StartTraceV3, the traces.json upload
+    and /v1/traces; without a key the OTLP route is refused like the others."""
+    import mlflow.tracking.fluent as fluent
+
+    key = "hk_test_readwrite3f8a2c6e9b1d4705"
+    with MockflowServer(port=0, world="empty") as srv:
+        monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", key)
+        monkeypatch.setenv("MLFLOW_ENABLE_ASYNC_TRACE_LOGGING", "false")
+        monkeypatch.delenv("MLFLOW_EXPERIMENT_ID", raising=False)
+        monkeypatch.setattr(fluent, "_active_experiment_id", None)
+        mlflow.set_tracking_uri(srv.url)
+        mlflow.tracing.reset()
+        try:
+            mlflow.set_experiment("auth-traces")
+            _pipeline(3)
+            trace_id = mlflow.get_last_active_trace_id()
+            trace = MlflowClient().get_trace(trace_id)
+            assert [s.name for s in trace.data.spans] == ["_pipeline", "step"]
+            assert srv.store.counts()["spans"] == 2  # the OTLP path was authenticated too
+        finally:
+            mlflow.tracing.reset()
+            mlflow.set_tracking_uri(None)
+        refused = requests.post(
+            f"{srv.url}/v1/traces",
+            data=_otel_request().SerializeToString(),
+            headers={"Content-Type": "application/x-protobuf", "x-mlflow-experiment-id": "0"},
+        )
+        assert refused.status_code == 401
