@@ -79,7 +79,7 @@ def create_dataset(req: CreateDataset, store: Store) -> CreateDataset.Response:
         tags=json.loads(req.tags) if req.tags else None,
         experiment_ids=list(req.experiment_ids) or None,
     )
-    return CreateDataset.Response(dataset=dataset.to_proto())
+    return CreateDataset.Response(dataset=dataset.to_proto(with_experiments=True))
 
 
 @rpc(GetDataset)

@@ -477,7 +477,14 @@ def seed_genai(
         experiment_id,
         HUMANS[0],
         run_start,
-        [RunTag("mlflow.runSourceType", "EVALUATION"), RunTag("app.version", APP_VERSION_TAGS[1])],
+        [
+            RunTag("mlflow.runSourceType", "EVALUATION"),
+            RunTag("app.version", APP_VERSION_TAGS[1]),
+            # The system tags the client writes on every run.
+            RunTag("mlflow.user", HUMANS[0]),
+            RunTag("mlflow.source.type", "LOCAL"),
+            RunTag("mlflow.source.name", "support_assistant/evaluate.py"),
+        ],
         "eval-v1.4.0-golden",
         run_id=b.hex(128),
     )

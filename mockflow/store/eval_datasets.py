@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 
 from mlflow.entities.dataset_record import DatasetRecord
 from mlflow.entities.dataset_record_source import DatasetRecordSource
-from mlflow.entities.evaluation_dataset import EvaluationDataset
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import RESOURCE_DOES_NOT_EXIST
 from mlflow.utils.mlflow_tags import MLFLOW_USER
@@ -106,22 +105,25 @@ class DatasetData:
     experiment_ids: list[str] = field(default_factory=list)
     records: dict[str, DatasetRecordData] = field(default_factory=dict)  # input hash -> record
 
-    def entity(self, *, with_experiments: bool = False) -> EvaluationDataset:
-        dataset = EvaluationDataset(  # type: ignore[abstract]
+    def to_proto(self, *, with_experiments: bool = False) -> Any:
+        """The ``Dataset`` message, as ``EvaluationDataset.to_proto`` writes it (that entity
+        imports the artifact repositories, which the serve process does without)."""
+        from mlflow.protos.datasets_pb2 import Dataset
+
+        proto = Dataset(
             dataset_id=self.dataset_id,
             name=self.name,
+            tags=json.dumps(self.tags),
             digest=self.digest,
             created_time=self.created_time,
             last_update_time=self.last_update_time,
-            tags=dict(self.tags),
-            schema=self.schema,
-            profile=self.profile,
-            created_by=self.created_by,
-            last_updated_by=self.last_updated_by,
         )
+        for name in ("schema", "profile", "created_by", "last_updated_by"):
+            if getattr(self, name) is not None:
+                setattr(proto, name, getattr(self, name))
         if with_experiments:
-            dataset.experiment_ids = list(self.experiment_ids)
-        return dataset
+            proto.experiment_ids.extend(self.experiment_ids)
+        return proto
 
 
 class EvalDatasetStore(RootBound):
@@ -145,7 +147,7 @@ class EvalDatasetStore(RootBound):
         name: str,
         tags: dict[str, str] | None = None,
         experiment_ids: Sequence[str] | None = None,
-    ) -> EvaluationDataset:
+    ) -> DatasetData:
         t = now_millis()
         user = (tags or {}).get(MLFLOW_USER)
         data = DatasetData(
@@ -160,10 +162,10 @@ class EvalDatasetStore(RootBound):
             experiment_ids=[str(e) for e in experiment_ids or []],
         )
         self.datasets[data.dataset_id] = data
-        return data.entity(with_experiments=True)
+        return data
 
-    def get_dataset(self, dataset_id: str) -> EvaluationDataset:
-        return self._dataset(dataset_id).entity()
+    def get_dataset(self, dataset_id: str) -> DatasetData:
+        return self._dataset(dataset_id)
 
     def delete_dataset(self, dataset_id: str) -> None:
         self.datasets.pop(dataset_id, None)  # as MLflow: deleting a missing dataset is a no-op
@@ -175,7 +177,7 @@ class EvalDatasetStore(RootBound):
         max_results: int | None = None,
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
-    ) -> tuple[list[EvaluationDataset], str | None]:
+    ) -> tuple[list[DatasetData], str | None]:
         max_results = max_results or 1000
         if max_results > SEARCH_MAX_RESULTS:
             raise MlflowException.invalid_parameter_value(
@@ -203,7 +205,7 @@ class EvalDatasetStore(RootBound):
             if len(rows) > offset + max_results
             else None
         )
-        return [d.entity() for d in page], token
+        return page, token
 
     def set_dataset_tags(self, dataset_id: str, tags: dict[str, Any]) -> None:
         data = self._dataset(dataset_id, f"Could not find evaluation dataset with ID {dataset_id}")
@@ -331,7 +333,7 @@ class EvalDatasetStore(RootBound):
 
     def add_dataset_to_experiments(
         self, dataset_id: str, experiment_ids: Sequence[str]
-    ) -> EvaluationDataset:
+    ) -> DatasetData:
         data = self._dataset(dataset_id, f"Dataset '{dataset_id}' not found")
         for experiment_id in map(str, experiment_ids):
             if experiment_id not in self.root.tracking.experiments:
@@ -342,16 +344,16 @@ class EvalDatasetStore(RootBound):
             if experiment_id not in data.experiment_ids:
                 data.experiment_ids.append(experiment_id)
         data.last_update_time = now_millis()
-        return data.entity()
+        return data
 
     def remove_dataset_from_experiments(
         self, dataset_id: str, experiment_ids: Sequence[str]
-    ) -> EvaluationDataset:
+    ) -> DatasetData:
         data = self._dataset(dataset_id, f"Dataset '{dataset_id}' not found")
         doomed = {str(e) for e in experiment_ids}
         data.experiment_ids = [e for e in data.experiment_ids if e not in doomed]
         data.last_update_time = now_millis()
-        return data.entity()
+        return data
 
     # --- state export / import, bulk loading ---------------------------------------------------
 

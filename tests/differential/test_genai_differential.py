@@ -540,6 +540,10 @@ class _GenAINormaliser:
             return "<server-time>"
         if key == "scorer_id":
             return "<scorer-id>"
+        if key == "dataset_record_id":  # records are compared as a set (below)
+            return "<record-id>"
+        if key == "experiment_id" and isinstance(value, int):  # scorer protos: int32
+            return "<exp>"
         # Span protos carry OTel ids (base64 bytes); the sequence derives them per server.
         if key in ("span_id", "parent_span_id") and isinstance(value, str):
             return self._id("span", value)
