@@ -7,6 +7,9 @@ One invocation measures, on this machine and in this order, each server the flag
 - ``mlflow-w1``  the same with ``--workers 1`` and ``MLFLOW_SERVER_ENABLE_JOB_EXECUTION=false``;
 - ``flask``      ``benchmarks/floor_app.py``: Flask on waitress answering ``{}`` (the floor).
 
+With ``mockflow``, resets to the empty, default and large worlds are timed too, in this process
+(``MockflowServer.reset``) and through ``POST /_mockflow/reset``.
+
 The workloads are those of issue 8 (start, idle memory, log_metric, log_batch, search, metric
 history, concurrent logging, the scaling curve). Each figure is the median of several runs with
 min and max. Results go to ``benchmarks/results/`` as JSON and Markdown.
@@ -77,6 +80,8 @@ class Plan:
     reference_max_runs: int = 10_000  # the real server is built through the client: slow
     load_cap_seconds: float = 600.0  # per server, for building data
     workload_cap_seconds: float = 300.0  # any one timed loop
+    reset_worlds: list[str] = field(default_factory=lambda: ["empty", "default", "large"])
+    reset_repeats: int = 50
 
 
 def quick_plan(servers: list[str]) -> Plan:
@@ -99,6 +104,8 @@ def quick_plan(servers: list[str]) -> Plan:
         spans_per_trace=10,
         load_cap_seconds=60.0,
         workload_cap_seconds=30.0,
+        reset_worlds=["empty", "small"],
+        reset_repeats=5,
     )
 
 
@@ -510,6 +517,8 @@ def bench_server(kind: str, plan: Plan, workdir: Path) -> Recorder:
         if kind != "flask":
             history(server, plan, rec)
             trace_ingestion(server, plan, rec)
+    if kind == "mockflow":
+        resets(plan, rec)
     return rec
 
 
@@ -603,6 +612,35 @@ def history(server: Server, plan: Plan, rec: Recorder) -> None:
         if len(points) != plan.history_points:
             raise RuntimeError(f"history has {len(points)} points, not {plan.history_points}")
     rec.put("history_s", times, "s")
+
+
+def resets(plan: Plan, rec: Recorder) -> None:
+    """Reset to each world, in this process (MockflowServer from this checkout), as a test
+    suite calling ``mockflow.reset(world=...)`` before every test pays it; the first reset to a
+    world builds its snapshot and is shown apart. Also through ``POST /_mockflow/reset``."""
+    sys.path.insert(0, str(ROOT))
+    from mockflow.server import MockflowServer
+
+    with MockflowServer(port=0, world="empty", reference_time="2026-01-15T00:00:00Z") as srv:
+        session = requests.Session()
+        for world in plan.reset_worlds:
+            log(f"mockflow: reset to the {world} world, {plan.reset_repeats} times")
+            began = time.perf_counter()
+            srv.reset(world=world)
+            rec.put(f"reset_{world}_first_s", [time.perf_counter() - began], "s")
+            times, http = [], []
+            for _ in range(plan.reset_repeats):
+                srv.reset(world="empty" if world != "empty" else "small")  # leave it first
+                began = time.perf_counter()
+                srv.reset(world=world)
+                times.append((time.perf_counter() - began) * 1000)
+            rec.put(f"reset_{world}_ms", times, "ms")
+            for _ in range(plan.reset_repeats):
+                began = time.perf_counter()
+                r = session.post(f"{srv.url}/_mockflow/reset", json={"world": world}, timeout=600)
+                http.append((time.perf_counter() - began) * 1000)
+                r.raise_for_status()
+            rec.put(f"reset_{world}_http_ms", http, "ms")
 
 
 def measure_at(
@@ -701,6 +739,15 @@ ROWS = [
         "OTLP span ingestion, {traces} traces × {spans_per_trace} spans (spans/s)",
     ),
     ("bytes_per_span", "memory per stored span (B)"),
+    *(
+        row
+        for world in ("empty", "small", "default", "large")
+        for row in (
+            (f"reset_{world}_ms", f"reset to the {world} world, in process (ms)"),
+            (f"reset_{world}_http_ms", f"reset to the {world} world, POST /_mockflow/reset (ms)"),
+            (f"reset_{world}_first_s", f"first reset to the {world} world, builds it (s)"),
+        )
+    ),
 ]
 
 
@@ -794,6 +841,14 @@ def targets(servers: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
         "< 200 B",
         lambda v: v < 200,
     )
+    for world in ("empty", "default"):
+        reset = ours.get(f"reset_{world}_ms")
+        check(
+            f"reset to the {world} world, in process, median (ms)",
+            reset["median"] if reset else None,
+            "≤ 10 ms",
+            lambda v: v <= 10,
+        )
     return out
 
 
@@ -906,6 +961,9 @@ def markdown(doc: dict[str, Any]) -> str:
         "timed on an existing database (the first start, which creates it, is shown apart).",
         "- data for search and scaling is built through the REST API (create run + log_batch "
         "per run, 4 client threads), untimed.",
+        f"- resets: `MockflowServer.reset(world=...)` in the benchmark's process, "
+        f"{plan.reset_repeats} times a world, each after a reset to another world; then "
+        "`POST /_mockflow/reset` as many times. The first reset to a world builds its snapshot.",
         *(f"- {note}" for note in doc["notes"]),
     ]
     return "\n".join(lines) + "\n"

@@ -214,7 +214,7 @@ def _add_test_kit(app: Flask, state: MockflowState) -> None:
 
 def _seed_new_store(store: Store, settings: Settings) -> None:
     """Fill a new store with the world ``settings`` ask for; raises before anything is served."""
-    explicit = settings.state or settings.fixture or settings.runs or settings.metric_points
+    explicit = settings.state_file or settings.fixture or settings.runs or settings.metric_points
     if not explicit and settings.world == "empty":
         return
     from mockflow.seed import populate

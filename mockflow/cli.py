@@ -66,11 +66,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_settings_flags(serve)
     export = sub.add_parser(
         "export",
-        help="Write a world's whole state as JSON (loadable with --state).",
+        help="Write a world's whole state document (loadable with --state-file).",
         description=(
-            "Build the world the flags describe (as `serve` would) and write its state as JSON;"
-            " or, with --url, fetch the state of a running mockflow. The same flags give the"
-            " same bytes."
+            "Build the world the flags describe (as `serve` would) and write its state document:"
+            " JSON, or YAML when the output is named .yaml/.yml; or, with --url, fetch the state"
+            " of a running mockflow. The same flags give the same bytes."
         ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
@@ -112,18 +112,20 @@ def serve(settings: Settings) -> int:
 
 
 def export(settings: Settings, *, output: str, url: str | None) -> int:
-    from mockflow.seed import SeedError, build_store, dump_state
+    from mockflow.persistence import dump_state, is_yaml
+    from mockflow.seed import SeedError, build_store
     from mockflow.seed.progress import TerminalProgress
+    from mockflow.store import StateError
 
     try:
         if url:
             doc = fetch_state(url)
         else:
             doc = build_store(settings, progress=TerminalProgress()).export_state()
-    except (SeedError, OSError) as e:
+    except (SeedError, StateError, OSError) as e:
         print(f"mockflow: {e}", file=sys.stderr)
         return 2
-    text = dump_state(doc)
+    text = dump_state(doc, yaml=output != "-" and is_yaml(output))
     if output == "-":
         sys.stdout.write(text)
     else:
@@ -137,10 +139,11 @@ def describe_world(settings: Settings) -> int:
     from mockflow.seed import SeedError, build_store
     from mockflow.seed.progress import TerminalProgress
     from mockflow.seed.summary import describe
+    from mockflow.store import StateError
 
     try:
         store = build_store(settings, progress=TerminalProgress())
-    except SeedError as e:
+    except (SeedError, StateError) as e:
         print(f"mockflow: {e}", file=sys.stderr)
         return 2
     print(describe(store))

@@ -49,7 +49,19 @@ class Settings:
     fixture: str = _setting(
         "", "YAML fixture file to load at start instead of --world (docs/seeded-world.md)."
     )
-    state: str = _setting("", "State file written by `mockflow export` to load at start.")
+    state_file: str = _setting(
+        "",
+        "State document (JSON, or YAML if named .yaml/.yml; what `mockflow export` writes) to "
+        "load at start instead of a world or fixture. With --save-state it is also kept saved.",
+    )
+    save_state: bool = _setting(
+        False,
+        "Keep --state-file saved: atomically every --save-interval seconds and on shutdown "
+        "(`mockflow serve`). A missing file is then a first start from --world or --fixture.",
+    )
+    save_interval: float = _setting(
+        30.0, "Seconds between periodic saves with --save-state (0: save only on shutdown)."
+    )
     max_body_bytes: int = _setting(
         64 * 1024 * 1024, "Largest request body accepted, in bytes (artifact uploads included)."
     )
@@ -93,14 +105,6 @@ class Settings:
     grace_period: float = _setting(
         10.0,
         "Seconds that SIGTERM/SIGINT waits for in-flight requests before closing connections.",
-    )
-    state_file: str = _setting(
-        "",
-        "Load the state from this JSON file at start and save it there atomically on shutdown "
-        "and every --save-interval seconds (empty: nothing is persisted).",
-    )
-    save_interval: float = _setting(
-        30.0, "Seconds between periodic saves of --state-file (0: save only on shutdown)."
     )
     journal_size: int = _setting(
         1000, "How many requests the request journal keeps (oldest dropped first)."
@@ -165,6 +169,35 @@ class Settings:
         for name in ("grace_period", "save_interval"):
             if getattr(self, name) < 0:
                 raise invalid(name, getattr(self, name), "must be 0 or more seconds.")
+        self._check_start_state()
+
+    def _check_start_state(self) -> None:
+        """One start state: a state file, a fixture, or a world. Refuse combinations where one
+        would silently override another."""
+        if self.save_state and not self.state_file:
+            raise invalid("save_state", "on", "saving needs a file: add --state-file PATH.")
+        if self.state_file and self.fixture:
+            raise invalid(
+                "fixture",
+                self.fixture,
+                f"--state-file {self.state_file} is loaded at start, so the fixture would be "
+                "thrown away. Use one of them.",
+            )
+        if self.fixture:
+            source = f"the fixture {self.fixture} is loaded at start"
+        elif self.state_file and not self.save_state:
+            # With --save-state the world is what a first start (no file yet) begins with.
+            source = f"--state-file {self.state_file} is loaded at start"
+        else:
+            return
+        for name, default in (("world", "default"), ("runs", 0), ("metric_points", 0)):
+            if getattr(self, name) != default:
+                raise invalid(
+                    name,
+                    getattr(self, name),
+                    f"{source} instead of a generated world, so {flag_name(name)} would do "
+                    "nothing. Drop one of them (a fixture's own world is its 'generate:').",
+                )
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)

@@ -1,9 +1,14 @@
-"""Opt-in persistence (``--state-file``): load the state at start, save it atomically.
+"""State documents on disk: the one place they are read and written.
 
-A save writes a temporary file beside the target, fsyncs it, renames it over the target and
-fsyncs the directory, so the file on disk is always either the previous complete state or the
-new complete state. A file that does not parse as a mockflow state document is refused at start
-and never written over: it may be the only copy of someone's data.
+A state document is what ``Store.export_state()`` returns (``mockflow export``,
+``GET /_mockflow/state``). On disk it is JSON, or YAML when the file name ends in ``.yaml`` /
+``.yml``. Every problem is a ``StateError`` naming the file (and the field, when one is at
+fault); a file that cannot be loaded is never written over: it may be the only copy of
+someone's data.
+
+A write goes to a temporary file beside the target, is fsynced, renamed over the target and the
+directory fsynced, so the file on disk is always either the previous complete state or the new
+complete state. ``StateSaver`` does that periodically and at shutdown (``--save-state``).
 """
 
 from __future__ import annotations
@@ -18,65 +23,96 @@ from typing import Any
 
 from mockflow.store import StateError, Store
 
+__all__ = [
+    "StateError",
+    "StateSaver",
+    "check_state_path",
+    "dump_state",
+    "load_state",
+    "read_state",
+    "write_state",
+]
+
 _logger = logging.getLogger("mockflow.persistence")
+YAML_SUFFIXES = (".yaml", ".yml")
 
 
-class StateFileError(Exception):
-    """The state file cannot be used; the message names the file and what to do."""
+def is_yaml(path: str | Path) -> bool:
+    return Path(path).suffix.lower() in YAML_SUFFIXES
 
 
-def check_state_path(path: Path) -> None:
-    """Refuse at start a path we could not save to at shutdown."""
-    directory = path.parent
-    if not directory.is_dir():
-        raise StateFileError(f"state file {path}: directory {directory} does not exist.")
-    if path.exists() and not path.is_file():
-        raise StateFileError(f"state file {path}: exists and is not a regular file.")
-    if not os.access(directory, os.W_OK):
-        raise StateFileError(f"state file {path}: directory {directory} is not writable.")
+def dump_state(doc: dict[str, Any], *, yaml: bool = False) -> str:
+    """The one serialisation of a state document: sorted keys, compact JSON, newline-terminated,
+    so the same state is the same bytes (or block-style YAML with ``yaml=True``)."""
+    if yaml:
+        import yaml as pyyaml
+
+        return pyyaml.safe_dump(doc, sort_keys=True, allow_unicode=True)
+    return json.dumps(doc, sort_keys=True, separators=(",", ":")) + "\n"
 
 
-def read_state_file(path: Path) -> dict[str, Any] | None:
-    """The state document in ``path``, or None if there is no file yet (a first start)."""
-    check_state_path(path)
-    if not path.exists():
-        return None
-    refuse = (
-        f"refusing to start: state file {path} {{}}. It was left untouched; fix or remove "
-        "it, or choose another --state-file."
-    )
-    raw = path.read_bytes()
-    if not raw.strip():
-        raise StateFileError(refuse.format("is empty (truncated?)"))
+def read_state(path: str | Path, *, missing_ok: bool = False) -> dict[str, Any] | None:
+    """The state document in ``path``; None if there is no file and ``missing_ok``."""
+    path = Path(path)
+    file = str(path)
     try:
-        doc = json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise StateFileError(
-            refuse.format(f"is not valid JSON, perhaps truncated or corrupt ({e})")
-        ) from None
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        if missing_ok:
+            return None
+        raise StateError("no such file", file=file) from None
+    except OSError as e:
+        raise StateError(f"cannot read the file: {e.strerror or e}", file=file) from None
+    if not raw.strip():
+        raise StateError("the file is empty (truncated?)", file=file)
+    try:
+        if is_yaml(path):
+            import yaml
+
+            doc = yaml.load(raw, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        else:
+            doc = json.loads(raw)
+    except (UnicodeDecodeError, ValueError) as e:
+        kind = "YAML" if is_yaml(path) else "JSON"
+        why = f"not valid {kind}, perhaps truncated or corrupt ({e})"
+        raise StateError(why, file=file) from None
+    except Exception as e:  # yaml.YAMLError, without importing yaml for JSON files
+        why = f"not valid YAML, perhaps truncated or corrupt ({e})"
+        raise StateError(why, file=file) from None
     if not isinstance(doc, dict):
-        raise StateFileError(refuse.format("does not hold a mockflow state document"))
+        raise StateError("does not hold a mockflow state document", file=file)
     return doc
 
 
-def load_state_file(store: Store, path: Path) -> bool:
-    """Replace ``store``'s state with the file's; False if there was no file yet."""
-    doc = read_state_file(path)
+def load_state(store: Store, path: str | Path, *, missing_ok: bool = False) -> bool:
+    """Replace ``store``'s state with the file's (all or nothing); False if there was no file
+    and ``missing_ok``."""
+    doc = read_state(path, missing_ok=missing_ok)
     if doc is None:
         return False
     try:
         store.import_state(doc)
     except StateError as e:
-        raise StateFileError(
-            f"refusing to start: state file {path} cannot be loaded: {e}. It was left "
-            "untouched; fix or remove it, or choose another --state-file."
-        ) from None
+        raise e.in_file(str(path)) from None
     return True
 
 
-def write_state_file(path: Path, doc: dict[str, Any]) -> int:
+def check_state_path(path: str | Path) -> None:
+    """Refuse at start a path we could not save to later."""
+    path = Path(path)
+    directory = path.parent
+    if not directory.is_dir():
+        raise StateError(f"directory {directory} does not exist", file=str(path))
+    if path.exists() and not path.is_file():
+        raise StateError("exists and is not a regular file", file=str(path))
+    if not os.access(directory, os.W_OK):
+        raise StateError(f"directory {directory} is not writable", file=str(path))
+
+
+def write_state(path: str | Path, doc: dict[str, Any]) -> int:
     """Write ``doc`` to ``path`` atomically; returns the number of bytes written."""
-    data = json.dumps(doc, separators=(",", ":")).encode("utf-8")
+    path = Path(path)
+    data = dump_state(doc, yaml=is_yaml(path)).encode("utf-8")
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -126,7 +162,7 @@ class StateSaver:
         with self._save_lock:
             # export_state holds the store lock while it copies, so a request is either wholly
             # in the document or not at all.
-            return write_state_file(self.path, self.store.export_state())
+            return write_state(self.path, self.store.export_state())
 
     def stop(self) -> int:
         """Stop the periodic saves and write the final state; returns its size in bytes."""

@@ -25,7 +25,7 @@ import pytest
 if TYPE_CHECKING:
     from mockflow.server import MockflowServer
 
-MARKER_OPTIONS = ("world", "seed", "fixture", "auth", "env")
+MARKER_OPTIONS = ("world", "seed", "fixture", "state_file", "auth", "env")
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -37,7 +37,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--mockflow-seed", type=int, default=None, help="Seed for generated worlds.")
     group.addoption(
-        "--mockflow-fixture", default=None, help="State file (JSON/YAML) each test starts from."
+        "--mockflow-fixture", default=None, help="Fixture file (YAML) each test starts from."
+    )
+    group.addoption(
+        "--mockflow-state-file",
+        default=None,
+        help="State document (JSON/YAML, from mockflow export) each test starts from.",
     )
     group.addoption(
         "--mockflow-auth",
@@ -50,8 +55,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "mockflow(world=None, seed=None, fixture=None, auth=None, env=None): how the mockflow "
-        "fixture starts this test (world or state file, auth on/off, extra environment)",
+        "mockflow(world=None, seed=None, fixture=None, state_file=None, auth=None, env=None): "
+        "how the mockflow fixture starts this test (world, fixture or state file, auth on/off, "
+        "extra environment)",
     )
 
 
@@ -76,7 +82,9 @@ def mockflow(
     """A clean mockflow for this test, with the MLflow and Hokusai environment pointed at it."""
     options = _options(request)
     srv = mockflow_session_server
+    from mockflow.config import SettingsError
     from mockflow.control import KeysUnavailable, WorldUnavailable
+    from mockflow.seed import SeedError
     from mockflow.store import StateError
 
     try:
@@ -84,9 +92,10 @@ def mockflow(
             world=options["world"],
             seed=options["seed"],
             fixture=options["fixture"],
+            state_file=options["state_file"],
             auth=options["auth"],
         )
-    except (KeysUnavailable, WorldUnavailable, StateError) as e:
+    except (KeysUnavailable, WorldUnavailable, StateError, SeedError, SettingsError) as e:
         pytest.fail(f"mockflow fixture: {e}", pytrace=False)
     env = {
         "MLFLOW_TRACKING_URI": srv.tracking_uri,
@@ -124,6 +133,7 @@ def _options(request: pytest.FixtureRequest) -> dict[str, Any]:
         "world": config.getoption("mockflow_world"),
         "seed": config.getoption("mockflow_seed"),
         "fixture": config.getoption("mockflow_fixture"),
+        "state_file": config.getoption("mockflow_state_file"),
         "auth": config.getoption("mockflow_auth") == "on",
         "env": None,
     }
@@ -136,6 +146,6 @@ def _options(request: pytest.FixtureRequest) -> dict[str, Any]:
                 f"got {marker.args or sorted(unknown)}"
             )
         options.update(marker.kwargs)
-    if options["fixture"]:
+    if options["fixture"] or options["state_file"]:
         options["world"] = None
     return options

@@ -1,5 +1,6 @@
 """Running mockflow as a process: the production WSGI server, the banner, clean shutdown and
-opt-in persistence.
+opt-in persistence (``--state-file`` is loaded by ``create_app``; ``--save-state`` keeps it saved
+from here).
 
 One process, many threads: the state lives in this process's memory, so several worker
 processes would each hold a different world (``Settings`` refuses ``workers`` > 1). The server
@@ -7,7 +8,7 @@ is waitress, chosen by measurement (docs/performance.md, "WSGI server choice").
 
 Shutdown on SIGTERM or SIGINT: stop accepting (the listening socket is closed), let requests
 already received finish for up to ``grace_period`` seconds while closing connections as they
-fall idle, then close whatever is left, save the state (if ``state_file``) and exit 0. A second
+fall idle, then close whatever is left, save the state (with ``save_state``) and exit 0. A second
 signal cuts the grace period short. Because the final save runs after every connection is
 closed, every response a client received describes a change that is in the saved file.
 """
@@ -79,8 +80,8 @@ def banner(settings: Settings, port: int, *, state: str = "") -> str:
 
 
 def world_description(settings: Settings) -> str:
-    if settings.state:
-        return f"state file {settings.state}"
+    if settings.state_file and Path(settings.state_file).exists():
+        return f"state file {settings.state_file}"
     if settings.fixture:
         return f"fixture {settings.fixture} (seed {settings.seed})"
     sizes = []
@@ -112,27 +113,34 @@ def _run(settings: Settings, stop: _Signals, create_server: Any) -> int:
 
     create_app = import_app()
     from mockflow.seed import SeedError
+    from mockflow.store import StateError
 
+    path = Path(settings.state_file).expanduser().resolve() if settings.state_file else None
+    existed = path is not None and path.exists()
     try:
-        app = create_app(settings)
-    except SeedError as e:
+        if settings.save_state and path is not None:
+            from mockflow.persistence import check_state_path
+
+            check_state_path(path)  # refuse now a file we could not save to at shutdown
+        app = create_app(settings)  # loads the state file, if there is one
+    except (SeedError, StateError) as e:
         print(f"mockflow: {e}", file=sys.stderr, flush=True)
+        if isinstance(e, StateError) and e.file:
+            print(
+                f"mockflow: refusing to start: the state file {e.file} was left untouched; fix "
+                "or remove it, or choose another --state-file",
+                file=sys.stderr,
+                flush=True,
+            )
         print("mockflow: not starting (nothing was served)", file=sys.stderr, flush=True)
         return 2
     store = app.extensions["mockflow"].store
-    from mockflow.persistence import StateFileError, StateSaver, check_state_path, load_state_file
+    from mockflow.persistence import StateSaver
 
     saver: StateSaver | None = None
-    state_line = ""
-    if settings.state_file:
-        path = Path(settings.state_file).expanduser().resolve()
-        try:
-            check_state_path(path)
-            loaded = load_state_file(store, path)  # replaces the seeded world, if any
-        except StateFileError as e:
-            print(f"mockflow: {e}", file=sys.stderr, flush=True)
-            return 2
-        state_line = f"{'loaded from' if loaded else 'new file,'} {path}, saved " + (
+    state_line = f"loaded from {path}" if existed else ""
+    if settings.save_state and path is not None:
+        state_line = f"{'loaded from' if existed else 'new file,'} {path}, saved " + (
             f"every {settings.save_interval:g} s and on shutdown"
             if settings.save_interval > 0
             else "on shutdown"
@@ -162,6 +170,7 @@ def _run(settings: Settings, stop: _Signals, create_server: Any) -> int:
                     "world": settings.world,
                     "auth": "on" if settings.auth else "off",
                     "state_file": settings.state_file or None,
+                    "save_state": settings.save_state,
                 }
             },
         )

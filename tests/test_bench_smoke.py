@@ -37,6 +37,8 @@ def test_bench_script_measures_mockflow_and_the_floor(tmp_path: Path) -> None:
         assert key in floor
     for key in ("history_s", "bytes_per_metric_point", "search_p50_ms", "scale_200_pss_mb"):
         assert key in mockflow
+    for key in ("reset_empty_ms", "reset_small_ms", "reset_small_http_ms", "reset_small_first_s"):
+        assert key in mockflow
     targets = {t["target"]: t for t in doc["targets"]}
     assert targets["log_metric vs bare Flask (mockflow time ÷ floor time)"]["value"] is not None
     table = (tmp_path / "smoke.md").read_text()

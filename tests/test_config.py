@@ -128,3 +128,35 @@ def test_readme_settings_table_matches_the_code() -> None:
 
     assert with_settings_table(text) == text, "README settings table is stale: run `make docs`"
     assert settings_table() in text
+
+
+@pytest.mark.parametrize(
+    ("overrides", "setting", "why"),
+    [
+        ({"world": "large", "state_file": "x.json"}, "'world'", "would do nothing"),
+        ({"runs": 500, "state_file": "x.json"}, "'runs'", "would do nothing"),
+        ({"fixture": "f.yaml", "state_file": "x.json"}, "'fixture'", "thrown away"),
+        ({"fixture": "f.yaml", "world": "small"}, "'world'", "fixture f.yaml is loaded"),
+        ({"save_state": True}, "'save_state'", "add --state-file"),
+    ],
+)
+def test_a_start_state_given_twice_is_refused_with_the_reason(
+    overrides: dict[str, object], setting: str, why: str
+) -> None:
+    with pytest.raises(SettingsError, match=setting) as refused:
+        Settings(**overrides)  # type: ignore[arg-type]
+    assert why in str(refused.value)
+
+
+def test_with_save_state_the_world_is_the_first_starts() -> None:
+    settings = Settings(world="small", state_file="x.json", save_state=True)
+    assert settings.world == "small"
+
+
+def test_serve_refuses_a_world_with_a_state_to_load_before_building_it(
+    tmp_path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    state = tmp_path / "state.json"
+    assert main(["serve", "--world", "large", "--state-file", str(state)]) == 2
+    err = capsys.readouterr().err
+    assert "setting 'world'" in err and "--state-file" in err

@@ -80,9 +80,35 @@ def test_seed_from_a_state_file(mockflow: MockflowServer, tmp_path: Path) -> Non
     path = tmp_path / "state.json"
     path.write_text(json.dumps(mockflow.export_state()))
     mockflow.reset()
-    body = control(mockflow, "POST", "seed", json={"fixture": str(path)}).json()
-    assert body["counts"]["experiments"] == 2
+    body = control(mockflow, "POST", "seed", json={"state_file": str(path)}).json()
+    assert body["counts"]["experiments"] == 2 and body["world"] == f"state:{path}"
     assert experiment_names(mockflow) == ["Default", "from-file"]
+    refused = control(mockflow, "POST", "seed", json={"fixture": str(path)})
+    assert refused.status_code == 400 and "--state-file" in refused.json()["message"]
+
+
+def test_reset_with_nothing_named_goes_back_to_the_start(tmp_path: Path) -> None:
+    with MockflowServer(port=0, world="small", auth=False) as srv:
+        start = srv.export_state()
+        srv.client().create_experiment("later")
+        srv.reset(world="empty")
+        assert experiment_names(srv) == ["Default"]
+        assert control(srv, "POST", "reset", json={}).json()["world"] == "small"
+        assert srv.export_state() == start
+
+
+def test_restore_after_writes_gives_back_the_snapshot_exactly(mockflow: MockflowServer) -> None:
+    mockflow.reset(world="small", seed=5)
+    doc = mockflow.export_state()
+    name = mockflow.snapshot("seeded")
+    client = mockflow.client()
+    run = client.search_runs(["1"], max_results=1)[0]
+    client.log_metric(run.info.run_id, "val_loss", 123.0, step=10**6)
+    client.set_tag(run.info.run_id, "changed", "yes")
+    mockflow.restore(name)
+    assert mockflow.export_state() == doc
+    mockflow.reset(world="small", seed=5)  # from the process's snapshot of that world
+    assert mockflow.export_state() == doc
 
 
 def test_seed_with_a_bad_fixture_says_why(mockflow: MockflowServer, tmp_path: Path) -> None:

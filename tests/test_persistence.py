@@ -1,4 +1,5 @@
-"""The state file: atomic saves, and refusal (without overwriting) of files it cannot load."""
+"""State documents on disk: atomic saves, JSON or YAML, and refusal (without overwriting) of
+files that cannot be loaded, with the file and the field named."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ import pytest
 from mlflow.entities import Metric
 
 from mockflow.persistence import (
-    StateFileError,
+    StateError,
     StateSaver,
-    load_state_file,
-    read_state_file,
-    write_state_file,
+    check_state_path,
+    load_state,
+    read_state,
+    write_state,
 )
 from mockflow.store import Store
 
@@ -32,22 +34,33 @@ def test_a_saved_state_loads_back_into_a_fresh_store(tmp_path: Path) -> None:
 
     StateSaver(store, path, interval=0).stop()
     restored = Store()
-    assert load_state_file(restored, path) is True
+    assert load_state(restored, path) is True
 
     run = restored.tracking.get_run(run_id)
     assert run.data.metrics == {"loss": 0.5}
     assert restored.tracking.get_experiment_by_name("saved") is not None
 
 
-def test_a_missing_file_is_a_first_start(tmp_path: Path) -> None:
-    assert load_state_file(Store(), tmp_path / "new.json") is False
+def test_a_missing_file_is_a_first_start_only_when_asked(tmp_path: Path) -> None:
+    assert load_state(Store(), tmp_path / "new.json", missing_ok=True) is False
+    with pytest.raises(StateError, match="new.json: no such file"):
+        load_state(Store(), tmp_path / "new.json")
+
+
+def test_a_yaml_state_document_loads_like_the_json_one(tmp_path: Path) -> None:
+    store, run_id = store_with_a_run()
+    write_state(tmp_path / "state.yaml", store.export_state())
+    assert (tmp_path / "state.yaml").read_text().startswith("artifacts:")
+    restored = Store()
+    load_state(restored, tmp_path / "state.yaml")
+    assert restored.export_state() == store.export_state()
 
 
 def test_a_save_replaces_the_file_whole_and_leaves_no_temporary_file(tmp_path: Path) -> None:
     path = tmp_path / "state.json"
     path.write_text('{"old": true}')
 
-    write_state_file(path, {"format": "mockflow-state", "version": 1})
+    write_state(path, {"format": "mockflow-state", "version": 1})
 
     assert json.loads(path.read_text()) == {"format": "mockflow-state", "version": 1}
     assert [p.name for p in tmp_path.iterdir()] == ["state.json"]
@@ -60,8 +73,16 @@ def test_a_save_replaces_the_file_whole_and_leaves_no_temporary_file(tmp_path: P
         (b'{"format": "mockflow-state", "version": 1, "tracking": {"runs": [', "not valid JSON"),
         (b"\xff\xfe garbage", "not valid JSON"),
         (b"[1, 2, 3]", "does not hold a mockflow state document"),
-        (b'{"format": "something-else"}', "cannot be loaded: not a mockflow state document"),
-        (b'{"format": "mockflow-state", "version": 99}', "unsupported state version 99"),
+        (b'{"format": "something-else"}', "not a mockflow state document"),
+        (b'{"format": "mockflow-state", "version": 99}', "field 'version': unsupported state"),
+        (
+            b'{"format": "mockflow-state", "version": 1, "tracking": {"runs": [{"run_id": "x"}]}}',
+            "field 'tracking.runs\\[0\\]': ",
+        ),
+        (
+            b'{"format": "mockflow-state", "version": 1, "registry": {"models": [{"nam": "m"}]}}',
+            "field 'registry.models\\[0\\]': ",
+        ),
     ],
 )
 def test_an_unusable_file_is_refused_and_left_untouched(
@@ -71,11 +92,10 @@ def test_an_unusable_file_is_refused_and_left_untouched(
     path.write_bytes(content)
     store, run_id = store_with_a_run()
 
-    with pytest.raises(StateFileError, match=reason) as refused:
-        load_state_file(store, path)
+    with pytest.raises(StateError, match=reason) as refused:
+        load_state(store, path)
 
-    assert str(path) in str(refused.value)
-    assert "left untouched" in str(refused.value)
+    assert str(refused.value).startswith(f"{path}: ")
     assert path.read_bytes() == content
     assert store.tracking.get_run(run_id)  # the running state is kept too
 
@@ -86,10 +106,10 @@ def test_a_truncated_save_is_refused(tmp_path: Path) -> None:
     size = StateSaver(store, path, interval=0).stop()
     path.write_bytes(path.read_bytes()[: size // 2])
 
-    with pytest.raises(StateFileError, match="perhaps truncated"):
-        read_state_file(path)
+    with pytest.raises(StateError, match="perhaps truncated"):
+        read_state(path)
 
 
 def test_a_state_file_in_a_missing_directory_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(StateFileError, match="does not exist"):
-        read_state_file(tmp_path / "nowhere" / "state.json")
+    with pytest.raises(StateError, match="does not exist"):
+        check_state_path(tmp_path / "nowhere" / "state.json")

@@ -12,8 +12,9 @@ from mlflow.tracking import MlflowClient
 from mockflow.app import create_app
 from mockflow.cli import main
 from mockflow.config import Settings
-from mockflow.seed import FixtureError, StateFileError, build_store
+from mockflow.seed import FixtureError, build_store
 from mockflow.server import MockflowServer
+from mockflow.store import StateError
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "fixtures" / "example.yaml"
 
@@ -67,14 +68,16 @@ def test_the_same_fixture_gives_the_same_state() -> None:
     assert a == b
 
 
-def test_an_exported_state_loads_as_a_fixture_too(tmp_path) -> None:
+def test_an_exported_state_loads_with_state_file_and_is_no_fixture(tmp_path) -> None:
     state = tmp_path / "state.json"
     assert (
         main(["export", "--world", "small", "--reference-time", "2026-01-01", "-o", str(state)])
         == 0
     )
-    store = build_store(Settings(fixture=str(state)))
+    store = build_store(Settings(state_file=str(state)))
     assert store.counts()["runs"] == 24
+    with pytest.raises(FixtureError, match="state document, not a fixture.*--state-file"):
+        build_store(Settings(fixture=str(state)))
 
 
 BAD_FIXTURES = [
@@ -199,5 +202,5 @@ def test_serve_refuses_to_start_half_seeded(tmp_path, capsys) -> None:
 
 
 def test_a_missing_state_file_is_named(tmp_path) -> None:
-    with pytest.raises(StateFileError, match="nope.json: cannot read state file"):
-        build_store(Settings(state=str(tmp_path / "nope.json")))
+    with pytest.raises(StateError, match="nope.json: no such file"):
+        build_store(Settings(state_file=str(tmp_path / "nope.json")))

@@ -13,7 +13,8 @@ import pytest
 
 from mockflow.cli import main
 from mockflow.config import Settings
-from mockflow.seed import WorldSpecError, build_store, dump_state, resolve_spec
+from mockflow.persistence import dump_state
+from mockflow.seed import WorldSpecError, build_store, resolve_spec
 from mockflow.seed.progress import TerminalProgress
 
 REF = "2026-01-15T00:00:00Z"
@@ -46,7 +47,7 @@ def test_export_then_load_then_export_is_identical(tmp_path) -> None:
     first = tmp_path / "first.json"
     second = tmp_path / "second.json"
     assert main(["export", "--reference-time", REF, "-o", str(first)]) == 0
-    assert main(["export", "--state", str(first), "-o", str(second)]) == 0
+    assert main(["export", "--state-file", str(first), "-o", str(second)]) == 0
     assert first.read_bytes() == second.read_bytes()
 
 
@@ -137,9 +138,10 @@ def test_progress_is_drawn_on_a_terminal_only() -> None:
             return True
 
     tty, pipe = Tty(), io.StringIO()
-    for stream in (tty, pipe):
+    # Seeds no other test builds: a world built before in this process comes from its snapshot.
+    for seed, stream in ((9001, tty), (9002, pipe)):
         progress = TerminalProgress(stream)
-        build_store(Settings(world="small", reference_time=REF), progress=progress)
+        build_store(Settings(world="small", seed=seed, reference_time=REF), progress=progress)
         progress.done("world ready")
     assert "building world" in tty.getvalue() and "world ready" in tty.getvalue()
     assert pipe.getvalue() == ""

@@ -228,7 +228,7 @@ def test_a_signal_finishes_the_request_in_flight_refuses_new_ones_and_exits_0(
     serve: Any, signum: int, tmp_path: Path
 ) -> None:
     state_file = tmp_path / "state.json"
-    server = serve("--grace-period", "30", "--state-file", str(state_file))
+    server = serve("--grace-period", "30", "--state-file", str(state_file), "--save-state")
     body = json.dumps({"name": "in-flight"}).encode()
     sock = socket.create_connection((server.host, server.port), timeout=30)
     # Expect: 100-continue makes the server say when it holds the request's headers, so the
@@ -285,7 +285,8 @@ def test_every_acknowledged_write_survives_sigterm_and_restart_and_none_is_half_
     serve: Any, tmp_path: Path
 ) -> None:
     state_file = tmp_path / "state.json"
-    args = ("--state-file", str(state_file), "--save-interval", "0.5", "--grace-period", "5")
+    args = ("--state-file", str(state_file), "--save-state", "--save-interval", "0.5")
+    args += ("--grace-period", "5")
     server = serve(*args)
     conn = server.connect()
     _, exp = call(conn, "POST", "/api/2.0/mlflow/experiments/create", {"name": "stream"})
@@ -353,11 +354,13 @@ def test_a_corrupt_state_file_stops_the_server_and_is_not_overwritten(tmp_path: 
     truncated = b'{"format": "mockflow-state", "version": 1, "tracking": {"experiments": [{"exp'
     state_file.write_bytes(truncated)
 
-    process = ServeProcess(env={"MOCKFLOW_STATE_FILE": str(state_file)})
+    process = ServeProcess(
+        env={"MOCKFLOW_STATE_FILE": str(state_file), "MOCKFLOW_SAVE_STATE": "on"}
+    )
     code, stderr = process.finish()
 
     assert code == 2
-    assert f"refusing to start: state file {state_file}" in stderr
+    assert f"refusing to start: the state file {state_file} was left untouched" in stderr
     assert "not valid JSON" in stderr
     assert state_file.read_bytes() == truncated
     assert not any(json.loads(line).get("event") == "started" for line in process.lines)

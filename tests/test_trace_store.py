@@ -57,3 +57,17 @@ def test_reset_drops_traces() -> None:
     store.reset()
     assert store.counts()["traces"] == 0
     assert store.traces.search_traces(["0"])[0] == []
+
+
+def test_snapshot_restore_gives_back_the_traces_unchanged_by_later_writes() -> None:
+    store, experiment_id = _store_with_trace()
+    snapshot = store.snapshot()
+    store.traces.set_trace_tag("tr-1", "later", "x")
+    store.traces.create_assessment(Feedback(name="later", value=1, trace_id="tr-1"))
+    store.restore(snapshot)
+    info = store.traces.get_trace_info("tr-1")
+    assert "later" not in info.tags
+    assert [a.name for a in info.assessments] == ["good"]
+    assert [s.name for s in store.traces.get_trace("tr-1").data.spans] == ["root"]
+    store.restore(snapshot)  # a snapshot restores any number of times
+    assert store.counts()["traces"] == 1

@@ -4,7 +4,7 @@
 them as JSON over HTTP for users outside Python (a CI container driven by curl).
 """
 
-from mockflow.control.controller import EXTENSION, Controller, WorldUnavailable, load_state_file
+from mockflow.control.controller import EXTENSION, Controller, WorldUnavailable
 from mockflow.control.keys import KeyAdmin, KeysUnavailable
 
 __all__ = [
@@ -13,5 +13,4 @@ __all__ = [
     "KeyAdmin",
     "KeysUnavailable",
     "WorldUnavailable",
-    "load_state_file",
 ]

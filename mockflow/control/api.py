@@ -8,9 +8,11 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, jsonify, request
 
+from mockflow.config import SettingsError
 from mockflow.control.controller import EXTENSION, Controller, WorldUnavailable
 from mockflow.control.keys import KeysUnavailable
 from mockflow.faults import Fault, FaultError
+from mockflow.seed.errors import SeedError
 from mockflow.store import StateError
 
 ADMIN_TOKEN_HEADER = "X-Mockflow-Admin-Token"
@@ -75,6 +77,8 @@ def control_error(exc: ControlError) -> Response:
 
 
 @blueprint.errorhandler(StateError)
+@blueprint.errorhandler(SeedError)
+@blueprint.errorhandler(SettingsError)
 @blueprint.errorhandler(FaultError)
 def invalid(exc: Exception) -> Response:
     return control_error(ControlError(400, "INVALID_PARAMETER_VALUE", str(exc)))
@@ -93,13 +97,14 @@ def unavailable(exc: Exception) -> Response:
 
 
 def _world_options(body: dict[str, Any]) -> dict[str, Any]:
-    unknown = sorted(set(body) - {"world", "seed", "fixture", "auth"})
+    unknown = sorted(set(body) - {"world", "seed", "fixture", "state_file", "auth"})
     if unknown:
         raise ControlError(400, "INVALID_PARAMETER_VALUE", f"unknown field(s) {unknown}")
     return {
         "world": body.get("world"),
         "seed": _optional_int(body.get("seed"), "seed"),
         "fixture": body.get("fixture"),
+        "state_file": body.get("state_file"),
     }
 
 

@@ -3,13 +3,9 @@ these, so a curl user and a pytest user have the same powers."""
 
 from __future__ import annotations
 
-import copy
-import dataclasses
-import json
 import logging
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -19,7 +15,7 @@ from mockflow.config import Settings
 from mockflow.control.keys import ALL_SCOPES, KeyAdmin, new_secret
 from mockflow.faults import FaultSet
 from mockflow.journal import Journal
-from mockflow.store import STATE_FORMAT, StateError, Store
+from mockflow.store import Snapshot, Store
 
 EXTENSION = "mockflow_control"
 DEFAULT_KEY_ID = "mockflow-default"
@@ -27,54 +23,7 @@ _logger = logging.getLogger("mockflow.control")
 
 
 class WorldUnavailable(RuntimeError):
-    """A world other than ``empty`` was asked for and this build cannot generate it."""
-
-
-def load_state_file(path: str | Path) -> dict[str, Any]:
-    """A state document from a JSON or YAML file (what ``GET /_mockflow/state`` returns)."""
-    import yaml
-
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as e:
-        raise StateError(f"{path}: cannot read the fixture file: {e.strerror}") from None
-    try:
-        doc = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (ValueError, yaml.YAMLError) as e:
-        raise StateError(f"{path}: not valid JSON or YAML: {e}") from None
-    return doc  # type: ignore[no-any-return]
-
-
-def world_state(settings: Settings, *, world: str, seed: int, fixture: str | None) -> Any:
-    """The state for a world, a seed and/or a fixture file: a state document, a populated
-    ``Store``, or None for empty.
-
-    A fixture that is a mockflow state document (what ``GET /_mockflow/state`` returns, as JSON
-    or YAML) loads as is. Generated worlds and YAML world fixtures come from ``mockflow.seed``
-    (``build_store(settings)``), when this build has it.
-    """
-    if fixture:
-        doc = load_state_file(fixture)
-        if isinstance(doc, dict) and doc.get("format") == STATE_FORMAT:
-            return doc
-    elif world == "empty":
-        return None
-    try:
-        from mockflow.seed import build_store
-    except ImportError:
-        what = f"fixture {fixture}" if fixture else f"world {world!r}"
-        raise WorldUnavailable(
-            f"{what} needs the world generator (mockflow.seed), which this build lacks; "
-            "use world 'empty' or a state file"
-        ) from None
-    names = {f.name for f in dataclasses.fields(settings)}
-    changes: dict[str, Any] = {"world": world, "seed": seed}
-    if "fixture" in names:
-        changes["fixture"] = str(fixture or "")
-    if "state" in names:
-        changes["state"] = ""
-    return build_store(settings.replace(**changes))
+    """A world this build cannot make (kept for callers that catch it; every build has seeds)."""
 
 
 class Controller:
@@ -83,9 +32,11 @@ class Controller:
         self.journal = journal
         self.faults = faults
         self.keys = KeyAdmin(app)
-        self.snapshots: dict[str, dict[str, Any]] = {}
+        self.snapshots: dict[str, Snapshot] = {}
         self._lock = threading.Lock()
-        self.world = "empty"
+        # What a reset with no world goes back to: the state the server started in.
+        self.start_snapshot = self.store.snapshot()
+        self.world = _describe(self.settings)
         # One full-scope key per server, there after every reset, so tests and curl users have
         # a working key without reading the key file. Its secret is random per server.
         self.api_key = new_secret("test")
@@ -119,30 +70,35 @@ class Controller:
     # -- state ------------------------------------------------------------------------------------
 
     def seed(
-        self, *, world: str | None = None, seed: int | None = None, fixture: str | None = None
+        self,
+        *,
+        world: str | None = None,
+        seed: int | None = None,
+        fixture: str | None = None,
+        state_file: str | None = None,
     ) -> dict[str, Any]:
-        """Replace the tracking state with a world (default: the configured one) or a fixture."""
-        world = world or self.settings.world
-        seed = self.settings.seed if seed is None else int(seed)
-        note = None
-        try:
-            doc = world_state(self.settings, world=world, seed=seed, fixture=fixture)
-        except WorldUnavailable as e:
-            if fixture:
-                raise
-            # TODO(seed): goes away once mockflow.seed is merged; until then a generated world
-            # falls back to empty, and the answer says so.
-            _logger.warning("%s; starting empty", e)
-            doc, world, note = None, "empty", f"{e}; started empty instead"
-        if doc is None:
-            self.store.reset()
-        elif isinstance(doc, Store):
-            self.store.import_state(doc.export_state())
+        """Replace the state with a world, a fixture or a state file; with none of them, the
+        state the server started in. Worlds are restored from a snapshot built once per
+        process (``mockflow.seed.start_snapshot``), not generated again."""
+        from mockflow.seed import start_snapshot
+
+        if world is None and seed is None and not fixture and not state_file:
+            self.store.restore(self.start_snapshot)
+            self.world = _describe(self.settings)
+            return {"world": self.world, "seed": self.settings.seed, "counts": self.store.counts()}
+        settings = self.settings.replace(
+            world=world or ("default" if fixture or state_file else self.settings.world),
+            seed=self.settings.seed if seed is None else int(seed),
+            fixture=fixture or "",
+            state_file=state_file or "",
+            save_state=False,
+        )
+        if not (fixture or state_file) and spec_is_empty(settings):
+            self.store.reset()  # a new empty store is as fast as a snapshot, and fresh
         else:
-            self.store.import_state(doc)
-        self.world = f"fixture:{fixture}" if fixture else world
-        result = {"world": self.world, "seed": seed, "counts": self.store.counts()}
-        return {**result, "note": note} if note else result
+            self.store.restore(start_snapshot(settings))
+        self.world = _describe(settings)
+        return {"world": self.world, "seed": settings.seed, "counts": self.store.counts()}
 
     def reset(
         self,
@@ -150,16 +106,18 @@ class Controller:
         world: str | None = None,
         seed: int | None = None,
         fixture: str | None = None,
+        state_file: str | None = None,
         auth: bool | None = None,
     ) -> dict[str, Any]:
-        """State back to a world, and no faults, an empty journal, the starting keys plus
-        :attr:`api_key`; auth on or off when given, else as the server started."""
+        """State back to a world, fixture or state file (none given: as the server started), and
+        no faults, an empty journal, the starting keys plus :attr:`api_key`; auth on or off when
+        given, else as the server started."""
         self.faults.clear()
         self.keys.reset()
         self._add_default_key()
         if auth is not None:
             self.keys.enabled = auth
-        result = self.seed(world=world, seed=seed, fixture=fixture)
+        result = self.seed(world=world, seed=seed, fixture=fixture, state_file=state_file)
         self.journal.clear()
         return result
 
@@ -170,19 +128,19 @@ class Controller:
         self.store.import_state(doc)
 
     def snapshot(self, name: str = "default") -> str:
-        doc = copy.deepcopy(self.store.export_state())
+        snapshot = self.store.snapshot()
         with self._lock:
-            self.snapshots[name] = doc
+            self.snapshots[name] = snapshot
         return name
 
     def restore(self, name: str = "default") -> None:
         with self._lock:
-            doc = self.snapshots.get(name)
-        if doc is None:
+            snapshot = self.snapshots.get(name)
+        if snapshot is None:
             raise LookupError(
                 f"no snapshot named {name!r}; snapshots: {', '.join(sorted(self.snapshots)) or '-'}"
             )
-        self.store.import_state(copy.deepcopy(doc))
+        self.store.restore(snapshot)
 
     # -- health -----------------------------------------------------------------------------------
 
@@ -202,3 +160,18 @@ class Controller:
             "auth": self.keys.enabled,
             "snapshots": sorted(self.snapshots),
         }
+
+
+def _describe(settings: Settings) -> str:
+    """The world as health reports it: a preset's name, ``fixture:<path>`` or ``state:<path>``."""
+    if settings.state_file:
+        return f"state:{settings.state_file}"
+    if settings.fixture:
+        return f"fixture:{settings.fixture}"
+    return settings.world
+
+
+def spec_is_empty(settings: Settings) -> bool:
+    from mockflow.seed import spec_from_settings
+
+    return spec_from_settings(settings).empty

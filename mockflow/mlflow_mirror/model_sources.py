@@ -25,6 +25,8 @@ from mlflow.store.artifact.utils.models import _parse_model_uri
 from mlflow.utils.file_utils import local_file_uri_to_path
 from mlflow.utils.uri import is_local_uri
 
+from mockflow.mlflow_mirror.sql_registry_store import entity_is_prompt
+
 if TYPE_CHECKING:
     from mockflow.store import Store
 
@@ -84,8 +86,7 @@ def resolve_lineage(
     uri = _parse_version_source(source)
     if uri.model_id is not None:
         return source, run_id, model_id
-    registered = store.registry._model(uri.name)
-    if registered.is_prompt():
+    if entity_is_prompt(store.registry.get_registered_model(uri.name)):
         raise MlflowException(
             f"Invalid model version source: '{source}'. Prompt versions cannot be used as "
             "model version sources.",

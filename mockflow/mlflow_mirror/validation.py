@@ -19,6 +19,7 @@ from mlflow.utils.validation import (
     _validate_experiment_tag,
     _validate_logged_model_name,
     _validate_metric,
+    _validate_metric_name,
     _validate_model_alias_name,
     _validate_model_alias_name_reserved,
     _validate_model_name,
@@ -58,6 +59,7 @@ validate_dataset_inputs = _validate_dataset_inputs
 validate_experiment_artifact_location_length = _validate_experiment_artifact_location_length
 validate_experiment_name = _validate_experiment_name
 validate_experiment_tag = _validate_experiment_tag
+validate_metric_name = _validate_metric_name
 validate_logged_model_name = _validate_logged_model_name
 validate_metric = _validate_metric
 validate_model_alias_name = _validate_model_alias_name

@@ -11,9 +11,5 @@ class WorldSpecError(SeedError):
     """A world size or reference time mockflow cannot use."""
 
 
-class StateFileError(SeedError):
-    """A state file that cannot be read or loaded."""
-
-
 class FixtureError(SeedError):
     """A fixture file with a mistake in it."""

@@ -2,10 +2,10 @@
 world around them. The format is documented in docs/seeded-world.md; ``fixtures/*.yaml`` are
 examples.
 
-Loading is two passes: first the whole file is checked (every error names the file, the entry
-and the field), then it is applied to the store through the tracking store's own methods, so
-named data obeys the same rules as data logged over the API. A state document written by
-``mockflow export`` is accepted too, and loaded as it is.
+One way down: the whole file is checked (every error names the file, the entry and the field),
+then turned into plain data (``WorldData``) on top of its generated world, each entry checked by
+the same validators the store's loaders run; ``Store.load`` then makes the records. A state
+document is not a fixture: it is refused here with a pointer to ``--state-file``.
 """
 
 from __future__ import annotations
@@ -13,40 +13,43 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from mlflow.entities import (
-    Dataset,
-    DatasetInput,
-    ExperimentTag,
-    InputTag,
-    LifecycleStage,
-    Metric,
-    Param,
-    RunStatus,
-    RunTag,
-)
+from mlflow.entities import Dataset, DatasetInput, InputTag, LifecycleStage
 from mlflow.exceptions import MlflowException
 from mlflow.utils.mlflow_tags import (
     MLFLOW_DATASET_CONTEXT,
     MLFLOW_PARENT_RUN_ID,
+    MLFLOW_RUN_NAME,
     MLFLOW_RUN_NOTE,
     MLFLOW_USER,
 )
 
 from mockflow.seed.errors import FixtureError, SeedError
+from mockflow.seed.registry import family_of, register_version
 from mockflow.seed.spec import PRESETS, WorldSpec, parse_reference_time, resolve_spec
+from mockflow.seed.world import generate_world
+from mockflow.store.data import (
+    ExperimentData,
+    MetricData,
+    RegisteredModelData,
+    RunData,
+    WorldData,
+)
+from mockflow.store.tracking import DEFAULT_EXPERIMENT_ID, DEFAULT_EXPERIMENT_NAME
 
 if TYPE_CHECKING:
     from mockflow.seed.generator import Progress
-    from mockflow.store import Store
 
 FIXTURE_VERSION = 1
 STATUSES = ("FINISHED", "FAILED", "KILLED", "RUNNING", "SCHEDULED")
 STAGES = ("None", "Staging", "Production", "Archived")
 MINUTE = 60_000
+DAY = 24 * 60 * MINUTE
 
 
 # --- the checked fixture -------------------------------------------------------------------------
@@ -236,8 +239,8 @@ def _scalar_text(value: Any) -> str:
     return str(value)
 
 
-def read_fixture(path: str | Path, *, seed: int, reference_time: int) -> Fixture | dict[str, Any]:
-    """The checked fixture at ``path``, or the state document it holds."""
+def read_fixture(path: str | Path, *, seed: int, reference_time: int) -> Fixture:
+    """The checked fixture at ``path``."""
     import yaml
 
     name = str(path)
@@ -254,7 +257,10 @@ def read_fixture(path: str | Path, *, seed: int, reference_time: int) -> Fixture
         raise FixtureError(f"{name}: not valid YAML{at}: {getattr(e, 'problem', e)}") from e
     top = check.mapping(data, "", None)
     if top.get("format") == "mockflow-state":
-        return top
+        raise FixtureError(
+            f"{name}: this is a mockflow state document, not a fixture; load it with"
+            " --state-file (or PUT /_mockflow/state)"
+        )
     check.known(
         top,
         (
@@ -511,133 +517,181 @@ def _check_run_reference(
         )
 
 
-# --- applying ------------------------------------------------------------------------------------
+# --- applying: the fixture as plain data ---------------------------------------------------------
 
 
 def load_fixture(
-    store: Store,
     path: str | Path,
     *,
     seed: int,
     reference_time: int,
     progress: Progress | None = None,
-) -> None:
-    """Check ``path`` whole, then build it (and any generated world) into ``store``."""
-    fixture = read_fixture(path, seed=seed, reference_time=reference_time)
-    if isinstance(fixture, dict):
-        from mockflow.store import StateError
+) -> WorldData:
+    """Check ``path`` whole, then return it (and any generated world around it) as data."""
+    return fixture_world(
+        read_fixture(path, seed=seed, reference_time=reference_time), progress=progress
+    )
 
-        try:
-            store.import_state(fixture)
-        except StateError as e:
-            raise FixtureError(f"{path}: {e}") from e
-        return
-    from mockflow.seed import build_world
 
-    world = build_world(
-        store,
+def fixture_world(fixture: Fixture, *, progress: Progress | None = None) -> WorldData:
+    """The fixture's world: its ``generate:`` world with its named entries added, checked entry
+    by entry so an error names the file, the entry and the field."""
+    world = generate_world(
         fixture.generate,
         seed=fixture.seed,
         reference_time=fixture.reference_time,
         progress=progress,
     )
-    if world is None:
-        d = store.tracking.experiments["0"]
-        d.creation_time = d.last_update_time = fixture.reference_time - 30 * 24 * 60 * MINUTE
+    if world.default_experiment_time is None:
+        world.default_experiment_time = fixture.reference_time - 30 * DAY
     run_ids: dict[tuple[str, str], str] = {}
     for exp in fixture.experiments:
-        try:
-            _apply_experiment(store, fixture, exp, run_ids)
-        except MlflowException as e:
-            raise FixtureError(f"{fixture.path}: {exp.where}: {e.message}") from e
-    if fixture.models:
-        from mockflow.seed.registry import apply_fixture_models
-
-        apply_fixture_models(store, fixture, run_ids)
+        _add_experiment(world, fixture, exp, run_ids)
+    for model in fixture.models:
+        _add_model(world, fixture, model, run_ids)
+    return world
 
 
-def _apply_experiment(
-    store: Store, fixture: Fixture, exp: ExperimentSpec, run_ids: dict[tuple[str, str], str]
+@contextmanager
+def _entry(fixture: Fixture, where: str) -> Iterator[None]:
+    try:
+        yield
+    except MlflowException as e:
+        raise FixtureError(f"{fixture.path}: {where}: {e.message}") from None
+
+
+def _add_experiment(
+    world: WorldData, fixture: Fixture, exp: ExperimentSpec, run_ids: dict[tuple[str, str], str]
 ) -> None:
-    tracking = store.tracking
-    existing = tracking._find_experiment_by_name(exp.name)
     starts = [r.start_time for r in exp.runs if r.start_time is not None]
-    created = min([*starts, fixture.reference_time]) - 24 * 60 * MINUTE
-    if existing is None:
-        experiment_id = tracking.create_experiment(
-            exp.name,
-            None,
-            [ExperimentTag(k, v) for k, v in exp.tags.items()],
-            creation_time=created,
-        )
-    else:
-        experiment_id = existing.experiment_id
-        for k, v in exp.tags.items():
-            tracking.set_experiment_tag(experiment_id, ExperimentTag(k, v))
+    created = min([*starts, fixture.reference_time]) - DAY
+    target = world.experiment_named(exp.name)
+    with _entry(fixture, exp.where):
+        if exp.name == DEFAULT_EXPERIMENT_NAME:
+            experiment_id = DEFAULT_EXPERIMENT_ID
+            world.default_experiment_tags.update(exp.tags)
+            ExperimentData(exp.name, created, tags=dict(exp.tags)).check()
+        else:
+            if target is None:
+                ids = [int(e.experiment_id or 0) for e in world.experiments]
+                target = ExperimentData(exp.name, created, str(max(ids, default=0) + 1))
+                world.experiments.append(target)
+            target.tags.update(exp.tags)
+            if exp.deleted:
+                target.lifecycle_stage = LifecycleStage.DELETED
+            target.check()
+            assert target.experiment_id is not None
+            experiment_id = target.experiment_id
+    taken = {r.run_id for r in world.runs}
+    runs: dict[str, RunData] = {}
     for run in exp.runs:
-        try:
-            run_ids[(exp.name, run.name)] = _apply_run(store, fixture, experiment_id, exp, run)
-        except MlflowException as e:
-            raise FixtureError(f"{fixture.path}: {run.where}: {e.message}") from e
+        data = _run_data(fixture, experiment_id, exp, run)
+        if data.run_id in taken:
+            raise FixtureError(
+                f"{fixture.path}: {run.where}: field 'id': run id {data.run_id} is taken"
+            )
+        taken.add(data.run_id)
+        runs[run.name] = data
+        run_ids[(exp.name, run.name)] = data.run_id
     for run in exp.runs:
+        data = runs[run.name]
         if run.parent is not None:
-            record = tracking.runs[run_ids[(exp.name, run.name)]]
-            record.tags[MLFLOW_PARENT_RUN_ID] = run_ids[(exp.name, run.parent)]
-            record.changed()
-    for run in exp.runs:
+            data.tags[MLFLOW_PARENT_RUN_ID] = runs[run.parent].run_id
         if run.deleted:
-            record = tracking.runs[run_ids[(exp.name, run.name)]]
-            record.lifecycle_stage = LifecycleStage.DELETED
-            record.deleted_time = (record.end_time or record.start_time or 0) + MINUTE
-            record.changed()
-    if exp.deleted:
-        record_e = tracking.experiments[experiment_id]
-        record_e.lifecycle_stage = LifecycleStage.DELETED
+            data.lifecycle_stage = LifecycleStage.DELETED
+            data.deleted_time = (data.end_time or data.start_time or 0) + MINUTE
+        with _entry(fixture, run.where):
+            data.check()
+        world.runs.append(data)
 
 
-def _apply_run(
-    store: Store, fixture: Fixture, experiment_id: str, exp: ExperimentSpec, run: RunSpec
-) -> str:
-    tracking = store.tracking
+def _run_data(fixture: Fixture, experiment_id: str, exp: ExperimentSpec, run: RunSpec) -> RunData:
     run_id = run.run_id or hashlib.md5(f"{fixture.seed}:{exp.name}:{run.name}".encode()).hexdigest()
-    if run_id in tracking.runs:
-        raise FixtureError(f"{fixture.path}: {run.where}: field 'id': run id {run_id} is taken")
     tags = {MLFLOW_USER: run.user, **run.tags}
     if run.description:
         tags[MLFLOW_RUN_NOTE] = run.description
+    if tags.get(MLFLOW_RUN_NAME, run.name) != run.name:
+        raise FixtureError(
+            f"{fixture.path}: {run.where}: field 'tags.{MLFLOW_RUN_NAME}': differs from the run's"
+            f" name {run.name!r}"
+        )
     start = run.start_time
-    tracking.create_run(
-        experiment_id,
-        run.user,
-        start,
-        [RunTag(k, v) for k, v in tags.items()],
-        run.name,
-        run_id=run_id,
-    )
-    for key, value in run.params.items():
-        tracking.log_param(run_id, Param(key, value))
-    metrics = []
+    metrics: dict[str, MetricData] = {}
     last_ts = start or 0
     for key, points in run.metrics.items():
-        for i, p in enumerate(points):
-            ts = p.timestamp if p.timestamp is not None else (start or 0) + (i + 1) * MINUTE
-            last_ts = max(last_ts, ts)
-            metrics.append(Metric(key, p.value, ts, p.step))
-    if metrics:
-        tracking.log_batch(run_id, metrics=metrics, params=[], tags=[], validate_batch=False)
-    if run.datasets:
-        tracking.log_inputs(
-            run_id,
-            datasets=[
-                DatasetInput(
-                    Dataset(d.name, d.digest, d.source_type, d.source, d.schema, d.profile),
-                    [InputTag(MLFLOW_DATASET_CONTEXT, d.context)] if d.context else [],
-                )
-                for d in run.datasets
-            ],
-        )
+        ts = [
+            p.timestamp if p.timestamp is not None else (start or 0) + (i + 1) * MINUTE
+            for i, p in enumerate(points)
+        ]
+        last_ts = max(last_ts, *ts)
+        metrics[key] = MetricData(ts, [p.step for p in points], [p.value for p in points])
     end = run.end_time
     if end is None and run.status != "RUNNING":
         end = last_ts + 1000
-    tracking.update_run_info(run_id, RunStatus.from_string(run.status), end, None)
-    return run_id
+    return RunData(
+        run_id=run_id,
+        experiment_id=experiment_id,
+        run_name=run.name,
+        user_id=run.user,
+        status=run.status,
+        start_time=start,
+        end_time=end,
+        params=dict(run.params),
+        tags=tags,
+        metrics=metrics,
+        dataset_inputs=[
+            DatasetInput(
+                Dataset(d.name, d.digest, d.source_type, d.source, d.schema, d.profile),
+                [InputTag(MLFLOW_DATASET_CONTEXT, d.context)] if d.context else [],
+            )
+            for d in run.datasets
+        ],
+    )
+
+
+def _add_model(
+    world: WorldData, fixture: Fixture, model: ModelSpec, run_ids: dict[tuple[str, str], str]
+) -> None:
+    """A registered model of the fixture, each version backed by its run's logged model. A model
+    the generated world has already gets the fixture's versions after its own."""
+    target = world.registered_model(model.name)
+    made_here = target is None
+    if target is None:
+        target = RegisteredModelData(model.name, fixture.reference_time)
+        world.registered_models.append(target)
+    if model.description is not None:
+        target.description = model.description
+    target.tags.update(model.tags)
+    with _entry(fixture, model.where):
+        target.check()
+    first = None
+    for index, version in enumerate(model.versions):
+        run = world.run(_resolve_run(fixture, version.run, run_ids))
+        created = (run.end_time or run.start_time or fixture.reference_time) + 10 * MINUTE
+        first = created if first is None else first
+        model_id = "m-" + hashlib.md5(f"{fixture.seed}:{model.name}:{index}".encode()).hexdigest()
+        register_version(
+            world,
+            target,
+            run,
+            family=family_of(run),
+            model_id=model_id,
+            created=created,
+            stage=version.stage,
+            aliases=version.aliases,
+            description=version.description,
+            tags=version.tags,
+        )
+        with _entry(fixture, version.where):
+            target.check()
+    if made_here:  # pin its times to its first version (or the reference time)
+        target.creation_time = first if first is not None else fixture.reference_time
+        if first is None:
+            target.last_updated_time = target.creation_time
+
+
+def _resolve_run(fixture: Fixture, reference: str, run_ids: dict[tuple[str, str], str]) -> str:
+    if "/" in reference:
+        experiment, run = reference.rsplit("/", 1)
+        return run_ids[(experiment, run)]
+    return next(rid for (_, run), rid in run_ids.items() if run == reference)

@@ -19,16 +19,13 @@ from mlflow.entities import (
     AssessmentSource,
     AssessmentSourceType,
     Expectation,
-    ExperimentTag,
     Feedback,
-    Metric,
-    RunStatus,
-    RunTag,
     TraceInfo,
     TraceLocation,
     TraceState,
 )
 
+from mockflow.store.data import ExperimentData, MetricData, RunData, TraceLoad, WorldData
 from mockflow.store.eval_datasets import DatasetData, DatasetRecordData, digest, input_hash
 
 if TYPE_CHECKING:
@@ -355,29 +352,33 @@ class _Builder:
         return expectation
 
 
-def seed_genai(
-    store: Store, *, seed: int, reference_time: int, spec: GenAISpec | None = None
+def add_genai_app(
+    world: WorldData, *, seed: int, reference_time: int, spec: GenAISpec | None = None
 ) -> str:
-    """Add the support assistant's experiment to ``store``; returns its experiment id."""
+    """Add the support assistant's experiment, traces, dataset and evaluation run to ``world``
+    (plain data); returns the experiment's id (the next after the world's)."""
     spec = spec or GenAISpec()
     b = _Builder(seed, reference_time)
     rng = b.rng
     day = 86_400_000
-    created = reference_time - 21 * day
-    experiment_id = store.tracking.create_experiment(
-        EXPERIMENT_NAME,
-        tags=[
-            ExperimentTag("mlflow.experimentKind", "genai_development"),
-            ExperimentTag(
-                "mlflow.note.content",
-                "Chat/RAG support assistant: production "
-                "traces, human feedback and offline evaluations.",
-            ),
-            ExperimentTag("team", "support-ai"),
-        ],
-        creation_time=created,
+    ids = [
+        int(e.experiment_id or 0) for e in world.experiments if (e.experiment_id or "").isdigit()
+    ]
+    experiment_id = str(max(ids, default=0) + 1)
+    artifact_root = f"mlflow-artifacts:/{experiment_id}"
+    world.experiments.append(
+        ExperimentData(
+            EXPERIMENT_NAME,
+            reference_time - 21 * day,
+            experiment_id=experiment_id,
+            tags={
+                "mlflow.experimentKind": "genai_development",
+                "mlflow.note.content": "Chat/RAG support assistant: production traces, human "
+                "feedback and offline evaluations.",
+                "team": "support-ai",
+            },
+        )
     )
-    artifact_root = store.tracking.get_experiment(experiment_id).artifact_location.rstrip("/")
     human = [AssessmentSource(AssessmentSourceType.HUMAN, h) for h in HUMANS]
     judge = AssessmentSource(AssessmentSourceType.LLM_JUDGE, f"openai:/{MODEL}")
     code = AssessmentSource(AssessmentSourceType.CODE, "exact_match")
@@ -402,7 +403,7 @@ def seed_genai(
             fail_tool=fail,
             version=version,
         )
-        assessments = []
+        assessments: list[Any] = []
         if rng.random() < 0.5:
             liked = not fail and rng.random() < 0.8
             assessments.append(
@@ -429,7 +430,7 @@ def seed_genai(
                     + " the retrieved documents.",
                 )
             )
-        store.traces.load_trace(info, spans, assessments)
+        world.traces.append(TraceLoad(info, spans, assessments))
 
     # An evaluation dataset and one evaluation run over it.
     eval_questions = list(QUESTIONS[: spec.eval_records])
@@ -455,7 +456,7 @@ def seed_genai(
         "expectations": {"expected_response": "string"},
         "version": "1.0",
     }
-    store.eval_datasets.load_dataset(
+    world.evaluation_datasets.append(
         DatasetData(
             dataset_id=f"d-{b.hex(128)}",
             name="support-qa-golden",
@@ -473,22 +474,7 @@ def seed_genai(
     )
 
     run_start = reference_time - 2 * day
-    run = store.tracking.create_run(
-        experiment_id,
-        HUMANS[0],
-        run_start,
-        [
-            RunTag("mlflow.runSourceType", "EVALUATION"),
-            RunTag("app.version", APP_VERSION_TAGS[1]),
-            # The system tags the client writes on every run.
-            RunTag("mlflow.user", HUMANS[0]),
-            RunTag("mlflow.source.type", "LOCAL"),
-            RunTag("mlflow.source.name", "support_assistant/evaluate.py"),
-        ],
-        "eval-v1.4.0-golden",
-        run_id=b.hex(128),
-    )
-    run_id = run.info.run_id
+    run_id = b.hex(128)
     correct = 0
     relevance_total = 0.0
     for i, q in enumerate(eval_questions):
@@ -506,33 +492,62 @@ def seed_genai(
         correct += is_correct
         relevance = round(rng.uniform(0.6, 1.0), 2)
         relevance_total += relevance
-        store.traces.load_trace(
-            info,
-            spans,
-            [
-                b.expectation(info.trace_id, "expected_response", q[1], when),
-                b.feedback(info.trace_id, "exact_match", is_correct, code, when + 2_000),
-                b.feedback(
-                    info.trace_id,
-                    "relevance_to_query",
-                    relevance,
-                    judge,
-                    when + 3_000,
-                    "The response addresses the user's question.",
-                ),
-            ],
-            linked_runs=[run_id],
+        world.traces.append(
+            TraceLoad(
+                info,
+                spans,
+                [
+                    b.expectation(info.trace_id, "expected_response", q[1], when),
+                    b.feedback(info.trace_id, "exact_match", is_correct, code, when + 2_000),
+                    b.feedback(
+                        info.trace_id,
+                        "relevance_to_query",
+                        relevance,
+                        judge,
+                        when + 3_000,
+                        "The response addresses the user's question.",
+                    ),
+                ],
+                linked_runs=[run_id],
+            )
         )
     n = len(eval_questions)
     end = run_start + 5_000 + n * 4_000 + 2_000
-    store.tracking.log_batch(
-        run_id,
-        metrics=[
-            Metric("exact_match/mean", correct / n, end, 0),
-            Metric("relevance_to_query/mean", round(relevance_total / n, 4), end, 0),
-        ],
-        params=[],
-        tags=[],
+
+    def metric(value: float) -> MetricData:
+        return MetricData(timestamps=[end], steps=[0], values=[value])
+
+    world.runs.append(
+        RunData(
+            run_id=run_id,
+            experiment_id=experiment_id,
+            run_name="eval-v1.4.0-golden",
+            user_id=HUMANS[0],
+            status="FINISHED",
+            start_time=run_start,
+            end_time=end,
+            tags={
+                "mlflow.runSourceType": "EVALUATION",
+                "app.version": APP_VERSION_TAGS[1],
+                # The system tags the client writes on every run.
+                "mlflow.user": HUMANS[0],
+                "mlflow.source.type": "LOCAL",
+                "mlflow.source.name": "support_assistant/evaluate.py",
+            },
+            metrics={
+                "exact_match/mean": metric(correct / n),
+                "relevance_to_query/mean": metric(round(relevance_total / n, 4)),
+            },
+        )
     )
-    store.tracking.update_run_info(run_id, RunStatus.FINISHED, end, None)
+    return experiment_id
+
+
+def seed_genai(
+    store: Store, *, seed: int, reference_time: int, spec: GenAISpec | None = None
+) -> str:
+    """The GenAI app alone, loaded into ``store`` (tests, and worlds built without it)."""
+    world = WorldData()
+    experiment_id = add_genai_app(world, seed=seed, reference_time=reference_time, spec=spec)
+    store.load(world)
     return experiment_id

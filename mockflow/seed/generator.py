@@ -1,10 +1,9 @@
-"""The world generator: an ML organisation's experiments and runs, written straight into the store.
+"""The world generator: an ML organisation's experiments and runs, as plain data.
 
-It writes ``ExperimentRecord`` / ``RunRecord`` / ``MetricHistory`` objects directly (the API path
-would validate each of a million points one by one) and keeps the API's invariants by hand:
-``mlflow.runName`` equals ``run_name``; ``latest`` holds MLflow's choice (greatest step, then
-timestamp, then value); artifact URIs are ``mlflow-artifacts:/<experiment>/<run>/artifacts``;
-metric histories are sorted by (timestamp, step) with no duplicates.
+It produces ``mockflow.store.data`` objects (``ExperimentData``, ``RunData`` with one
+``MetricData`` per metric) and never touches a store: ``Store.load`` builds the records, their
+arrays and their latest values from them (the API path would validate each of a million points
+one by one). Histories come out in (timestamp, step) order, which the loader checks.
 
 Determinism: one ``random.Random(seed)`` and one seeded Faker drive everything, run ids come
 from the RNG, and every time is an offset from ``reference_time``. Nothing reads the clock.
@@ -14,7 +13,6 @@ from __future__ import annotations
 
 import math
 import random
-from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -38,13 +36,8 @@ from mockflow.seed import catalog
 from mockflow.seed.catalog import CLASSIFICATION, ITERATIVE, Project
 from mockflow.seed.curves import Noise, Targets, curves, targets_for
 from mockflow.seed.spec import WorldSpec
-from mockflow.store import Store
-from mockflow.store.tracking import (
-    DEFAULT_EXPERIMENT_ID,
-    ExperimentRecord,
-    MetricHistory,
-    RunRecord,
-)
+from mockflow.store.data import ExperimentData, MetricData, RunData, WorldData
+from mockflow.store.tracking import DEFAULT_EXPERIMENT_ID
 
 Progress = Callable[[str, int, int], None]
 
@@ -68,7 +61,7 @@ class RunPlan:
     budget: int = 0
     steps: int = 0  # points per metric
     extra: int = 0  # more train_loss points than that
-    record: RunRecord | None = None
+    run: RunData | None = None
     score: float = float("-inf")
 
     @property
@@ -104,12 +97,13 @@ class ExperimentPlan:
 
 @dataclass
 class World:
-    """What was generated, for the registry step and for summaries."""
+    """What was generated: the plans (for the registry step) and the data (for the store)."""
 
     experiments: list[ExperimentPlan]
     runs: list[RunPlan]
     users: list[str]
     reference_time: int
+    data: WorldData
 
     def best_runs(self) -> list[RunPlan]:
         """Per experiment, finished live runs with metrics, best first."""
@@ -121,7 +115,7 @@ class World:
                     for r in exp.runs
                     if r.status == FINISHED and not r.deleted and not r.children and r.budget
                 ),
-                key=lambda r: (-r.score, r.record.run_id if r.record else ""),
+                key=lambda r: (-r.score, r.run.run_id if r.run else ""),
             )
             out.extend(ranked)
         return out
@@ -289,7 +283,7 @@ class Generator:
 
     # --- materialising -------------------------------------------------------------------------
 
-    def build(self, store: Store) -> World:
+    def build(self) -> World:
         users = self.users() if self.spec.users else []
         experiments = self.experiments(users) if users else []
         default = self.default_experiment(users or ["mlflow"])
@@ -298,25 +292,21 @@ class Generator:
         runs = [r for exp in everything for r in exp.runs]
         self.allocate_points(runs)
 
-        tracking = store.tracking
-        d = tracking.experiments[DEFAULT_EXPERIMENT_ID]
-        d.creation_time = d.last_update_time = default.created
+        data = WorldData(default_experiment_time=default.created)
         for exp in experiments:
-            tracking.experiments[exp.experiment_id] = ExperimentRecord(
-                exp.experiment_id,
-                exp.name,
-                tracking.artifact_location(exp.experiment_id),
-                LifecycleStage.ACTIVE,
-                exp.created,
-                exp.created,
-                {
-                    "mlflow.note.content": exp.project.description,
-                    "team": exp.project.team,
-                    "owner": f"{exp.members[0]}@hokusai.example",
-                    "task": exp.project.task,
-                },
+            data.experiments.append(
+                ExperimentData(
+                    exp.name,
+                    exp.created,
+                    experiment_id=exp.experiment_id,
+                    tags={
+                        "mlflow.note.content": exp.project.description,
+                        "team": exp.project.team,
+                        "owner": f"{exp.members[0]}@hokusai.example",
+                        "task": exp.project.task,
+                    },
+                )
             )
-        tracking._next_experiment_id = len(experiments) + 1
 
         done, total, next_report = 0, len(runs), 500
         self.progress("runs", 0, total)
@@ -335,13 +325,10 @@ class Generator:
                     self.progress("runs", done, total)
                     next_report = done + 500
         for r in runs:
-            assert r.record is not None
-            tracking.runs[r.record.run_id] = r.record
-            for dataset_input in r.record.dataset_inputs:
-                ds = dataset_input.dataset
-                tracking.datasets.setdefault((r.record.experiment_id, ds.name, ds.digest), ds)
+            assert r.run is not None
+            data.runs.append(r.run)
         self.progress("runs", total, total)
-        return World(everything, runs, users, self.ref)
+        return World(everything, runs, users, self.ref, data)
 
     def _datasets(self, exp: ExperimentPlan) -> list[tuple[int, list[DatasetInput]]]:
         """Versions of the experiment's dataset, each a (created, [train, eval]) pair."""
@@ -446,15 +433,15 @@ class Generator:
         tags = self._system_tags(exp, user, name, start)
         tags["model_type"] = catalog.MODEL_TYPES[plan.family]
         tags["dataset_version"] = f"v{version + 1}"
-        if plan.parent is not None and plan.parent.record is None:
-            plan.parent.record = self._parent_record(plan.parent)
+        if plan.parent is not None and plan.parent.run is None:
+            plan.parent.run = self._parent_run(plan.parent)
         if plan.parent is not None:
-            assert plan.parent.record is not None
-            tags[MLFLOW_PARENT_RUN_ID] = plan.parent.record.run_id
+            assert plan.parent.run is not None
+            tags[MLFLOW_PARENT_RUN_ID] = plan.parent.run.run_id
         if rng.random() < 0.08:
             tags[MLFLOW_RUN_NOTE] = self.fake.sentence(nb_words=10)
 
-        history, latest, last_ts = _histories(
+        metrics, last_ts = _histories(
             rng,
             self.noise,
             project.task,
@@ -470,7 +457,7 @@ class Generator:
             end = None
         else:
             end = (last_ts or start + setup) + rng.randint(500, 5_000)
-        record = RunRecord(
+        plan.run = RunData(
             run_id=run_id,
             experiment_id=exp.experiment_id,
             run_name=name,
@@ -485,37 +472,34 @@ class Generator:
             ),
             params=params,
             tags=tags,
-            history=history,
-            latest=latest,
+            metrics=metrics,
             dataset_inputs=list(datasets[version][1]) if datasets else [],
         )
-        plan.record = record
-        if latest:
-            plan.score = latest[_primary(project)][2] if _primary(project) in latest else score
+        if metrics:
+            primary = metrics.get(_primary(project))
+            plan.score = primary.values[-1] if primary else score
 
-    def _parent_record(self, plan: RunPlan) -> RunRecord:
+    def _parent_run(self, plan: RunPlan) -> RunData:
         """The parent's identity, made when its first child needs its id; filled in later."""
         exp = plan.experiment
         run_id = self.run_id()
         name = (
             f"{catalog.MODEL_TYPES[plan.family].replace('_', '-')}-sweep-{self.rng.randint(1, 99)}"
         )
-        return RunRecord(
+        return RunData(
             run_id=run_id,
             experiment_id=exp.experiment_id,
             run_name=name,
             user_id="",
             status=FINISHED,
             start_time=None,
-            end_time=None,
-            lifecycle_stage=LifecycleStage.ACTIVE,
             artifact_uri=_artifact_uri(exp.experiment_id, run_id),
         )
 
     def _materialise_parent(self, plan: RunPlan, start: int, end: int) -> None:
         exp = plan.experiment
-        record = plan.record or self._parent_record(plan)
-        plan.record = record
+        record = plan.run or self._parent_run(plan)
+        plan.run = record
         user = self.rng.choice(exp.members)
         record.user_id = user
         record.start_time, record.end_time = start, end
@@ -528,15 +512,12 @@ class Generator:
             "n_trials": str(len(plan.children)),
             "optimize_metric": f"val_{primary}",
         }
-        finished = [c for c in plan.children if c.record is not None and c.record.latest]
+        finished = [c.run for c in plan.children if c.run is not None and c.run.metrics]
         if plan.budget and finished:
-            best = max(c.record.latest[primary][2] for c in finished if c.record)  # type: ignore[union-attr]
-            best_loss = min(c.record.latest["val_loss"][2] for c in finished if c.record)  # type: ignore[union-attr]
+            best = max(run.metrics[primary].values[-1] for run in finished)
+            best_loss = min(run.metrics["val_loss"].values[-1] for run in finished)
             for key, value in ((f"best_{primary}", best), ("best_val_loss", best_loss)):
-                h = MetricHistory()
-                h.append(end - 500, 0, value)
-                record.history[key] = h
-                record.latest[key] = (0, end - 500, value)
+                record.metrics[key] = MetricData((end - 500,), (0,), (value,))
             plan.score = best
 
     def _system_tags(self, exp: ExperimentPlan, user: str, name: str, start: int) -> dict[str, str]:
@@ -581,28 +562,22 @@ def _histories(
     first_ts: int,
     step_ms: int,
     log_every: int,
-) -> tuple[dict[str, MetricHistory], dict[str, tuple[int, int, float]], int | None]:
+) -> tuple[dict[str, MetricData], int | None]:
     if steps == 0:
-        return {}, {}, None
+        return {}, None
     values = curves(rng, noise, task, targets, steps, planned, extra)
     n = steps + extra
     # A little jitter per step, from a cheap deterministic sequence rather than the RNG.
     jitter = max(step_ms // 10, 1)
-    ts = [first_ts + (i + 1) * step_ms + (i * 7919) % jitter for i in range(n)]
-    step_values = [i * log_every for i in range(n)]
-    ts_short, steps_short = array("q", ts[:steps]), array("q", step_values[:steps])
-    ts_long, steps_long = array("q", ts), array("q", step_values)
-    history: dict[str, MetricHistory] = {}
-    latest: dict[str, tuple[int, int, float]] = {}
+    ts = tuple(first_ts + (i + 1) * step_ms + (i * 7919) % jitter for i in range(n))
+    step_values = tuple(i * log_every for i in range(n))
+    metrics: dict[str, MetricData] = {}
     for key, series in values.items():
-        h = MetricHistory()
-        long = len(series) == n and extra
-        h.timestamps = ts_long if long else ts_short
-        h.steps = steps_long if long else steps_short
-        h.values = array("d", series)
-        history[key] = h
-        latest[key] = (h.steps[-1], h.timestamps[-1], series[-1])
-    return history, latest, ts[-1]
+        # Tuples: immutable, so the metrics of a run may share them; the store copies them into
+        # arrays of each metric's own.
+        m = len(series)
+        metrics[key] = MetricData(ts[:m], step_values[:m], series)
+    return metrics, ts[-1]
 
 
 def _params(
@@ -697,12 +672,11 @@ def _apportion(total: int, weights: list[float]) -> list[int]:
 
 
 def generate(
-    store: Store,
     spec: WorldSpec,
     *,
     seed: int,
     reference_time: int,
     progress: Progress | None = None,
 ) -> World:
-    """Fill ``store`` (fresh: only the Default experiment) with a generated world."""
-    return Generator(spec, seed=seed, reference_time=reference_time, progress=progress).build(store)
+    """Plan and generate a world's experiments and runs (``World.data`` is what to load)."""
+    return Generator(spec, seed=seed, reference_time=reference_time, progress=progress).build()

@@ -1,4 +1,5 @@
-"""Registered models for a world: versions of the best runs, stages, aliases, Hokusai tags.
+"""Registered models for a world, as plain data: versions of the best runs, stages, aliases, and
+the tags the Hokusai SDK writes.
 
 Each version is backed as ``mlflow.<flavor>.log_model`` would leave it in MLflow 3: a READY
 logged model (``m-<id>``) that the run lists as an output, whose artifact directory holds an
@@ -6,31 +7,33 @@ logged model (``m-<id>``) that the run lists as an output, whose artifact direct
 ``mlflow.models.Model.load`` parses, plus the weights file the flavor names (a placeholder: the
 seeded world carries no trained model). The version's source is ``models:/m-<id>``.
 
-Records are written directly so times and ids stay deterministic (the API would use the clock
-and ``uuid4``); the same invariants hold as for versions created over the API.
+Everything here adds to a ``WorldData`` (``register_version`` is the one place a version, its
+logged model and its files are made); ``Store.load`` turns it into records. Times and ids come
+from the seeded RNG and the runs' times, never from the clock or ``uuid4``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import random
 from typing import TYPE_CHECKING
 
-from mlflow.entities import LoggedModelOutput, LoggedModelStatus
-from mlflow.entities.model_registry import ModelVersionTag, RegisteredModelTag
-from mlflow.exceptions import MlflowException
+from mlflow.entities import LoggedModelStatus
 from mlflow.utils.mlflow_tags import MLFLOW_SOURCE_NAME, MLFLOW_SOURCE_TYPE, MLFLOW_USER
 
 from mockflow.seed import catalog
-from mockflow.seed.errors import FixtureError
+from mockflow.store.data import (
+    LoggedModelData,
+    ModelVersionData,
+    RegisteredModelData,
+    RunData,
+    WorldData,
+)
+from mockflow.store.tracking import TrackingStore
 
 if TYPE_CHECKING:
-    from mockflow.seed.fixtures import Fixture
     from mockflow.seed.generator import RunPlan, World
     from mockflow.seed.spec import WorldSpec
-    from mockflow.store import Store
-    from mockflow.store.tracking import RunRecord
 
 MINUTE = 60_000
 MLFLOW_VERSION = "3.17.2"
@@ -56,9 +59,26 @@ WEIGHTS = {
 }
 
 
-def seed_registry(store: Store, world: World, spec: WorldSpec, *, seed: int) -> None:
+def hokusai_version_tags(token_id: str, metric: str, value: float) -> dict[str, str]:
+    """The tags the Hokusai SDK's ``ModelRegistry.register_tokenized_model`` sets on the version
+    it registers (hokusai-ml-platform, ``hokusai/core/registry.py``): the token id upper-cased,
+    the benchmark metric and value (``str(float)``), status ``registered``, and the proposal
+    identifier (the token id unless told otherwise). Its optional metadata is written as
+    ``hokusai.*`` tags; the seeded world names the primary metric that way."""
+    token = token_id.upper()
+    return {
+        "hokusai_token_id": token,
+        "benchmark_metric": metric,
+        "benchmark_value": str(value),
+        "hokusai_status": "registered",
+        "hokusai_proposal_identifier": token,
+        "hokusai.primary_metric": metric,
+    }
+
+
+def seed_registry(world: World, spec: WorldSpec, *, seed: int) -> None:
     """Register ``spec.registered_models`` models, one per experiment, from its best runs."""
-    if not hasattr(store, "registry") or spec.registered_models <= 0:
+    if spec.registered_models <= 0:
         return
     rng = random.Random(f"{seed}:registry")
     best = world.best_runs()
@@ -76,31 +96,32 @@ def seed_registry(store: Store, world: World, spec: WorldSpec, *, seed: int) -> 
         name = MODEL_NAMES.get(exp.name) or f"{exp.name}-model"
         top = candidates[: rng.randint(2, min(5, len(candidates)))]
         # Versions are registered in the order the runs finished.
-        chronological = sorted(top, key=lambda p: (p.record.end_time or 0) if p.record else 0)
+        chronological = sorted(top, key=lambda p: (p.run.end_time or 0) if p.run else 0)
         champion = top[0]
         challenger = max(
             (p for p in top[1:]),
-            key=lambda p: (p.record.end_time or 0) if p.record else 0,
+            key=lambda p: (p.run.end_time or 0) if p.run else 0,
         )
         primary = "f1" if exp.project.task == catalog.CLASSIFICATION else "r2"
-        created = min((p.record.end_time or 0) for p in top if p.record) + 5 * MINUTE
-        store.registry.create_registered_model(
+        created = min((p.run.end_time or 0) for p in top if p.run) + 5 * MINUTE
+        token = f"HOK-{rng.randint(1, 9999):04d}"
+        model = RegisteredModelData(
             name,
-            tags=[
-                RegisteredModelTag("hokusai_token_id", f"HOK-{rng.randint(1, 9999):04d}"),
-                RegisteredModelTag("benchmark_metric", primary),
-                RegisteredModelTag("benchmark_value", f"{champion.score:.4f}"),
-                RegisteredModelTag("team", exp.project.team),
-                RegisteredModelTag("task", exp.project.task),
-            ],
+            created,
+            tags={
+                "hokusai_token_id": token,
+                "benchmark_metric": primary,
+                "benchmark_value": f"{champion.score:.4f}",
+                "team": exp.project.team,
+                "task": exp.project.task,
+            },
             description=f"{exp.project.description} Trained in experiment '{exp.name}'.",
         )
-        record = store.registry.models[name]
-        record.creation_time = created
+        world.data.registered_models.append(model)
         last = created
         for plan in chronological:
-            assert plan.record is not None
-            run = plan.record
+            assert plan.run is not None
+            run = plan.run
             if plan is champion:
                 stage, aliases = "Production", ["champion"]
             elif plan is challenger:
@@ -111,30 +132,27 @@ def seed_registry(store: Store, world: World, spec: WorldSpec, *, seed: int) -> 
             last = when
             model_id = f"m-{rng.getrandbits(128):032x}"
             register_version(
-                store,
-                name,
+                world.data,
+                model,
                 run,
                 family=plan.family,
                 model_id=model_id,
                 created=when,
                 stage=stage,
                 aliases=aliases,
-                description=(
-                    f"{catalog.MODEL_TYPES[plan.family]} from run {run.run_name};"
-                    f" validation {primary} {plan.score:.4f}."
-                ),
+                # As the SDK describes the versions it registers.
+                description=f"Token: {token}, Metric: {primary}",
                 tags={
                     "validation_status": "approved" if stage != "Archived" else "superseded",
-                    "benchmark_value": f"{plan.score:.4f}",
+                    **hokusai_version_tags(token, primary, round(plan.score, 4)),
                 },
             )
-        record.last_updated_time = last
 
 
 def register_version(
-    store: Store,
-    name: str,
-    run: RunRecord,
+    world: WorldData,
+    model: RegisteredModelData,
+    run: RunData,
     *,
     family: str,
     model_id: str,
@@ -143,58 +161,55 @@ def register_version(
     aliases: list[str],
     description: str | None,
     tags: dict[str, str],
-) -> None:
-    """Log a model for ``run`` (logged model + artifacts) and register it as ``name``'s next
-    version with ``stage`` and ``aliases``."""
-    from mockflow.store.artifacts import Limits
-    from mockflow.store.logged_models import LoggedModelRecord
-
-    experiment = store.tracking.experiments[run.experiment_id]
-    location = f"{experiment.artifact_location.rstrip('/')}/models/{model_id}/artifacts"
-    store.logged_models.models[model_id] = LoggedModelRecord(
-        model_id=model_id,
-        experiment_id=run.experiment_id,
-        name="model",
-        artifact_location=location,
-        creation_timestamp=created - 2 * MINUTE,
-        last_updated_timestamp=created - MINUTE,
-        status=LoggedModelStatus.READY.to_int(),
-        source_run_id=run.run_id,
-        params=dict(run.params),
-        tags={
-            k: run.tags[k]
-            for k in (MLFLOW_USER, MLFLOW_SOURCE_NAME, MLFLOW_SOURCE_TYPE)
-            if k in run.tags
-        },
+) -> ModelVersionData:
+    """Log a model for ``run`` (logged model + artifact files) and register it as ``model``'s
+    next version with ``stage`` and ``aliases``; all of it added to ``world`` as data."""
+    location = f"{TrackingStore.artifact_location(run.experiment_id)}/models/{model_id}/artifacts"
+    world.logged_models.append(
+        LoggedModelData(
+            model_id=model_id,
+            experiment_id=run.experiment_id,
+            name="model",
+            artifact_location=location,
+            creation_timestamp=created - 2 * MINUTE,
+            last_updated_timestamp=created - MINUTE,
+            status=LoggedModelStatus.READY.to_int(),
+            source_run_id=run.run_id,
+            params=dict(run.params),
+            tags={
+                k: run.tags[k]
+                for k in (MLFLOW_USER, MLFLOW_SOURCE_NAME, MLFLOW_SOURCE_TYPE)
+                if k in run.tags
+            },
+        )
     )
-    run.model_outputs.append(LoggedModelOutput(model_id, 0))
+    run.model_outputs.append((model_id, 0))
     _link_final_metrics(run, model_id)
-    run.changed()
     root = location.removeprefix("mlflow-artifacts:/").removeprefix("mlflow-artifacts:")
-    unlimited = Limits(1 << 62, 1 << 62)
     for path, data in model_files(run, family, model_id, location, created).items():
-        store.artifacts.put(f"{root}/{path}", data, limits=unlimited)
+        world.artifacts[f"{root}/{path}"] = data
 
-    version = store.registry.create_model_version(
-        name,
-        f"models:/{model_id}",
+    number = max(model.max_version, *(v.version for v in model.versions), 0) + 1
+    version = ModelVersionData(
+        version=number,
+        source=f"models:/{model_id}",
+        creation_time=created,
         storage_location=location,
         run_id=run.run_id,
-        tags=[ModelVersionTag(k, v) for k, v in tags.items()],
         description=description,
+        user_id=run.user_id,
+        current_stage=stage,
+        tags=dict(tags),
     )
-    number = int(version.version)
-    mv = store.registry.models[name].versions[number]
-    mv.creation_time = mv.last_updated_time = created
-    mv.user_id = run.user_id
-    mv.current_stage = stage
+    model.versions.append(version)
+    model.max_version = number
     for alias in aliases:
-        store.registry.set_registered_model_alias(name, alias, number)
-    store.logged_models.add_model_version(model_id, name, number)
-    store.registry.models[name].last_updated_time = created
+        model.aliases[alias] = number
+    model.last_updated_time = created
+    return version
 
 
-def _link_final_metrics(run: RunRecord, model_id: str) -> None:
+def _link_final_metrics(run: RunData, model_id: str) -> None:
     """Mark the run's final evaluation points as logged with ``model_id`` (and the eval dataset),
     as ``mlflow.log_metrics(..., model_id=...)`` after ``log_model`` would: the logged model
     then reports them as its metrics. No points are added, so world sizes stay exact."""
@@ -205,14 +220,14 @@ def _link_final_metrics(run: RunRecord, model_id: str) -> None:
     ]
     name = eval_sets[0].name if eval_sets else None
     digest = eval_sets[0].digest if eval_sets else None
-    for key, history in run.history.items():
-        if key == "train_loss" or not len(history):
+    for key, metric in run.metrics.items():
+        if key == "train_loss" or not len(metric.values):
             continue
-        history.extras[len(history) - 1] = (model_id, name, digest)
+        metric.extras[len(metric.values) - 1] = (model_id, name, digest)
 
 
 def model_files(
-    run: RunRecord, family: str, model_id: str, location: str, created: int
+    run: RunData, family: str, model_id: str, location: str, created: int
 ) -> dict[str, bytes]:
     """The files ``log_model`` writes, as MLflow 3.17 writes them."""
     import datetime as dt
@@ -294,7 +309,7 @@ def model_files(
     }
 
 
-def _signature(run: RunRecord) -> dict[str, str] | None:
+def _signature(run: RunData) -> dict[str, str] | None:
     """The model signature from the run's training dataset schema (features in, label out)."""
     for dataset_input in run.dataset_inputs:
         schema = dataset_input.dataset.schema
@@ -311,7 +326,7 @@ def _signature(run: RunRecord) -> dict[str, str] | None:
     return None
 
 
-def family_of(run: RunRecord) -> str:
+def family_of(run: RunData) -> str:
     """The model family a fixture run's ``model_type`` names (sklearn when unclear)."""
     text = (run.tags.get("model_type") or run.params.get("model_type") or "").lower()
     if "xgb" in text:
@@ -323,62 +338,3 @@ def family_of(run: RunRecord) -> str:
     if "forest" in text:
         return "random_forest"
     return "logistic_regression"
-
-
-def apply_fixture_models(
-    store: Store, fixture: Fixture, run_ids: dict[tuple[str, str], str]
-) -> None:
-    """The fixture's ``registered_models``, each version backed by its run's logged model."""
-    for model in fixture.models:
-        try:
-            if model.name in store.registry.models:
-                # A model of the generated world: the fixture's versions come after its own.
-                existing = store.registry.models[model.name]
-                if model.description is not None:
-                    existing.description = model.description
-                for k, v in model.tags.items():
-                    store.registry.set_registered_model_tag(model.name, RegisteredModelTag(k, v))
-            else:
-                store.registry.create_registered_model(
-                    model.name,
-                    tags=[RegisteredModelTag(k, v) for k, v in model.tags.items()],
-                    description=model.description,
-                )
-                store.registry.models[model.name].creation_time = 0
-        except MlflowException as e:
-            raise FixtureError(f"{fixture.path}: {model.where}: {e.message}") from e
-        record = store.registry.models[model.name]
-        first = None
-        for index, version in enumerate(model.versions):
-            run = store.tracking.runs[_resolve_run(fixture, version.run, run_ids)]
-            created = (run.end_time or run.start_time or fixture.reference_time) + 10 * MINUTE
-            first = created if first is None else first
-            model_id = (
-                "m-" + hashlib.md5(f"{fixture.seed}:{model.name}:{index}".encode()).hexdigest()
-            )
-            try:
-                register_version(
-                    store,
-                    model.name,
-                    run,
-                    family=family_of(run),
-                    model_id=model_id,
-                    created=created,
-                    stage=version.stage,
-                    aliases=version.aliases,
-                    description=version.description,
-                    tags=version.tags,
-                )
-            except MlflowException as e:
-                raise FixtureError(f"{fixture.path}: {version.where}: {e.message}") from e
-        if record.creation_time == 0:  # made here: pin its times (the API used the clock)
-            record.creation_time = first if first is not None else fixture.reference_time
-            if first is None:
-                record.last_updated_time = record.creation_time
-
-
-def _resolve_run(fixture: Fixture, reference: str, run_ids: dict[tuple[str, str], str]) -> str:
-    if "/" in reference:
-        experiment, run = reference.rsplit("/", 1)
-        return run_ids[(experiment, run)]
-    return next(rid for (_, run), rid in run_ids.items() if run == reference)

@@ -3,28 +3,43 @@
 Handlers take ``store.lock`` once per request and call the area stores (``store.tracking``, ...),
 which raise ``MlflowException`` for anything MLflow would refuse.
 
-Each area store has ``to_state()`` / ``from_state()``; ``Store.export_state()`` is the whole
-server as one JSON-serialisable document (export, import, snapshots and persistence all use it).
+Records are made in two ways only: by the API methods (``create_run``, ``log_batch``, ...) and
+by the bulk loaders, which take plain data (``mockflow.store.data``) and keep the same
+invariants: ``Store.load(WorldData)`` for a seeded world, ``import_state(doc)`` for a state
+document (each area's ``from_state`` turns its part into data and loads it). Nothing outside
+this package writes a record.
+
+``snapshot()`` freezes the state at one moment and ``restore()`` puts it back in well under a
+millisecond a run: run records are shared copy-on-write (a write swaps in a private copy), the
+small areas are copied. ``export_state()`` is the whole server as one JSON-serialisable document.
 """
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
+from mlflow.entities import ExperimentTag
+
 from mockflow.store.artifacts import ArtifactStore
+from mockflow.store.data import WorldData
+from mockflow.store.errors import StateError, state_field
 from mockflow.store.eval_datasets import EvalDatasetStore
 from mockflow.store.logged_models import LoggedModelStore
 from mockflow.store.registry import RegistryStore
 from mockflow.store.scorers import ScorerStore
 from mockflow.store.traces import TraceStore
-from mockflow.store.tracking import TrackingStore
+from mockflow.store.tracking import DEFAULT_EXPERIMENT_ID, TrackingStore
+
+__all__ = ["AREAS", "STATE_FORMAT", "STATE_VERSION", "Snapshot", "StateError", "Store"]
 
 STATE_FORMAT = "mockflow-state"
 STATE_VERSION = 1
 
-# name in the state document -> area store class; later areas (registry, artifacts, ...) add
-# themselves here.
+# name in the state document -> area store class. An area has to_state()/from_state(), and
+# snapshot()/restore() when a copy through its state document would be too slow.
 AREAS: dict[str, type[Any]] = {
     "tracking": TrackingStore,
     "registry": RegistryStore,
@@ -36,8 +51,11 @@ AREAS: dict[str, type[Any]] = {
 }
 
 
-class StateError(ValueError):
-    """A state document mockflow cannot load; the message says what is wrong."""
+@dataclass(frozen=True)
+class Snapshot:
+    """The whole state at one moment; restoring it any number of times gives that state."""
+
+    areas: Mapping[str, Any]
 
 
 class Store:
@@ -67,6 +85,55 @@ class Store:
         with self.lock:
             self._install({name: cls() for name, cls in AREAS.items()})
 
+    # --- bulk loading ----------------------------------------------------------------------------
+
+    def load(self, world: WorldData) -> None:
+        """Add a seeded world (plain data) through the area loaders.
+
+        Call it on a new store and swap that in whole: a failure part-way leaves this store
+        part-loaded. Versions registered from a logged model (source ``models:/m-...``) are
+        noted on the model's ``mlflow.modelVersions`` tag, as the server does on registration.
+        """
+        with self.lock:
+            tracking = self.tracking
+            if world.default_experiment_time is not None:
+                tracking.create_default_experiment(world.default_experiment_time)
+            for key, value in world.default_experiment_tags.items():
+                tracking.set_experiment_tag(DEFAULT_EXPERIMENT_ID, ExperimentTag(key, value))
+            for experiment in world.experiments:
+                tracking.load_experiment(experiment)
+            for run in world.runs:
+                tracking.load_run(run)
+            for logged in world.logged_models:
+                self.logged_models.load_logged_model(logged)
+            for model in world.registered_models:
+                self.registry.load_registered_model(model)
+                for version in sorted(model.versions, key=lambda v: v.version):
+                    if version.source.startswith("models:/m-"):
+                        model_id = version.source.removeprefix("models:/")
+                        self.logged_models.add_model_version(model_id, model.name, version.version)
+            self.artifacts.load_files(world.artifacts)
+            for trace in world.traces:
+                self.traces.load_trace(
+                    trace.info, trace.spans, trace.assessments, trace.linked_runs
+                )
+            for dataset in world.evaluation_datasets:
+                self.eval_datasets.load_dataset(dataset)
+
+    # --- snapshots -------------------------------------------------------------------------------
+
+    def snapshot(self) -> Snapshot:
+        with self.lock:
+            return Snapshot({name: _snapshot(getattr(self, name)) for name in AREAS})
+
+    def restore(self, snapshot: Snapshot) -> None:
+        """Replace everything with ``snapshot``'s state (the snapshot stays as it was)."""
+        areas = {name: _restore(cls, snapshot.areas[name]) for name, cls in AREAS.items()}
+        with self.lock:
+            self._install(areas)
+
+    # --- state documents -------------------------------------------------------------------------
+
     def export_state(self) -> dict[str, Any]:
         with self.lock:
             doc: dict[str, Any] = {"format": STATE_FORMAT, "version": STATE_VERSION}
@@ -80,12 +147,16 @@ class Store:
             raise StateError(f"not a mockflow state document (expected format {STATE_FORMAT!r})")
         if doc.get("version") != STATE_VERSION:
             raise StateError(
-                f"unsupported state version {doc.get('version')!r} (expected {STATE_VERSION})"
+                f"unsupported state version {doc.get('version')!r} (expected {STATE_VERSION})",
+                field="version",
             )
-        try:
-            areas = {name: cls.from_state(doc.get(name) or {}) for name, cls in AREAS.items()}
-        except (KeyError, TypeError, ValueError) as e:
-            raise StateError(f"invalid state document: {type(e).__name__}: {e}") from e
+        areas = {}
+        for name, cls in AREAS.items():
+            with state_field(name):
+                part = doc.get(name) or {}
+                if not isinstance(part, dict):
+                    raise StateError(f"expected an object, got {type(part).__name__}")
+                areas[name] = cls.from_state(part)
         with self.lock:
             self._install(areas)
 
@@ -97,3 +168,15 @@ class Store:
                 if hasattr(area, "counts"):
                     counts.update(area.counts())
             return counts
+
+
+def _snapshot(area: Any) -> Any:
+    if hasattr(area, "snapshot"):
+        return area.snapshot()
+    return area.to_state()  # an area without snapshots: its document, restored by from_state
+
+
+def _restore(cls: type[Any], snapshot: Any) -> Any:
+    if hasattr(cls, "restore"):
+        return cls.restore(snapshot)
+    return cls.from_state(snapshot)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import builtins
 import posixpath
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,8 @@ from mlflow.entities import FileInfo
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE, RESOURCE_DOES_NOT_EXIST
 from mlflow.utils.uri import validate_path_is_safe
+
+from mockflow.store.errors import state_field
 
 
 class ArtifactTooLarge(MlflowException):
@@ -57,6 +60,30 @@ class ArtifactStore:
     def __init__(self) -> None:
         self.files: dict[str, bytes] = {}
         self.total_bytes = 0
+
+    # --- bulk loading and snapshots ------------------------------------------------------------
+
+    def load_files(self, files: Mapping[str, bytes]) -> None:
+        """Add files by path (no size limits: the caller chose them)."""
+        for path, data in files.items():
+            key = safe_path(path)
+            if not key or self._is_dir(key):
+                raise MlflowException.invalid_parameter_value(f"Invalid artifact path '{path}'")
+            self.total_bytes += len(data) - len(self.files.get(key, b""))
+            self.files[key] = bytes(data)
+
+    def snapshot(self) -> ArtifactStore:
+        return self._copy()  # bytes are immutable: a copy of the index shares them
+
+    @classmethod
+    def restore(cls, snapshot: ArtifactStore) -> ArtifactStore:
+        return snapshot._copy()
+
+    def _copy(self) -> ArtifactStore:
+        copy = ArtifactStore()
+        copy.files = dict(self.files)
+        copy.total_bytes = self.total_bytes
+        return copy
 
     # --- writes --------------------------------------------------------------------------------
 
@@ -139,10 +166,9 @@ class ArtifactStore:
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> ArtifactStore:
         store = cls()
-        for key, encoded in state.get("files", {}).items():
-            data = base64.b64decode(encoded)
-            store.files[safe_path(key)] = data
-            store.total_bytes += len(data)
+        with state_field("files"):
+            files = {k: base64.b64decode(v) for k, v in state.get("files", {}).items()}
+            store.load_files(files)
         return store
 
     def counts(self) -> dict[str, Any]:

@@ -34,6 +34,8 @@ from mlflow.utils.search_utils import SearchLoggedModelsPaginationToken, SearchL
 from mockflow.mlflow_mirror.names import generate_random_name
 from mockflow.mlflow_mirror.validation import validate_logged_model_name
 from mockflow.store.clock import now_millis
+from mockflow.store.data import LoggedModelData
+from mockflow.store.errors import state_field
 
 if TYPE_CHECKING:
     from mockflow.store.tracking import TrackingStore
@@ -90,6 +92,38 @@ class LoggedModelStore:
 
     def __init__(self) -> None:
         self.models: dict[str, LoggedModelRecord] = {}
+
+    # --- bulk loading and snapshots ------------------------------------------------------------
+
+    def load_logged_model(self, data: LoggedModelData) -> None:
+        """Add a logged model as ``data`` describes it (times and status included)."""
+        if not data.model_id.startswith("m-") or data.model_id in self.models:
+            raise MlflowException.invalid_parameter_value(
+                f"Logged model id {data.model_id!r} is taken or not of the form m-<hex>."
+            )
+        validate_logged_model_name(data.name)
+        LoggedModelStatus.from_int(data.status)
+        # The data has the record's fields; asdict gives the record containers of its own.
+        record = LoggedModelRecord(**dataclasses.asdict(data))
+        if data.last_updated_timestamp is None:
+            record.last_updated_timestamp = data.creation_timestamp
+        self.models[data.model_id] = record
+
+    def snapshot(self) -> LoggedModelStore:
+        """A private copy (logged models are few: copying beats sharing here)."""
+        return self._copy()
+
+    @classmethod
+    def restore(cls, snapshot: LoggedModelStore) -> LoggedModelStore:
+        return snapshot._copy()
+
+    def _copy(self) -> LoggedModelStore:
+        copy = LoggedModelStore()
+        copy.models = {
+            k: dataclasses.replace(r, params=dict(r.params), tags=dict(r.tags))
+            for k, r in self.models.items()
+        }
+        return copy
 
     def _record(self, model_id: str, *, allow_deleted: bool = True) -> LoggedModelRecord:
         record = self.models.get(model_id)
@@ -237,9 +271,9 @@ class LoggedModelStore:
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> LoggedModelStore:
         store = cls()
-        for doc in state.get("models", []):
-            record = LoggedModelRecord(**doc)
-            store.models[record.model_id] = record
+        for i, doc in enumerate(state.get("models", [])):
+            with state_field(f"models[{i}]"):
+                store.load_logged_model(LoggedModelData(**doc))
         return store
 
     def counts(self) -> dict[str, Any]:

@@ -68,6 +68,8 @@ from mockflow.mlflow_mirror.validation import (
     validate_tag_name,
 )
 from mockflow.store.clock import now_millis
+from mockflow.store.data import ModelVersionData, RegisteredModelData
+from mockflow.store.errors import state_field
 
 _READY = ModelVersionStatus.to_string(ModelVersionStatus.READY)
 _PENDING = ModelVersionStatus.to_string(ModelVersionStatus.PENDING_REGISTRATION)
@@ -161,6 +163,70 @@ class RegistryStore:
         # Version numbers stay unique per name even after deletes, as MLflow's max()+1 over
         # redacted rows gives.
         self._max_version: dict[str, int] = {}
+
+    # --- bulk loading and snapshots ------------------------------------------------------------
+
+    def load_registered_model(self, data: RegisteredModelData) -> None:
+        """Add a registered model with its versions and aliases, times as ``data`` gives them."""
+        data.check()
+        if data.name in self.models:
+            raise MlflowException(
+                f"Registered Model (name={data.name}) already exists.", RESOURCE_ALREADY_EXISTS
+            )
+        versions = {
+            v.version: VersionRecord(
+                name=data.name,
+                version=v.version,
+                creation_time=v.creation_time,
+                last_updated_time=(
+                    v.creation_time if v.last_updated_time is None else v.last_updated_time
+                ),
+                source=v.source,
+                storage_location=v.storage_location or v.source,
+                run_id=v.run_id or None,
+                run_link=v.run_link,
+                description=v.description,
+                user_id=v.user_id,
+                current_stage=get_canonical_stage(v.current_stage),
+                status_message=v.status_message,
+                tags=dict(v.tags),
+                ready_at=float(v.ready_at),
+            )
+            for v in sorted(data.versions, key=lambda v: v.version)
+        }
+        self.models[data.name] = ModelRecord(
+            data.name,
+            data.creation_time,
+            data.creation_time if data.last_updated_time is None else data.last_updated_time,
+            data.description,
+            dict(data.tags),
+            dict(data.aliases),
+            versions,
+        )
+        self._max_version[data.name] = max(data.max_version, max(versions, default=0))
+
+    def snapshot(self) -> RegistryStore:
+        """A private copy (the registry is small: copying beats sharing here)."""
+        return self._copy()
+
+    @classmethod
+    def restore(cls, snapshot: RegistryStore) -> RegistryStore:
+        return snapshot._copy()
+
+    def _copy(self) -> RegistryStore:
+        copy = RegistryStore()
+        for name, record in self.models.items():
+            copy.models[name] = dataclasses.replace(
+                record,
+                tags=dict(record.tags),
+                aliases=dict(record.aliases),
+                versions={
+                    n: dataclasses.replace(mv, tags=dict(mv.tags))
+                    for n, mv in record.versions.items()
+                },
+            )
+        copy._max_version = dict(self._max_version)
+        return copy
 
     # --- registered models ---------------------------------------------------------------------
 
@@ -477,13 +543,16 @@ class RegistryStore:
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> RegistryStore:
         store = cls()
-        for doc in state.get("models", []):
-            doc = dict(doc)
-            versions = [VersionRecord(**v) for v in doc.pop("versions", [])]
-            record = ModelRecord(**doc)
-            record.versions = {mv.version: mv for mv in versions}
-            store.models[record.name] = record
-        store._max_version = {k: int(v) for k, v in state.get("max_version", {}).items()}
+        max_version = {k: int(v) for k, v in state.get("max_version", {}).items()}
+        for i, doc in enumerate(state.get("models", [])):
+            with state_field(f"models[{i}]"):
+                doc = dict(doc)
+                versions = [ModelVersionData(**_without_name(v)) for v in doc.pop("versions", [])]
+                store.load_registered_model(
+                    RegisteredModelData(
+                        **doc, versions=versions, max_version=max_version.get(doc["name"], 0)
+                    )
+                )
         return store
 
     def counts(self) -> dict[str, Any]:
@@ -491,3 +560,7 @@ class RegistryStore:
             "registered_models": len(self.models),
             "model_versions": sum(len(m.versions) for m in self.models.values()),
         }
+
+
+def _without_name(version: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in version.items() if k != "name"}

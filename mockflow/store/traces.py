@@ -14,6 +14,8 @@ when read.
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 import json
 import time
 import zlib
@@ -582,6 +584,16 @@ class TraceStore(RootBound):
             )
         return store
 
+    def snapshot(self) -> tuple[TraceRecord, ...]:
+        """Private copies of every record (span bytes are immutable and shared)."""
+        return tuple(_copy_record(r) for r in self.traces.values())
+
+    @classmethod
+    def restore(cls, snapshot: tuple[TraceRecord, ...]) -> TraceStore:
+        store = cls()
+        store.traces = {r.info.trace_id: _copy_record(r) for r in snapshot}
+        return store
+
     def load_trace(
         self,
         info: TraceInfo,
@@ -606,6 +618,22 @@ class TraceStore(RootBound):
             "traces": len(self.traces),
             "spans": sum(len(r.spans) for r in self.traces.values()),
         }
+
+
+def _copy_record(record: TraceRecord) -> TraceRecord:
+    info = dataclasses.replace(
+        record.info,
+        tags=dict(record.info.tags),
+        trace_metadata=dict(record.info.trace_metadata),
+        assessments=[],
+    )
+    return TraceRecord(
+        info,
+        dict(record.spans),
+        {k: copy.copy(a) for k, a in record.assessments.items()},
+        list(record.linked_runs),
+        list(record.linked_prompts),
+    )
 
 
 # --- search ------------------------------------------------------------------------------------

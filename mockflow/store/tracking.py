@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import operator
 import uuid
 from array import array
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import Any
 
+import mlflow.entities
 from google.protobuf.json_format import MessageToDict, ParseDict
 from mlflow.entities import (
     Dataset,
@@ -28,7 +31,6 @@ from mlflow.entities import (
     Metric,
     Param,
     Run,
-    RunData,
     RunInfo,
     RunInputs,
     RunOutputs,
@@ -71,6 +73,8 @@ from mockflow.mlflow_mirror.validation import (
     validate_tag,
 )
 from mockflow.store.clock import now_millis
+from mockflow.store.data import ExperimentData, MetricData, RunData
+from mockflow.store.errors import state_field
 from mockflow.store.search import search, search_runs
 
 DEFAULT_EXPERIMENT_ID = "0"
@@ -90,7 +94,7 @@ class MetricHistory:
     makes a duplicate point a no-op).
     """
 
-    __slots__ = ("timestamps", "steps", "values", "ordered", "extras")
+    __slots__ = ("timestamps", "steps", "values", "ordered", "extras", "frozen")
 
     def __init__(self) -> None:
         self.timestamps = array("q")
@@ -99,11 +103,66 @@ class MetricHistory:
         self.ordered = True  # still sorted by (timestamp, step, value) with no duplicates
         # Rare MLflow 3 per-point fields (model_id, dataset name/digest), by point index.
         self.extras: dict[int, tuple[str | None, str | None, str | None]] = {}
+        # Shared with a snapshot: never changed again; a writer takes a thawed copy.
+        self.frozen = False
+
+    @classmethod
+    def from_data(
+        cls, key: str, data: MetricData
+    ) -> tuple[MetricHistory, tuple[int, int, float] | None]:
+        """A history of its own (fresh arrays) from plain data, and its latest point; ±Inf
+        stored as MLflow stores it, and the order checked rather than assumed."""
+        history = cls()
+        try:
+            history.timestamps = array("q", data.timestamps)
+            history.steps = array("q", data.steps)
+            history.values = array("d", data.values)
+        except (TypeError, OverflowError) as e:
+            raise MlflowException.invalid_parameter_value(
+                f"Metric '{key}': timestamps and steps must be whole numbers and values numbers"
+                f" ({e})."
+            ) from None
+        values = history.values
+        if any(map(math.isinf, values)):
+            history.values = values = array("d", map(sanitize_metric_value, values))
+        history.extras = {int(i): tuple(x) for i, x in data.extras.items() if any(x)}  # type: ignore[misc]
+        increasing = _strictly_increasing(history.timestamps)
+        history.ordered = increasing or _ordered(history)
+        return history, history._latest(increasing)
+
+    def _latest(self, increasing: bool) -> tuple[int, int, float] | None:
+        """MLflow's latest point: the greatest (step, timestamp, value), NaN compared as 0;
+        ``increasing``: the timestamps are known to be strictly increasing."""
+        n = len(self.values)
+        if n == 0:
+            return None
+        ts, steps, values = self.timestamps, self.steps, self.values
+        if increasing and all(map(operator.le, steps, islice(steps, 1, None))):
+            i = n - 1  # both in order: the last point is the greatest
+        else:
+            i = max(range(n), key=lambda j: (steps[j], ts[j], _sort_value(values[j])))
+        return steps[i], ts[i], values[i]
+
+    def freeze(self) -> None:
+        self.compact()  # so reads of a frozen history never reorder it
+        self.frozen = True
+
+    def thaw(self) -> MetricHistory:
+        """A private, writable copy."""
+        copy = MetricHistory()
+        copy.timestamps = array("q", self.timestamps)
+        copy.steps = array("q", self.steps)
+        copy.values = array("d", self.values)
+        copy.extras = dict(self.extras)
+        copy.ordered = self.ordered
+        return copy
 
     def __len__(self) -> int:
         return len(self.values)
 
     def append(self, timestamp: int, step: int, value: float, extra: tuple | None = None) -> None:
+        if self.frozen:
+            raise RuntimeError("a frozen metric history was written to; thaw() it first")
         if self.ordered and self.values:
             last = (self.timestamps[-1], self.steps[-1], _sort_value(self.values[-1]))
             if (timestamp, step, _sort_value(value)) <= last:
@@ -174,6 +233,34 @@ class MetricHistory:
         return [self.metric(key, i, run_id) for i in range(start, stop)]
 
 
+def _strictly_increasing(seq: array) -> bool:
+    return all(map(operator.lt, seq, islice(seq, 1, None)))
+
+
+def _ordered(history: MetricHistory) -> bool:
+    """Sorted by (timestamp, step, value) with no two points alike, as ``points()`` yields."""
+    keys = [
+        (t, s, _sort_value(v))
+        for t, s, v in zip(history.timestamps, history.steps, history.values, strict=True)
+    ]
+    return all(map(operator.lt, keys, islice(keys, 1, None)))
+
+
+@dataclass(frozen=True)
+class TrackingSnapshot:
+    """The tracking state at one moment: frozen run records (shared, never changed again) and
+    private copies of the experiments."""
+
+    experiments: tuple[ExperimentRecord, ...]
+    runs: Mapping[str, RunRecord]
+    datasets: Mapping[tuple[str, str, str], Dataset]
+    next_experiment_id: int
+
+
+def _copy_experiment(record: ExperimentRecord) -> ExperimentRecord:
+    return dataclasses.replace(record, tags=dict(record.tags))
+
+
 @dataclass
 class HistoryPage:
     """Points ``start``..``stop`` of an ordered ``history`` (None: no such metric)."""
@@ -228,9 +315,43 @@ class RunRecord:
     model_inputs: list[LoggedModelInput] = field(default_factory=list)
     model_outputs: list[LoggedModelOutput] = field(default_factory=list)
     _entity: Run | None = None  # cached; dropped on every change
+    # Shared with a snapshot (and perhaps other stores restored from it): never changed again.
+    # The store swaps in a thawed copy before a write (``TrackingStore._writable``).
+    frozen: bool = False
+    _points: int | None = None  # points() of a frozen run
 
     def changed(self) -> None:
+        if self.frozen:
+            raise RuntimeError(f"frozen run record {self.run_id} was changed; thaw() it first")
         self._entity = None
+
+    def freeze(self) -> None:
+        for history in self.history.values():
+            history.freeze()
+        self.frozen = True
+        self._points = self.points()
+
+    def points(self) -> int:
+        """How many metric points the run holds (counted once when it is frozen)."""
+        if self.frozen and self._points is not None:
+            return self._points
+        return sum(len(h) for h in self.history.values())
+
+    def thaw(self) -> RunRecord:
+        """A writable copy: its own containers; histories stay shared until written to."""
+        copy = dataclasses.replace(
+            self,
+            params=dict(self.params),
+            tags=dict(self.tags),
+            history=dict(self.history),
+            latest=dict(self.latest),
+            dataset_inputs=list(self.dataset_inputs),
+            model_inputs=list(self.model_inputs),
+            model_outputs=list(self.model_outputs),
+            frozen=False,
+            _points=None,
+        )
+        return copy
 
     def to_entity(self) -> Run:
         if self._entity is None:
@@ -245,7 +366,7 @@ class RunRecord:
                 artifact_uri=self.artifact_uri,
                 run_name=self.run_name,
             )
-            data = RunData(
+            data = mlflow.entities.RunData(
                 metrics=[Metric(k, v, ts, step) for k, (step, ts, v) in self.latest.items()],
                 params=[Param(k, v) for k, v in self.params.items()],
                 tags=[RunTag(k, v) for k, v in self.tags.items()],
@@ -260,13 +381,128 @@ class RunRecord:
 class TrackingStore:
     """The tracking half of the state. Callers hold the store lock."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, with_default: bool = True) -> None:
         self.experiments: dict[str, ExperimentRecord] = {}
         self.runs: dict[str, RunRecord] = {}
         self._next_experiment_id = 1
         # Datasets are shared per experiment by (name, digest), as in MLflow's SQL store.
         self.datasets: dict[tuple[str, str, str], Dataset] = {}
-        self.create_default_experiment()
+        if with_default:
+            self.create_default_experiment()
+
+    # --- bulk loading (seeded worlds, fixtures, state documents) -----------------------------
+
+    def load_experiment(self, data: ExperimentData) -> str:
+        """Add an experiment as ``data`` describes it (times included); returns its id."""
+        data.check()
+        if self._find_experiment_by_name(data.name) is not None:
+            raise MlflowException(
+                f"Experiment(name={data.name}) already exists.", RESOURCE_ALREADY_EXISTS
+            )
+        experiment_id = data.experiment_id or str(self._next_experiment_id)
+        if not experiment_id.isdigit() or experiment_id in self.experiments:
+            raise MlflowException.invalid_parameter_value(
+                f"Experiment id {experiment_id!r} is taken or not a number."
+            )
+        self.experiments[experiment_id] = ExperimentRecord(
+            experiment_id,
+            data.name,
+            data.artifact_location or self.artifact_location(experiment_id),
+            data.lifecycle_stage,
+            data.creation_time,
+            data.creation_time if data.last_update_time is None else data.last_update_time,
+            dict(data.tags),
+        )
+        self._next_experiment_id = max(self._next_experiment_id, int(experiment_id) + 1)
+        return experiment_id
+
+    def load_run(self, data: RunData) -> None:
+        """Add a run as ``data`` describes it: its own arrays, latest values, dataset
+        registrations and ``mlflow.runName`` tag, exactly as runs logged over the API have."""
+        data.check()
+        experiment = self.experiments.get(data.experiment_id)
+        if experiment is None:
+            raise MlflowException(
+                f"No Experiment with id={data.experiment_id} exists", RESOURCE_DOES_NOT_EXIST
+            )
+        if data.run_id in self.runs:
+            raise MlflowException(
+                f"Run with id={data.run_id} already exists", RESOURCE_ALREADY_EXISTS
+            )
+        tags = dict(data.tags)
+        tags.setdefault(MLFLOW_RUN_NAME, data.run_name)
+        record = RunRecord(
+            run_id=data.run_id,
+            experiment_id=experiment.experiment_id,
+            run_name=data.run_name,
+            user_id=data.user_id,
+            status=data.status,
+            start_time=data.start_time,
+            end_time=data.end_time,
+            lifecycle_stage=data.lifecycle_stage,
+            artifact_uri=data.artifact_uri
+            or f"{experiment.artifact_location.rstrip('/')}/{data.run_id}/artifacts",
+            deleted_time=data.deleted_time,
+            params=dict(data.params),
+            tags=tags,
+            model_inputs=[
+                LoggedModelInput(model_id) for model_id in dict.fromkeys(data.model_inputs)
+            ],
+            model_outputs=[
+                LoggedModelOutput(model_id, step)
+                for model_id, step in dict.fromkeys(data.model_outputs)
+            ],
+        )
+        for key, metric in data.metrics.items():
+            history, latest = MetricHistory.from_data(key, metric)
+            if latest is not None:
+                record.history[key] = history
+                record.latest[key] = latest
+        self._add_dataset_inputs(record, data.dataset_inputs)
+        self.runs[record.run_id] = record
+
+    def _add_dataset_inputs(self, record: RunRecord, inputs: Iterable[DatasetInput]) -> None:
+        for dataset_input in inputs:
+            ds = dataset_input.dataset
+            shared = self.datasets.setdefault((record.experiment_id, ds.name, ds.digest), ds)
+            if any(
+                i.dataset.name == ds.name and i.dataset.digest == ds.digest
+                for i in record.dataset_inputs
+            ):
+                continue
+            record.dataset_inputs.append(
+                DatasetInput(shared, [InputTag(t.key, t.value) for t in dataset_input.tags])
+            )
+
+    # --- snapshots: copy-on-write runs ---------------------------------------------------------
+
+    def snapshot(self) -> TrackingSnapshot:
+        """This state, frozen: runs are shared with the snapshot from now on (a write swaps in
+        a private copy first), the few experiments are copied."""
+        for record in self.runs.values():
+            if not record.frozen:
+                record.freeze()
+        return TrackingSnapshot(
+            experiments=tuple(_copy_experiment(e) for e in self.experiments.values()),
+            runs=dict(self.runs),
+            datasets=dict(self.datasets),
+            next_experiment_id=self._next_experiment_id,
+        )
+
+    @classmethod
+    def restore(cls, snapshot: TrackingSnapshot) -> TrackingStore:
+        store = cls(with_default=False)
+        store.experiments = {e.experiment_id: _copy_experiment(e) for e in snapshot.experiments}
+        store.runs = dict(snapshot.runs)
+        store.datasets = dict(snapshot.datasets)
+        store._next_experiment_id = snapshot.next_experiment_id
+        return store
+
+    def _writable(self, record: RunRecord) -> RunRecord:
+        """``record`` itself, or (if a snapshot shares it) a private copy put in its place."""
+        if record.frozen:
+            record = self.runs[record.run_id] = record.thaw()
+        return record
 
     # --- experiments -------------------------------------------------------------------------
 
@@ -364,8 +600,9 @@ class TrackingStore:
         record = self._experiment(experiment_id, ViewType.ACTIVE_ONLY)
         record.lifecycle_stage = LifecycleStage.DELETED
         record.last_update_time = now_millis()
-        for run in self.runs.values():
+        for run in list(self.runs.values()):
             if run.experiment_id == record.experiment_id:
+                run = self._writable(run)
                 run.lifecycle_stage = LifecycleStage.DELETED
                 run.deleted_time = now_millis()
                 run.changed()
@@ -374,8 +611,9 @@ class TrackingStore:
         record = self._experiment(experiment_id, ViewType.DELETED_ONLY)
         record.lifecycle_stage = LifecycleStage.ACTIVE
         record.last_update_time = now_millis()
-        for run in self.runs.values():
+        for run in list(self.runs.values()):
             if run.experiment_id == record.experiment_id:
+                run = self._writable(run)
                 run.lifecycle_stage = LifecycleStage.ACTIVE
                 run.deleted_time = None
                 run.changed()
@@ -491,7 +729,7 @@ class TrackingStore:
     def update_run_info(
         self, run_id: str, status: int | None, end_time: int | None, run_name: str | None
     ) -> RunInfo:
-        record = self._run(run_id)
+        record = self._writable(self._run(run_id))
         self._check_run_is_active(record)
         if status is not None:
             record.status = RunStatus.to_string(status)
@@ -504,13 +742,13 @@ class TrackingStore:
         return record.to_entity().info
 
     def delete_run(self, run_id: str) -> None:
-        record = self._run(run_id)
+        record = self._writable(self._run(run_id))
         record.lifecycle_stage = LifecycleStage.DELETED
         record.deleted_time = now_millis()
         record.changed()
 
     def restore_run(self, run_id: str) -> None:
-        record = self._run(run_id)
+        record = self._writable(self._run(run_id))
         record.lifecycle_stage = LifecycleStage.ACTIVE
         record.deleted_time = None
         record.changed()
@@ -520,7 +758,7 @@ class TrackingStore:
 
     def log_param(self, run_id: str, param: Param) -> None:
         param = validate_param(param.key, param.value)
-        record = self._run(run_id)
+        record = self._writable(self._run(run_id))
         self._check_run_is_active(record)
         old = record.params.get(param.key)
         if old is not None and old != param.value:
@@ -535,7 +773,7 @@ class TrackingStore:
 
     def set_tag(self, run_id: str, tag: RunTag) -> None:
         tag = validate_tag(tag.key, tag.value)
-        record = self._run(run_id)
+        record = self._writable(self._run(run_id))
         self._check_run_is_active(record)
         if tag.key == MLFLOW_RUN_NAME:
             record.run_name = tag.value
@@ -543,7 +781,7 @@ class TrackingStore:
         record.changed()
 
     def delete_tag(self, run_id: str, key: str) -> None:
-        record = self._run(run_id)
+        record = self._writable(self._run(run_id))
         self._check_run_is_active(record)
         if key not in record.tags:
             raise MlflowException(
@@ -571,7 +809,7 @@ class TrackingStore:
         else:
             for m in metrics:
                 validate_metric(m.key, m.value, m.timestamp, m.step)
-        record = self._run(run_id)
+        record = self._writable(self._run(run_id))
         self._check_run_is_active(record)
         conflicts = [
             {"key": p.key, "old_value": record.params[p.key], "new_value": p.value}
@@ -601,6 +839,8 @@ class TrackingStore:
         history = record.history.get(m.key)
         if history is None:
             history = record.history[m.key] = MetricHistory()
+        elif history.frozen:
+            history = record.history[m.key] = history.thaw()
         extra = (m.model_id, m.dataset_name, m.dataset_digest)
         history.append(timestamp, step, value, extra if any(extra) else None)
         latest = record.latest.get(m.key)
@@ -620,27 +860,16 @@ class TrackingStore:
         validate_run_id(run_id)
         if datasets:
             validate_dataset_inputs(list(datasets))
-        record = self._run(run_id)
+        record = self._writable(self._run(run_id))
         self._check_run_is_active(record)
-        for dataset_input in datasets or []:
-            ds = dataset_input.dataset
-            key = (record.experiment_id, ds.name, ds.digest)
-            shared = self.datasets.setdefault(key, ds)
-            if any(
-                i.dataset.name == ds.name and i.dataset.digest == ds.digest
-                for i in record.dataset_inputs
-            ):
-                continue
-            record.dataset_inputs.append(
-                DatasetInput(shared, [InputTag(t.key, t.value) for t in dataset_input.tags])
-            )
+        self._add_dataset_inputs(record, datasets or [])
         for model in models or []:
             if all(m.model_id != model.model_id for m in record.model_inputs):
                 record.model_inputs.append(model)
         record.changed()
 
     def log_outputs(self, run_id: str, models: Sequence[LoggedModelOutput]) -> None:
-        record = self._run(run_id)
+        record = self._writable(self._run(run_id))
         self._check_run_is_active(record)
         for model in models:
             if all(
@@ -767,16 +996,17 @@ class TrackingStore:
 
     @classmethod
     def from_state(cls, state: dict[str, Any]) -> TrackingStore:
-        store = cls()
-        store.experiments = {
-            e["experiment_id"]: ExperimentRecord(**e) for e in state.get("experiments", [])
-        }
-        store.runs = {r["run_id"]: _run_from_state(r) for r in state.get("runs", [])}
-        store._next_experiment_id = int(state.get("next_experiment_id", 1))
-        for run in store.runs.values():
-            for dataset_input in run.dataset_inputs:
-                ds = dataset_input.dataset
-                store.datasets.setdefault((run.experiment_id, ds.name, ds.digest), ds)
+        """A store holding the state document's tracking part, built by the loaders."""
+        store = cls(with_default=False)
+        for i, doc in enumerate(state.get("experiments", [])):
+            with state_field(f"experiments[{i}]"):
+                store.load_experiment(ExperimentData(**doc))
+        for i, doc in enumerate(state.get("runs", [])):
+            with state_field(f"runs[{i}]"):
+                store.load_run(_run_data_from_state(doc))
+        with state_field("next_experiment_id"):
+            next_id = int(state.get("next_experiment_id", 1))
+        store._next_experiment_id = max(store._next_experiment_id, next_id)
         return store
 
     # --- counts, for health ------------------------------------------------------------------
@@ -785,7 +1015,7 @@ class TrackingStore:
         return {
             "experiments": len(self.experiments),
             "runs": len(self.runs),
-            "metric_points": sum(len(h) for r in self.runs.values() for h in r.history.values()),
+            "metric_points": sum(r.points() for r in self.runs.values()),
         }
 
 
@@ -823,33 +1053,36 @@ def _run_to_state(run: RunRecord) -> dict[str, Any]:
     return out
 
 
-def _run_from_state(state: dict[str, Any]) -> RunRecord:
+def _run_data_from_state(state: dict[str, Any]) -> RunData:
     from mlflow.protos.service_pb2 import DatasetInput as ProtoDatasetInput
     from mlflow.protos.service_pb2 import ModelInput, ModelOutput
 
-    scalars: dict[str, Any] = {name: state.get(name) for name in _RUN_SCALARS}
-    run = RunRecord(**scalars)
-    run.params = dict(state.get("params", {}))
-    run.tags = dict(state.get("tags", {}))
+    metrics = {}
     for key, series in state.get("metrics", {}).items():
-        extras = series.get("extras", {})
-        for i, (ts, step, value) in enumerate(
-            zip(series["timestamp"], series["step"], series["value"], strict=True)
-        ):
-            extra = extras.get(str(i))
-            TrackingStore._add_point(
-                run, Metric(key, value, ts, step, *(extra or (None, None, None)))
+        with state_field(f"metrics.{key}"):
+            metrics[key] = MetricData(
+                series["timestamp"],
+                series["step"],
+                series["value"],
+                {int(i): tuple(x) for i, x in series.get("extras", {}).items()},  # type: ignore[misc]
             )
-    run.dataset_inputs = [
-        DatasetInput.from_proto(ParseDict(d, ProtoDatasetInput()))
-        for d in state.get("dataset_inputs", [])
-    ]
-    run.model_inputs = [
-        LoggedModelInput.from_proto(ParseDict(m, ModelInput()))
-        for m in state.get("model_inputs", [])
-    ]
-    run.model_outputs = [
+    outputs = [
         LoggedModelOutput.from_proto(ParseDict(m, ModelOutput()))
         for m in state.get("model_outputs", [])
     ]
-    return run
+    scalars: dict[str, Any] = {name: state.get(name) for name in _RUN_SCALARS}
+    return RunData(
+        **scalars,
+        params=dict(state.get("params", {})),
+        tags=dict(state.get("tags", {})),
+        metrics=metrics,
+        dataset_inputs=[
+            DatasetInput.from_proto(ParseDict(d, ProtoDatasetInput()))
+            for d in state.get("dataset_inputs", [])
+        ],
+        model_inputs=[
+            LoggedModelInput.from_proto(ParseDict(m, ModelInput())).model_id
+            for m in state.get("model_inputs", [])
+        ],
+        model_outputs=[(m.model_id, m.step) for m in outputs],
+    )

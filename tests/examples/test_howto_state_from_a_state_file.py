@@ -1,7 +1,8 @@
 """How to: start a test from a known world kept in a file.
 
-``churn_world.json`` is what ``GET /_mockflow/state`` (or ``mockflow.export_state()``) returned
-after setting the world up once; any test can start from it.
+``churn_world.json`` is a state document: what ``GET /_mockflow/state`` (or
+``mockflow.export_state()``, or ``mockflow export``) returned after setting the world up once; any
+test can start from it. (A hand-written YAML fixture works the same way with ``fixture=``.)
 """
 
 from pathlib import Path
@@ -20,6 +21,6 @@ def best_learning_rate(experiment_name: str) -> float:
     return float(runs.iloc[0]["params.learning_rate"])
 
 
-@pytest.mark.mockflow(fixture=WORLD)
-def test_state_from_a_fixture_file(mockflow):
+@pytest.mark.mockflow(state_file=WORLD)
+def test_state_from_a_state_file(mockflow):
     assert best_learning_rate("churn-model") == 0.05
