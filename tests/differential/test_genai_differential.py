@@ -563,8 +563,11 @@ class _GenAINormaliser:
                     if key == "records" and isinstance(loaded, list):
                         loaded.sort(key=lambda r: json.dumps(r.get("inputs"), sort_keys=True))
                     return loaded
-            # Experiment ids in artifact locations depend on what else the server holds.
+            # Experiment ids in artifact locations and messages depend on what else the
+            # server holds (the real server is shared by the test session).
             value = re.sub(r"^mlflow-artifacts:/\d+/", "mlflow-artifacts:/<exp>/", value)
+            if key == "message":
+                value = re.sub(r"\bexperiment \d+\b", "experiment <exp>", value)
             for pattern, kind in _GENERATED:
                 value = pattern.sub(lambda m, k=kind: self._id(k, m.group(0)), value)
         return value
