@@ -75,6 +75,8 @@ class Plan:
     threads: int = 8
     concurrent_seconds: float = 10.0
     sizes: list[int] = field(default_factory=lambda: [1_000, 10_000, 100_000])
+    traces: int = 500  # OTLP ingestion: traces of `spans_per_trace` spans, one request each
+    spans_per_trace: int = 20
     reference_max_runs: int = 10_000  # the real server is built through the client: slow
     load_cap_seconds: float = 600.0  # per server, for building data
     workload_cap_seconds: float = 300.0  # any one timed loop
@@ -98,6 +100,8 @@ def quick_plan(servers: list[str]) -> Plan:
         concurrent_seconds=0.5,
         sizes=[50, 200],
         reference_max_runs=200,
+        traces=20,
+        spans_per_trace=10,
         load_cap_seconds=60.0,
         workload_cap_seconds=30.0,
         reset_worlds=["empty", "small"],
@@ -513,6 +517,7 @@ def bench_server(kind: str, plan: Plan, workdir: Path) -> Recorder:
         rec.put("concurrent_p99_ms", [r["p99_ms"] for r in runs], "ms")
         if kind != "flask":
             history(server, plan, rec)
+            trace_ingestion(server, plan, rec)
     if kind == "mockflow":
         resets(plan, rec)
     return rec
@@ -692,6 +697,71 @@ def bench_workspaces(plan: WorkspacePlan, workdir: Path) -> Recorder:
     return rec
 
 
+def otlp_request(trace_index: int, spans: int) -> bytes:
+    """One trace as the mlflow client's span exporter sends it: an OTLP protobuf batch of
+    spans with MLflow's JSON-encoded attributes (inputs, outputs, type, token usage)."""
+    from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
+        ExportTraceServiceRequest,
+    )
+    from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+    from opentelemetry.proto.trace.v1.trace_pb2 import Span, Status
+
+    trace_id = (trace_index + 1).to_bytes(16, "big")
+    request_id = "tr-" + trace_id.hex()
+    request = ExportTraceServiceRequest()
+    scope = request.resource_spans.add().scope_spans.add()
+    start = (T0 + trace_index * 1000) * 1_000_000
+
+    def attr(key: str, value: Any) -> KeyValue:
+        return KeyValue(key=key, value=AnyValue(string_value=json.dumps(value)))
+
+    for i in range(spans):
+        span = Span(
+            trace_id=trace_id,
+            span_id=(trace_index * 1000 + i + 1).to_bytes(8, "big"),
+            name="chat" if i == 0 else f"step_{i}",
+            start_time_unix_nano=start + i * 1_000_000,
+            end_time_unix_nano=start + (spans + 1) * 1_000_000 - i,
+            status=Status(code=Status.STATUS_CODE_OK),
+            attributes=[
+                attr("mlflow.traceRequestId", request_id),
+                attr("mlflow.spanType", "LLM" if i % 3 == 1 else "CHAIN"),
+                attr(
+                    "mlflow.spanInputs", {"messages": [{"role": "user", "content": f"q{i}" * 20}]}
+                ),
+                attr("mlflow.spanOutputs", {"content": f"answer {i} " * 10}),
+                attr("mlflow.chat.tokenUsage", {"input_tokens": 40, "output_tokens": 12}),
+            ],
+        )
+        if i:
+            span.parent_span_id = (trace_index * 1000 + 1).to_bytes(8, "big")
+        scope.spans.append(span)
+    return request.SerializeToString()
+
+
+def trace_ingestion(server: Server, plan: Plan, rec: Recorder) -> None:
+    """Spans/s through POST /v1/traces (the client's span export) and, for mockflow, the memory
+    a stored span costs."""
+    log(f"{server.kind}: {plan.traces} traces x {plan.spans_per_trace} spans over OTLP")
+    rest = Rest(server.url)
+    experiment_id = create_experiment(rest, f"traces-{time.time_ns()}")
+    bodies = [otlp_request(i, plan.spans_per_trace) for i in range(plan.traces)]
+    headers = {"Content-Type": "application/x-protobuf", "x-mlflow-experiment-id": experiment_id}
+    before = server.memory()
+    with requests.Session() as session:
+        began = time.perf_counter()
+        for body in bodies:
+            response = session.post(f"{server.url}/v1/traces", data=body, headers=headers)
+            if response.status_code != 200:
+                raise RuntimeError(f"/v1/traces answered {response.status_code}: {response.text}")
+        elapsed = time.perf_counter() - began
+    after = server.memory()
+    spans = plan.traces * plan.spans_per_trace
+    rec.put("span_ingestion_spans_per_s", [spans / elapsed], "spans/s", better="higher")
+    if server.kind == "mockflow":
+        rec.put("bytes_per_span", [(after["pss"] - before["pss"]) / spans], "B")
+
+
 def history(server: Server, plan: Plan, rec: Recorder) -> None:
     log(f"{server.kind}: get_metric_history of {plan.history_points} points")
     rest = Rest(server.url)
@@ -839,6 +909,11 @@ ROWS = [
     ("concurrent_rps", "{threads} threads log_metric for {concurrent_seconds:g} s (req/s)"),
     ("concurrent_p99_ms", "{threads} threads log_metric, p99 (ms)"),
     ("bytes_per_metric_point", "memory per stored metric point (B)"),
+    (
+        "span_ingestion_spans_per_s",
+        "OTLP span ingestion, {traces} traces × {spans_per_trace} spans (spans/s)",
+    ),
+    ("bytes_per_span", "memory per stored span (B)"),
     *(
         row
         for world in ("empty", "small", "default", "large")

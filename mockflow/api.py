@@ -33,6 +33,10 @@ ALIASES: tuple[tuple[str, str, str], ...] = (
     # The Hokusai docs' curl examples use MLflow 1's list endpoint; answered as a search.
     ("/api/2.0/mlflow/experiments/list", "GET", "ListExperiments"),
     ("/ajax-api/2.0/mlflow/experiments/list", "GET", "ListExperiments"),
+    # MLflow routes /traces/<id> (v2) for PATCH only (EndTrace); a 3.x client whose
+    # GetTraceInfoV3 is not found falls back to GET there, so it is answered as GetTraceInfo.
+    ("/api/2.0/mlflow/traces/<request_id>", "GET", "GetTraceInfo"),
+    ("/ajax-api/2.0/mlflow/traces/<request_id>", "GET", "GetTraceInfo"),
 )
 # Endpoints answered by another RPC's handler: endpoint → (rpc, values for absent fields).
 ANSWERED_AS: dict[str, tuple[str, Mapping[str, Any]]] = {

@@ -87,6 +87,13 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     _add_settings_flags(seed)
+    rpcs = sub.add_parser(
+        "rpcs",
+        help="Print how many of the installed mlflow's RPCs mockflow implements, by service.",
+    )
+    rpcs.add_argument(
+        "--missing", action="store_true", help="Also list the RPCs left out, with the reason."
+    )
     env = sub.add_parser(
         "env",
         help="Print the export lines that point mlflow and the Hokusai SDK at a running mockflow.",
@@ -194,6 +201,11 @@ def main(argv: list[str] | None = None) -> int:
         return env_command(settings, url=args.url, key_id=args.key_id)
     if args.command == "seed":
         return describe_world(settings)
+    if args.command == "rpcs":
+        from mockflow.coverage import report
+
+        print(report(missing=args.missing))
+        return 0
     if args.command == "export":
         return export(settings, output=args.output, url=args.url)
     parser.error(f"unknown command {args.command}")

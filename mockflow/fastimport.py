@@ -128,6 +128,9 @@ def import_app() -> Any:
     """``mockflow.app.create_app``, through the fast path when possible."""
     if install():
         try:
+            # mlflow/__init__ imports mlflow.tracing before the span entities; without that
+            # order, mlflow.entities.span and mlflow.tracing import each other in a circle.
+            importlib.import_module("mlflow.tracing")
             from mockflow.app import create_app
             from mockflow.handlers import load_handlers
 

@@ -55,9 +55,9 @@ def test_default_world_has_what_the_docs_describe() -> None:
     store = build_store(Settings(world="default", reference_time=REF))
     tracking = store.tracking
     names = {e.name for e in tracking.experiments.values()}
-    assert {"Default", "hokusai_model_improvements"} <= names
-    assert len(names) == 9
-    assert len(tracking.runs) == 200
+    assert {"Default", "hokusai_model_improvements", "support-assistant"} <= names
+    assert len(names) == 10
+    assert len(tracking.runs) == 201  # 200 ML runs and the GenAI app's evaluation run
     statuses = {r.status for r in tracking.runs.values()}
     assert statuses == {"FINISHED", "FAILED", "KILLED", "RUNNING"}
     assert any("mlflow.parentRunId" in r.tags for r in tracking.runs.values())
@@ -72,8 +72,14 @@ def test_default_world_has_what_the_docs_describe() -> None:
     ("world", "runs", "points"), [("small", 24, 2_400), ("default", 200, 30_000)]
 )
 def test_presets_have_their_exact_sizes(world: str, runs: int, points: int) -> None:
-    counts = build_store(Settings(world=world, reference_time=REF)).counts()
-    assert (counts["runs"], counts["metric_points"]) == (runs, points)
+    store = build_store(Settings(world=world, reference_time=REF))
+    # The classic ML world, without the default world's GenAI experiment (seed/genai.py).
+    genai = {
+        e for e, r in store.tracking.experiments.items() if r.tags.get("mlflow.experimentKind")
+    }
+    classic = [r for r in store.tracking.runs.values() if r.experiment_id not in genai]
+    assert len(classic) == runs
+    assert sum(len(h) for r in classic for h in r.history.values()) == points
 
 
 def test_explicit_counts_override_the_preset() -> None:

@@ -104,6 +104,10 @@ MODULES = (
     "mockflow.handlers.logged_models",
     "mockflow.handlers.datasets",
     "mockflow.handlers.traces",
+    "mockflow.handlers.traces_v2",
+    "mockflow.handlers.otel",
+    "mockflow.handlers.scorers",
+    "mockflow.handlers.ui_workflows",
     "mockflow.handlers.workspaces",
     "mockflow.ui.views",
     "mockflow.handlers.hokusai_api",
@@ -111,16 +115,21 @@ MODULES = (
 
 
 def rpc(
-    request_class: type[Message],
+    request_class: type[Message] | None,
     schema: Schema | None = None,
     *,
     raw_body: bool = False,
     call: bool = False,
 ) -> Callable[[HandlerFn], HandlerFn]:
-    """Register ``fn(message, store)`` (or ``fn(message, store, call)``) for an RPC."""
+    """Register ``fn(message, store)`` (or ``fn(message, store, call)``) for an RPC; ``None``
+    (an RPC the installed mlflow lacks, from ``mlflow_mirror.protos.optional_request``)
+    registers nothing."""
 
     def register(fn: HandlerFn) -> HandlerFn:
-        HANDLERS[rpc_name(request_class)] = Handler(fn, schema or {}, raw_body, call or raw_body)
+        if request_class is not None:
+            HANDLERS[rpc_name(request_class)] = Handler(
+                fn, schema or {}, raw_body, call or raw_body
+            )
         return fn
 
     return register

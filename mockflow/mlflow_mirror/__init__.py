@@ -31,4 +31,9 @@ Modules:
   writes (``mlflow/pyfunc/__init__.py``, ``mlflow/models/model.py``)
 - ``workspaces``   workspace names, resolution, errors, deletion modes and artifact scoping of
   ``mlflow/server/workspace_helpers.py``, ``handlers.py`` and the workspace stores
+- ``traces``       trace rules of the SQL store and the trace handlers (tags, names, states,
+  assessments, search comparisons)
+- ``otlp``         the OTLP endpoint ``mlflow/server/otel_api.py``
+- ``trace_metrics``  ``QueryTraceMetrics`` configs of ``sql_trace_metrics_utils.py``
+- ``scorers``      scorer payload checks of ``mlflow/server/handlers.py``
 """

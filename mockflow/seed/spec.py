@@ -26,6 +26,8 @@ class WorldSpec:
     metric_points: int
     registered_models: int
     users: int
+    # The GenAI half (seed/genai.py): a chat/RAG app experiment with traces and evaluations.
+    genai: bool = False
 
     @property
     def empty(self) -> bool:
@@ -36,7 +38,7 @@ PRESETS: dict[str, WorldSpec] = {
     "empty": WorldSpec(experiments=0, runs=0, metric_points=0, registered_models=0, users=0),
     "small": WorldSpec(experiments=3, runs=24, metric_points=2_400, registered_models=2, users=4),
     "default": WorldSpec(
-        experiments=8, runs=200, metric_points=30_000, registered_models=5, users=9
+        experiments=8, runs=200, metric_points=30_000, registered_models=5, users=9, genai=True
     ),
     "large": WorldSpec(
         experiments=24, runs=10_000, metric_points=1_000_000, registered_models=12, users=40

@@ -17,4 +17,8 @@ def generate_world(
         return WorldData()
     world = generate(spec, seed=seed, reference_time=reference_time, progress=progress)
     seed_registry(world, spec, seed=seed)
+    if spec.genai:
+        from mockflow.seed.genai import add_genai_app
+
+        add_genai_app(world.data, seed=seed, reference_time=reference_time)
     return world.data

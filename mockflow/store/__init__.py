@@ -28,8 +28,11 @@ from mlflow.protos.databricks_pb2 import INVALID_STATE
 from mockflow.store.artifacts import ArtifactStore
 from mockflow.store.data import WorldData
 from mockflow.store.errors import StateError, state_field
+from mockflow.store.eval_datasets import EvalDatasetStore
 from mockflow.store.logged_models import LoggedModelStore
 from mockflow.store.registry import RegistryStore
+from mockflow.store.scorers import ScorerStore
+from mockflow.store.traces import TraceStore
 from mockflow.store.tracking import DEFAULT_EXPERIMENT_ID, TrackingStore
 from mockflow.store.workflows import Workflows
 
@@ -48,6 +51,9 @@ AREAS: dict[str, type[Any]] = {
     "registry": RegistryStore,
     "logged_models": LoggedModelStore,
     "artifacts": ArtifactStore,
+    "traces": TraceStore,
+    "eval_datasets": EvalDatasetStore,
+    "scorers": ScorerStore,
 }
 
 
@@ -99,6 +105,9 @@ class Store(Workflows):
         self.registry: RegistryStore
         self.logged_models: LoggedModelStore
         self.artifacts: ArtifactStore
+        self.traces: TraceStore
+        self.eval_datasets: EvalDatasetStore
+        self.scorers: ScorerStore
         self._install(self._new_areas())
 
     def _new_areas(self) -> dict[str, Any]:
@@ -118,6 +127,11 @@ class Store(Workflows):
         for name, area in areas.items():
             area.scope = self.scope
             setattr(self, name, area)
+        # Areas that read other areas (e.g. traces read experiments, runs and uploaded artifacts)
+        # get the root store; every area is installed first.
+        for area in areas.values():
+            if hasattr(area, "bind"):
+                area.bind(self)
 
     def reset(self) -> None:
         """Back to an empty world: only the Default experiment (none in a workspace other than
@@ -153,6 +167,12 @@ class Store(Workflows):
                         model_id = version.source.removeprefix("models:/")
                         self.logged_models.add_model_version(model_id, model.name, version.version)
             self.artifacts.load_files(world.artifacts)
+            for trace in world.traces:
+                self.traces.load_trace(
+                    trace.info, trace.spans, trace.assessments, trace.linked_runs
+                )
+            for dataset in world.evaluation_datasets:
+                self.eval_datasets.load_dataset(dataset)
 
     # --- snapshots -------------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from mlflow.entities import DatasetInput, LifecycleStage, RunStatus
 from mlflow.entities.model_registry.model_version_stages import get_canonical_stage
@@ -196,6 +197,17 @@ class LoggedModelData:
 
 
 @dataclass
+class TraceLoad:
+    """One trace as ``TraceStore.load_trace`` takes it: its info (mlflow's entity), its spans in
+    MLflow's span format (``Span.to_dict()``), its assessments and the runs it is linked to."""
+
+    info: Any
+    spans: list[dict[str, Any]] = field(default_factory=list)
+    assessments: list[Any] = field(default_factory=list)
+    linked_runs: list[str] = field(default_factory=list)
+
+
+@dataclass
 class WorldData:
     """A whole seeded world, as ``Store.load`` takes it.
 
@@ -210,6 +222,8 @@ class WorldData:
     logged_models: list[LoggedModelData] = field(default_factory=list)
     registered_models: list[RegisteredModelData] = field(default_factory=list)
     artifacts: dict[str, bytes] = field(default_factory=dict)  # path under the proxy's root
+    traces: list[TraceLoad] = field(default_factory=list)
+    evaluation_datasets: list[Any] = field(default_factory=list)  # eval_datasets.DatasetData
 
     def experiment_named(self, name: str) -> ExperimentData | None:
         return next((e for e in self.experiments if e.name == name), None)

@@ -544,6 +544,11 @@ class TrackingStore:
         if artifact_location and self.scope is not None:
             raise artifact_location_refused()
         if artifact_location:
+            # As MLflow's SQL store: a relative local path is stored resolved against the
+            # server's working directory.
+            from mlflow.utils.uri import resolve_uri_if_local
+
+            artifact_location = resolve_uri_if_local(artifact_location)
             validate_experiment_artifact_location_length(artifact_location)
         for tag in tags:
             validate_experiment_tag(tag.key, tag.value)
@@ -591,6 +596,12 @@ class TrackingStore:
     def get_experiment_by_name(self, name: str) -> Experiment | None:
         record = self._find_experiment_by_name(name)
         return record.to_entity() if record else None
+
+    def active_experiment(self, experiment_id: str) -> Experiment:
+        """The experiment, which must exist and be active (else MLflow's error)."""
+        record = self._experiment(experiment_id)
+        self._check_experiment_is_active(record)
+        return record.to_entity()
 
     @staticmethod
     def _check_experiment_is_active(record: ExperimentRecord) -> None:

@@ -47,6 +47,7 @@ class Download:
 
     data: bytes
     name: str
+    mimetype: str | None = None  # None: guessed from the name
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,7 @@ def respond(reply: Reply) -> Response:
 def _download(reply: Download) -> Response:
     from werkzeug.http import quote_header_value
 
-    response = Response(reply.data, mimetype=guess_mime_type(reply.name))
+    response = Response(reply.data, mimetype=reply.mimetype or guess_mime_type(reply.name))
     filename = posixpath.basename(reply.name)
     response.headers["Content-Disposition"] = (
         f"attachment; filename={quote_header_value(filename, allow_token=True)}"

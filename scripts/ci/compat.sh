@@ -20,7 +20,7 @@ print("client: mlflow", mlflow.__version__)'
 
 cp "$ROOT/tests/compat/roundtrip.py" "$WORK/"
 say "1. mlflow 2.x round trip against mockflow serve from $server"
-"$venv/bin/python" roundtrip.py --mockflow "$server/bin/mockflow" --client 2.22. --model sklearn
+"$venv/bin/python" roundtrip.py --mockflow "$server/bin/mockflow" --client 2.22. --model sklearn --traces
 
 say "2. the how-to examples through the plugin, MOCKFLOW_URL"
 mkdir "$WORK/project"

@@ -148,6 +148,48 @@ def sklearn_model(run_id_hint: str) -> None:
         check(bool((got == expected).all()), f"predictions equal via {model_uri}")
 
 
+def traces(uri: str) -> None:
+    """Tracing by the client under test (a 2.x client: StartTrace/EndTrace, the v2 routes, spans
+    as traces.json; a 3.x client: StartTraceV3)."""
+    import mlflow
+    from mlflow import MlflowClient
+
+    os.environ["MLFLOW_ENABLE_ASYNC_TRACE_LOGGING"] = "false"
+    mlflow.set_tracking_uri(uri)
+    experiment_id = mlflow.set_experiment("compat-traces").experiment_id
+
+    @mlflow.trace(span_type="CHAIN")
+    def pipeline(question: str) -> str:
+        with mlflow.start_span("llm", span_type="LLM") as span:
+            span.set_inputs({"prompt": question})
+            span.set_attribute("tokens", 7)
+            span.set_outputs("42")
+        return "42"
+
+    with mlflow.start_run() as run:
+        pipeline("what?")
+    request_id = mlflow.get_last_active_trace().info.request_id
+    trace = mlflow.get_trace(request_id)
+    check(trace is not None and trace.info.status == "OK", "get_trace: trace info, status OK")
+    names = [s.name for s in trace.data.spans]
+    check(names == ["pipeline", "llm"], f"get_trace: spans from traces.json ({names})")
+    llm = trace.data.spans[1]
+    check(llm.inputs == {"prompt": "what?"} and llm.attributes["tokens"] == 7, "span content")
+    client = MlflowClient()
+    found = client.search_traces([experiment_id])
+    check([t.info.request_id for t in found] == [request_id], "search_traces (v2)")
+    check(
+        found[0].info.request_metadata.get("mlflow.sourceRun") == run.info.run_id,
+        "trace made in a run names the run",
+    )
+    client.set_trace_tag(request_id, "reviewed", "yes")
+    check(client.get_trace(request_id).info.tags["reviewed"] == "yes", "set_trace_tag")
+    client.delete_trace_tag(request_id, "reviewed")
+    check("reviewed" not in client.get_trace(request_id).info.tags, "delete_trace_tag")
+    deleted = client.delete_traces(experiment_id, request_ids=[request_id])
+    check(deleted == 1 and not client.search_traces([experiment_id]), "delete_traces")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     where = parser.add_mutually_exclusive_group(required=True)
@@ -155,6 +197,7 @@ def main() -> int:
     where.add_argument("--url", help="a running mockflow's tracking URI")
     parser.add_argument("--client", default="", help="the mlflow version prefix expected")
     parser.add_argument("--model", choices=("none", "sklearn"), default="none")
+    parser.add_argument("--traces", action="store_true", help="also trace a function")
     args = parser.parse_args()
     process = None
     if args.mockflow:
@@ -170,6 +213,8 @@ def main() -> int:
         registry(run_id)
         if args.model == "sklearn":
             sklearn_model(run_id)
+        if args.traces:
+            traces(uri)
     finally:
         if process is not None:
             process.terminate()

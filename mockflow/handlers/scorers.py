@@ -1,0 +1,109 @@
+"""scorers/*: register, list, version, get and delete scorers of an experiment.
+
+Schemas and messages as ``mlflow/server/handlers.py`` (``_register_scorer`` … ``_delete_scorer``).
+"""
+
+from __future__ import annotations
+
+from mlflow.exceptions import MlflowException
+from mlflow.protos.databricks_pb2 import INVALID_PARAMETER_VALUE
+from mlflow.protos.service_pb2 import (
+    DeleteScorer,
+    GetScorer,
+    ListScorers,
+    ListScorerVersions,
+    RegisterScorer,
+)
+
+from mockflow.handlers import Call, rpc, view
+from mockflow.mlflow_mirror.handler_schemas import (
+    assert_array,
+    assert_intlike,
+    assert_item_type_string,
+    assert_required,
+    assert_string,
+)
+from mockflow.mlflow_mirror.scorers import serialized_scorer_of, validate_serialized_scorer
+from mockflow.store import Store
+from mockflow.wire.serialise import Json
+
+
+@rpc(
+    RegisterScorer,
+    {
+        "experiment_id": [assert_required, assert_string],
+        "name": [assert_required, assert_string],
+        "serialized_scorer": [assert_required, assert_string],
+    },
+)
+def register_scorer(req: RegisterScorer, store: Store) -> RegisterScorer.Response:
+    validate_serialized_scorer(req.serialized_scorer)
+    version = store.scorers.register_scorer(req.experiment_id, req.name, req.serialized_scorer)
+    return RegisterScorer.Response(
+        version=version.scorer_version,
+        scorer_id=version.scorer_id,
+        experiment_id=version.experiment_id,
+        name=version.scorer_name,
+        serialized_scorer=serialized_scorer_of(version),
+        creation_time=version.creation_time,
+    )
+
+
+@rpc(
+    ListScorers,
+    {"experiment_id": [assert_string], "experiment_ids": [assert_array, assert_item_type_string]},
+)
+def list_scorers(req: ListScorers, store: Store) -> ListScorers.Response:
+    if req.experiment_id and req.experiment_ids:
+        raise MlflowException(
+            "Cannot specify both 'experiment_id' and 'experiment_ids'. Use "
+            "'experiment_ids' to scope the query to multiple experiments, or "
+            "'experiment_id' to scope it to a single experiment.",
+            error_code=INVALID_PARAMETER_VALUE,
+        )
+    if req.experiment_ids:
+        scorers = store.scorers.list_scorers(list(dict.fromkeys(req.experiment_ids)))
+    elif req.experiment_id:
+        scorers = store.scorers.list_scorers_in(req.experiment_id)
+    else:
+        scorers = store.scorers.list_scorers(None)
+    return ListScorers.Response(scorers=[s.to_proto() for s in scorers])
+
+
+_NAMED = {
+    "experiment_id": [assert_required, assert_string],
+    "name": [assert_required, assert_string],
+}
+
+
+@rpc(ListScorerVersions, _NAMED)
+def list_scorer_versions(req: ListScorerVersions, store: Store) -> ListScorerVersions.Response:
+    versions = store.scorers.list_scorer_versions(req.experiment_id, req.name)
+    return ListScorerVersions.Response(scorers=[s.to_proto() for s in versions])
+
+
+@rpc(GetScorer, {**_NAMED, "version": [assert_intlike]})
+def get_scorer(req: GetScorer, store: Store) -> GetScorer.Response:
+    version = req.version if req.HasField("version") else None
+    scorer = store.scorers.get_scorer(req.experiment_id, req.name, version)
+    return GetScorer.Response(scorer=scorer.to_proto())
+
+
+@rpc(DeleteScorer, {**_NAMED, "version": [assert_intlike]})
+def delete_scorer(req: DeleteScorer, store: Store) -> DeleteScorer.Response:
+    version = req.version if req.HasField("version") else None
+    store.scorers.delete_scorer(req.experiment_id, req.name, version)
+    return DeleteScorer.Response()
+
+
+@view("/api/3.0/mlflow/scorers/online-configs", "GetOnlineScoringConfigs")
+def get_online_scoring_configs(call: Call, store: Store) -> Json:
+    """The client asks for these when it loads a registered scorer. mockflow runs no online
+    scoring, so no scorer has a configuration: what MLflow answers for scorers never scheduled.
+    """
+    if not call.arglist("scorer_ids"):
+        raise MlflowException.invalid_parameter_value(
+            "Missing value for required parameter 'scorer_ids'. See the API docs for more "
+            "information about request parameters."
+        )
+    return Json({"configs": []})
