@@ -84,8 +84,9 @@ def unchanged(srv: MockflowServer) -> Iterator[None]:
 
 
 def test_options_passes_without_a_key(srv):
+    # The gateway lets OPTIONS through; behind it, MLflow's own answer (204 with Allow).
     r = requests.options(srv.url + CREATE, timeout=10)
-    assert r.status_code == 200
+    assert r.status_code == 204
     assert "POST" in r.headers["Allow"]
 
 

@@ -41,10 +41,10 @@ import flask
 from werkzeug.wrappers import Request
 
 from mockflow.auth.service import ENVIRON_KEY
+from mockflow.auth.verdict import Refusal, Verdict
 
 if TYPE_CHECKING:
     from mockflow.auth.keys import ApiKey
-    from mockflow.auth.layer import AuthLayer, Refusal, Verdict
 
 PROFILE = "gateway"
 
@@ -184,16 +184,14 @@ def render(status: int, body: Mapping[str, Any]) -> flask.Response:
 
 
 def _refusal(status: int, body: dict[str, Any], retry_after: str | None = None) -> Refusal:
-    from mockflow.auth.layer import Refusal
-
     headers = {"Retry-After": retry_after} if retry_after is not None else {}
     return Refusal(status, "", str(body["detail"]), "", headers, body=body)
 
 
-def check(layer: AuthLayer, req: Request, *, count: bool) -> Verdict:
+def check(layer: Any, req: Request, *, count: bool) -> Verdict:
+    # ``layer`` is the AuthLayer calling (typed Any: gateway must not import layer, which
+    # imports gateway).
     """The gateway's decision on ``req`` (``count`` charges it to the key's rate limit)."""
-    from mockflow.auth.layer import Verdict
-
     if req.method == "OPTIONS" or is_excluded(req.path) or layer.is_mockflow_own(req.path):
         return Verdict(None)
     secret = api_key_from(req.headers, req.args)

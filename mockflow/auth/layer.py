@@ -16,8 +16,7 @@ The identity is left on ``flask.g`` for the layers after this one (the request j
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
@@ -33,6 +32,7 @@ from mockflow.auth.ratelimit import Decision, RateLimiter
 from mockflow.auth.scopes import grants, required_scope
 from mockflow.auth.service import ENVIRON_KEY
 from mockflow.auth.session import Sessions
+from mockflow.auth.verdict import Refusal, Verdict
 from mockflow.wire.errors import json_error
 from mockflow.wire.routes import endpoint_rpc, route_of
 
@@ -69,27 +69,6 @@ SERVICE_FAILURES = {
     "timeout": (503, "TEMPORARILY_UNAVAILABLE", "Authentication service timeout"),
     "malformed": (401, "UNAUTHENTICATED", "Authentication service error"),
 }
-
-
-@dataclass(frozen=True)
-class Refusal:
-    """Why the gateway turns a request away: MLflow's error fields plus the gateway's."""
-
-    status: int
-    error_code: str
-    detail: str
-    message: str
-    headers: Mapping[str, str] = field(default_factory=dict)
-    extra: Mapping[str, Any] = field(default_factory=dict)
-    # The whole body, when it is not MLflow's error shape (the gateway profile's own bodies).
-    body: Mapping[str, Any] | None = None
-
-
-@dataclass(frozen=True)
-class Verdict:
-    key: ApiKey | None  # the key the credential names (also when refused, for the journal)
-    refusal: Refusal | None = None
-    rate: Decision | None = None
 
 
 class AuthLayer:

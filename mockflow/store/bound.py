@@ -4,19 +4,18 @@ installing all of them (``Store._install``), so a reset or an import rebinds the
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from mockflow.store import Store
+from typing import Any
 
 
 class RootBound:
-    _root: Store | None = None
+    # The root ``mockflow.store.Store`` (typed Any: the store package imports its areas, so an
+    # area must not import it back).
+    _root: Any = None
 
-    def bind(self, root: Store) -> None:
+    def bind(self, root: Any) -> None:
         self._root = root
 
     @property
-    def root(self) -> Store:
+    def root(self) -> Any:
         assert self._root is not None, f"{type(self).__name__} used before Store binds it"
         return self._root

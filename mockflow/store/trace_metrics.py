@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from mlflow.entities.trace_metrics import MetricAggregation, MetricDataPoint, MetricViewType
 from mlflow.exceptions import MlflowException
@@ -16,8 +16,10 @@ from mlflow.tracing.constant import SpanAttributeKey, TraceMetadataKey, TraceTag
 from mockflow.mlflow_mirror import trace_metrics as mirror
 from mockflow.mlflow_mirror.traces import span_status_name, unjson
 
-if TYPE_CHECKING:
-    from mockflow.store.traces import TraceRecord, TraceStore
+# ``mockflow.store.traces``' TraceRecord and TraceStore, which call into this module: not
+# imported back, so the two stay one-way.
+TraceRecord = Any
+TraceStore = Any
 
 Row = dict[str, Any]  # dimension/metric name -> value, plus "_time" (ms)
 
