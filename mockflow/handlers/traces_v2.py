@@ -18,13 +18,22 @@ from mockflow.mlflow_mirror.handler_schemas import (
     assert_at_most,
     assert_intlike,
     assert_item_type_string,
+    assert_map_key_present,
     assert_required,
     assert_string,
 )
 from mockflow.store import Store
 
 
-@rpc(StartTrace, {"experiment_id": [assert_string], "timestamp_ms": [assert_intlike]})
+@rpc(
+    StartTrace,
+    {
+        "experiment_id": [assert_string],
+        "timestamp_ms": [assert_intlike],
+        "request_metadata": [assert_map_key_present],
+        "tags": [assert_map_key_present],
+    },
+)
 def start_trace(req: StartTrace, store: Store) -> StartTrace.Response:
     info = store.traces.start_trace_v2(
         req.experiment_id,
@@ -35,7 +44,15 @@ def start_trace(req: StartTrace, store: Store) -> StartTrace.Response:
     return StartTrace.Response(trace_info=TraceInfoV2.from_v3(info).to_proto())
 
 
-@rpc(EndTrace, {"timestamp_ms": [assert_intlike], "status": [assert_string]})
+@rpc(
+    EndTrace,
+    {
+        "timestamp_ms": [assert_intlike],
+        "status": [assert_string],
+        "request_metadata": [assert_map_key_present],
+        "tags": [assert_map_key_present],
+    },
+)
 def end_trace(req: EndTrace, store: Store) -> EndTrace.Response:
     info = store.traces.end_trace_v2(
         req.request_id,

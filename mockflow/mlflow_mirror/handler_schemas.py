@@ -69,6 +69,13 @@ def assert_item_type_string(x: Any) -> None:
     _require(all(isinstance(item, str) for item in x))
 
 
+def assert_map_key_present(x: Any) -> None:
+    assert_array(x)
+    for entry in x:
+        _require(isinstance(entry, dict))  # MLflow's own check fails with a 500 here
+        assert_required(entry.get("key"))
+
+
 def assert_required(x: Any, path: str | None = None) -> None:
     # Absent string fields parse as "" from JSON, so "" counts as missing, as in MLflow.
     _require(x is not None and x != "", missing_value(path) if path else None)

@@ -487,6 +487,12 @@ class TraceStore(RootBound):
         order_by: Sequence[str] | None = None,
         page_token: str | None = None,
     ) -> tuple[list[TraceInfo], str | None]:
+        if max_results < 1:  # the SQL store's _validate_max_results_param
+            raise MlflowException(
+                f"Invalid value {max_results} for parameter 'max_results' supplied. It must be "
+                "a positive integer",
+                INVALID_PARAMETER_VALUE,
+            )
         if max_results > SEARCH_TRACES_MAX_RESULTS:
             raise MlflowException(
                 "Invalid value for request parameter max_results. It must be at "

@@ -78,9 +78,13 @@ class Kind:
 
 
 # MLflow handlers that never read the request body (they take their ids from the path).
-_BODY_UNREAD = {"DeleteLoggedModel", "DeleteLoggedModelTag", "artifacts.DeleteArtifact"}
+_BODY_UNREAD = {
+    "DeleteLoggedModel",
+    "DeleteLoggedModelTag",
+    "artifacts.DeleteArtifact",
+    "DeleteDataset",
+}
 
-_GENAI_STUBS = {"SearchTracesV3", "QueryTraceMetrics", "SearchEvaluationDatasets"}
 
 KINDS: tuple[Kind, ...] = (
     Kind(
@@ -123,7 +127,11 @@ KINDS: tuple[Kind, ...] = (
     ),
     # GenAI searches the web UI needs, answered as stubs without MLflow's checks: issue 16
     # replaces them with the real RPCs.
-    Kind("genai-ui-stubs", PENDING, lambda c, real, mock: c.spec.rpc in _GENAI_STUBS),
+    Kind(
+        "merged-slashes-redirect",
+        DELIBERATE,
+        lambda c, real, mock: mock.status == 308 and real.status != 308,
+    ),
 )
 
 
