@@ -27,8 +27,11 @@ mkdir "$WORK/project"
 cp -r "$ROOT/tests/examples" "$WORK/project/tests"
 port=$(free_port)
 start_serve "$server/bin/mockflow" "$port" --auth off --world empty
+# test_howto_gateway_auth starts its own server (the gateway auth profile): that needs the
+# [server] extra, which a 2.22 project cannot install; wheel-test runs it.
 (cd "$WORK/project" && MOCKFLOW_URL="http://127.0.0.1:$port/mlflow" \
-    "$venv/bin/python" -m pytest -q -p no:cacheprovider tests)
+    "$venv/bin/python" -m pytest -q -p no:cacheprovider tests \
+    --ignore=tests/test_howto_gateway_auth.py)
 stop_serve
 
 say "3. no MOCKFLOW_URL: a clear failure"
