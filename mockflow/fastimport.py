@@ -44,7 +44,10 @@ def _bound_names(package: str, init_path: str) -> dict[str, tuple[str, str | Non
         for alias in node.names:
             if alias.name == "*":
                 continue
-            if node.module is None:  # from . import sub
+            # ``from . import sub`` and ``from <this package> import sub`` (mlflow's own
+            # ``from mlflow import genai, tracking``) bind submodules: resolving them as an
+            # attribute of the stand-in itself would ask the stand-in again, without end.
+            if node.module is None or module == package:
                 names[alias.asname or alias.name] = (f"{module}.{alias.name}", None)
             else:
                 names[alias.asname or alias.name] = (module, alias.name)

@@ -28,14 +28,24 @@ client = app.test_client()
 created = client.post("/api/2.0/mlflow/experiments/create", json={"name": "x"}).get_json()
 import mlflow.entities
 from mlflow.utils import merge_dicts  # defined in the package __init__ itself, not imported there
-print(json.dumps({
+result = {
     "merged": merge_dicts({"a": 1}, {"b": 2}),
     "created": created,
     "pandas": "pandas" in sys.modules,
     "tracking_client": "mlflow.tracking.client" in sys.modules,
     "metric_class": mlflow.entities.Metric.__name__,
     "version": __import__("mlflow").__version__,
-}))
+}
+# Scorers need mlflow.genai, imported on the first such request (mlflow's own
+# `from mlflow import genai` must resolve through the stand-in without recursing).
+scorer = json.dumps({"name": "rx", "builtin_scorer_class": "RegexMatch",
+    "builtin_scorer_pydantic_data": {"name": "rx", "pattern": "^a"}})
+body = {"experiment_id": "1", "name": "rx", "serialized_scorer": scorer}
+result["scorer"] = client.post("/api/3.0/mlflow/scorers/register", json=body).status_code
+online = {"experiment_id": "1", "name": "rx", "sample_rate": 0}
+reply = client.put("/api/3.0/mlflow/scorers/online-config", json=online).get_json()
+result["online"] = reply["config"]["sample_rate"]
+print(json.dumps(result))
 """
 
 
@@ -56,6 +66,7 @@ def test_fast_path_serves_without_importing_the_client_or_pandas() -> None:
     assert result["tracking_client"] is False
     assert result["metric_class"] == "Metric"
     assert str(result["version"]).startswith("3.")
+    assert (result["scorer"], result["online"]) == (200, 0.0)
 
 
 def test_fast_path_can_be_switched_off() -> None:

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from mlflow.entities.scorer import ScorerVersion
-from mlflow.genai.scorers.online.entities import OnlineScoringConfig
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import RESOURCE_DOES_NOT_EXIST
 
@@ -28,6 +27,16 @@ from mockflow.store.errors import StateError
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
+
+    from mlflow.genai.scorers.online.entities import OnlineScoringConfig
+
+
+def _config(**fields: Any) -> OnlineScoringConfig:
+    """MLflow's config entity, imported when first needed: ``mlflow.genai`` is heavy, and
+    ``mockflow serve`` imports no more of mlflow than serving needs (``fastimport.py``)."""
+    from mlflow.genai.scorers.online.entities import OnlineScoringConfig
+
+    return OnlineScoringConfig(**fields)
 
 
 @dataclass(eq=False)
@@ -140,7 +149,7 @@ class ScorerStore(RootBound):
             )
         if scorer.versions and sample_rate > 0:
             mirror.check_online_scorer(name, scorer.versions[max(scorer.versions)][0])
-        config = OnlineScoringConfig(
+        config = _config(
             online_scoring_config_id=uuid.uuid4().hex,
             scorer_id=scorer.scorer_id,
             sample_rate=sample_rate,
@@ -190,7 +199,7 @@ class ScorerStore(RootBound):
             store.scorers[(scorer.experiment_id, scorer.name)] = scorer
         known = {s.scorer_id for s in store.scorers.values()}
         for doc in state.get("online_configs", []):
-            config = OnlineScoringConfig(
+            config = _config(
                 online_scoring_config_id=str(doc["online_scoring_config_id"]),
                 scorer_id=str(doc["scorer_id"]),
                 sample_rate=float(doc["sample_rate"]),

@@ -60,13 +60,24 @@ def _start(n: int, state: str = "OK", name: str = "qa") -> Any:
     return body
 
 
-def _otlp(n: int) -> Any:
+def _otlp(n: int, *, encoded: bool = True) -> Any:
+    """Two spans of trace ``n`` as OTLP JSON; attribute values JSON-encoded into strings, as
+    MLflow's client sets them, or (``encoded=False``) plain strings and numbers, as an
+    OpenTelemetry SDK sends them."""
+
     def body(c: Context) -> dict[str, Any]:
         trace_hex, root, child = _otel_ids(c, n)
         start = (T0 + 20_000 + n * 1000) * 1_000_000
 
+        def value(v: Any) -> dict[str, Any]:
+            if encoded or isinstance(v, dict):
+                return {"stringValue": json.dumps(v)}
+            if isinstance(v, int):
+                return {"intValue": str(v)}
+            return {"stringValue": v}
+
         def attrs(items: dict[str, Any]) -> list[dict[str, Any]]:
-            return [{"key": k, "value": {"stringValue": json.dumps(v)}} for k, v in items.items()]
+            return [{"key": k, "value": value(v)} for k, v in items.items()]
 
         return {
             "resourceSpans": [
@@ -166,6 +177,113 @@ SCORER = json.dumps(
     }
 )
 
+
+def _metrics(
+    view: str, metric: str, filters: list[str], dimensions: list[str] | None = None
+) -> Any:
+    aggregation = "COUNT" if metric.endswith("_count") else "AVG"
+    return lambda c: {
+        "experiment_ids": [c["exp"]],
+        "view_type": view,
+        "metric_name": metric,
+        "aggregations": [{"aggregation_type": aggregation}],
+        "dimensions": dimensions or [],
+        "filters": filters,
+    }
+
+
+# QueryTraceMetrics filters: trace filters in each view, span filters in the spans view,
+# assessment filters in the assessments view, and the refusals.
+METRIC_FILTER_STEPS = [
+    Step("start trace 4", "POST", V3 + "traces", json=_start(4)),
+    # MLflow's SQL store takes a span's type column from the attribute as sent: JSON-encoded
+    # values (trace 1's) give it '"LLM"' there (docs/compatibility.md); span.type filters are
+    # compared on trace 4's plain ones.
+    Step(
+        "log spans of trace 4 (OTLP JSON, plain attributes)",
+        "POST",
+        "/v1/traces",
+        json=_otlp(4, encoded=False),
+        headers=_otlp_headers,
+    ),
+] + [
+    Step(name, "POST", V3 + "traces/metrics", json=_metrics(*args))
+    for name, args in [
+        ("traces by status", ("TRACES", "trace_count", ["trace.status = 'OK'"], ["trace_name"])),
+        ("traces by tag", ("TRACES", "trace_count", ["trace.tag.env = 'prod'"])),
+        (
+            "traces by trace name tag",
+            ("TRACES", "trace_count", ["trace.tag.mlflow.traceName = 'qa'"], ["trace_status"]),
+        ),
+        ("traces by metadata", ("TRACES", "latency", ["trace.metadata.team = 'qa'"])),
+        ("traces by missing metadata", ("TRACES", "trace_count", ["trace.metadata.team = 'x'"])),
+        (
+            "traces by two filters",
+            ("TRACES", "trace_count", ["trace.status = 'OK'", "trace.tag.env = 'dev'"]),
+        ),
+        (
+            "traces by token usage",
+            (
+                "TRACES",
+                "trace_count",
+                ["trace.metadata.mlflow.trace.tokenUsage = '{\"input_tokens\": 5}'"],
+            ),
+        ),
+        ("traces by span name", ("TRACES", "trace_count", ["span.name = 'llm'"])),
+        ("traces by assessment name", ("TRACES", "trace_count", ["assessment.name = 'score'"])),
+        ("traces by status !=", ("TRACES", "trace_count", ["trace.status != 'OK'"])),
+        ("traces by unquoted value", ("TRACES", "trace_count", ["trace.status = 1"])),
+        ("traces by an unknown view", ("TRACES", "trace_count", ["run.status = 'OK'"])),
+        ("traces by tag without key", ("TRACES", "trace_count", ["trace.tag = 'x'"])),
+        (
+            "traces by two clauses in one filter",
+            ("TRACES", "trace_count", ["trace.status = 'OK' AND trace.tag.env = 'dev'"]),
+        ),
+        (
+            "traces: the first bad filter is reported",
+            ("TRACES", "trace_count", ["span.name = 'llm'", "trace.status != 'OK'"]),
+        ),
+        ("spans by name", ("SPANS", "span_count", ["span.name = 'llm'"], ["span_status"])),
+        ("spans by type", ("SPANS", "latency", ["span.type = 'CHAIN'"], ["span_name"])),
+        ("spans by status", ("SPANS", "span_count", ["span.status = 'OK'"], ["span_name"])),
+        ("spans by trace status", ("SPANS", "span_count", ["trace.status = 'ERROR'"])),
+        (
+            "spans by trace tag and span type",
+            ("SPANS", "span_count", ["trace.tag.env = 'prod'", "span.type = 'LLM'"]),
+        ),
+        ("spans by assessment name", ("SPANS", "span_count", ["assessment.name = 'score'"])),
+        (
+            "assessments by name",
+            ("ASSESSMENTS", "assessment_count", ["assessment.name = 'score'"], ["assessment_name"]),
+        ),
+        (
+            "assessments by type",
+            (
+                "ASSESSMENTS",
+                "assessment_value",
+                ["assessment.type = 'feedback'"],
+                ["assessment_name"],
+            ),
+        ),
+        (
+            "assessments by expectation type",
+            ("ASSESSMENTS", "assessment_count", ["assessment.type = 'expectation'"]),
+        ),
+        (
+            "assessments by trace status",
+            ("ASSESSMENTS", "assessment_count", ["trace.status = 'ERROR'"], ["assessment_name"]),
+        ),
+        (
+            "assessments by trace tag",
+            ("ASSESSMENTS", "assessment_count", ["trace.tag.env = 'dev'"], ["assessment_name"]),
+        ),
+        (
+            "assessments by trace metadata",
+            ("ASSESSMENTS", "assessment_count", ["trace.metadata.team = 'qa'"]),
+        ),
+        ("assessments by span type", ("ASSESSMENTS", "assessment_count", ["span.type = 'LLM'"])),
+    ]
+]
 
 
 def _judge(name: str, instructions: str) -> Any:
@@ -625,6 +743,7 @@ STEPS = [
             "aggregations": [{"aggregation_type": "COUNT"}],
         },
     ),
+    *METRIC_FILTER_STEPS,
     Step(
         "link traces to run",
         "POST",
