@@ -44,10 +44,10 @@ def _bound_names(package: str, init_path: str) -> dict[str, tuple[str, str | Non
         for alias in node.names:
             if alias.name == "*":
                 continue
-            # ``from . import sub`` and ``from <this package> import sub`` (mlflow's own
-            # ``from mlflow import genai, tracking``) bind submodules: resolving them as an
-            # attribute of the stand-in itself would ask the stand-in again, without end.
-            if node.module is None or module == package:
+            if node.module is None or module == package:  # from . import sub / from pkg import sub
+                # A name the package imports from itself is a submodule; looking it up as an
+                # attribute would ask this stand-in again, without end. If it is not a submodule,
+                # the import fails and the real __init__ runs (fail closed).
                 names[alias.asname or alias.name] = (f"{module}.{alias.name}", None)
             else:
                 names[alias.asname or alias.name] = (module, alias.name)

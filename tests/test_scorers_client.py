@@ -77,7 +77,7 @@ def _online_configs(scorer_ids: list[str]) -> list[Any]:
     return MlflowClient()._tracking_client.store.get_online_scoring_configs(scorer_ids)
 
 
-def test_start_update_stop_a_gateway_judge(tracking_uri: str) -> None:
+def test_start_update_stop_a_gateway_judge(door: str) -> None:
     experiment_id = mlflow.create_experiment("online")
     registered = _polite_judge().register(experiment_id=experiment_id)
     assert registered.sample_rate is None  # registered, never started

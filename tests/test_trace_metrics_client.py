@@ -14,7 +14,7 @@ from mlflow.entities.trace_metrics import AggregationType, MetricAggregation, Me
 
 
 @pytest.fixture
-def experiment_id(tracking_uri: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def experiment_id(door: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.setenv("MLFLOW_ENABLE_ASYNC_TRACE_LOGGING", "false")
     mlflow.tracing.reset()
     experiment = mlflow.set_experiment("metrics")

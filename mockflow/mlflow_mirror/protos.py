@@ -19,3 +19,14 @@ def optional_request(name: str) -> Any:
     ``DeleteTracesV3``.
     """
     return getattr(service_pb2, name, None)
+
+
+def optional_field(message: Any, name: str) -> Any:
+    """``message.<name>``, or None when the installed mlflow's proto lacks the field.
+
+    Known to be missing from 3.9.0: ``BatchGetTraces.experiment_ids``,
+    ``ListScorers.experiment_ids``.
+    """
+    if name not in message.DESCRIPTOR.fields_by_name:
+        return None
+    return getattr(message, name)
