@@ -13,7 +13,7 @@ from typing import Any
 
 from mlflow.entities.trace_metrics import MetricAggregation, MetricDataPoint, MetricViewType
 from mlflow.exceptions import MlflowException
-from mlflow.tracing.constant import SpanAttributeKey, TraceMetadataKey, TraceTagKey
+from mlflow.tracing.constant import TraceMetadataKey, TraceTagKey
 
 from mockflow.mlflow_mirror import trace_metrics as mirror
 from mockflow.mlflow_mirror.traces import span_status_name, unjson
@@ -58,7 +58,7 @@ def _span_rows(
     for r in records:
         for span in store.span_dicts(r):
             attributes = span.get("attributes") or {}
-            span_type = unjson(attributes.get(SpanAttributeKey.SPAN_TYPE))
+            span_type = store.span_type(r, span)
             status = span_status_name(span)
             if not all(
                 mirror.span_matches(f, span.get("name"), status, span_type) for f in filters

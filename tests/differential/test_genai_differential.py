@@ -196,15 +196,59 @@ def _metrics(
 # assessment filters in the assessments view, and the refusals.
 METRIC_FILTER_STEPS = [
     Step("start trace 4", "POST", V3 + "traces", json=_start(4)),
-    # MLflow's SQL store takes a span's type column from the attribute as sent: JSON-encoded
-    # values (trace 1's) give it '"LLM"' there (docs/compatibility.md); span.type filters are
-    # compared on trace 4's plain ones.
+    # MLflow's SQL store takes a span's type column from the attribute as it arrived: trace 1's
+    # JSON-encoded values give '"LLM"' there, trace 4's plain ones 'LLM'.
     Step(
         "log spans of trace 4 (OTLP JSON, plain attributes)",
         "POST",
         "/v1/traces",
         json=_otlp(4, encoded=False),
         headers=_otlp_headers,
+    ),
+    # An OpenTelemetry GenAI span (no mlflow.spanType): MLflow stores the type its translation
+    # derives in the span, but its type column stays empty.
+    Step(
+        "log an OpenTelemetry GenAI span (OTLP JSON)",
+        "POST",
+        "/v1/traces",
+        json=lambda c: {
+            "resourceSpans": [
+                {
+                    "resource": {"attributes": []},
+                    "scopeSpans": [
+                        {
+                            "spans": [
+                                {
+                                    "traceId": _otel_ids(c, 5)[0],
+                                    "spanId": _otel_ids(c, 5)[1],
+                                    "name": "chat gpt-4o",
+                                    "startTimeUnixNano": str((T0 + 25_000) * 1_000_000),
+                                    "endTimeUnixNano": str((T0 + 26_000) * 1_000_000),
+                                    "attributes": [
+                                        {
+                                            "key": "gen_ai.operation.name",
+                                            "value": {"stringValue": "chat"},
+                                        },
+                                        {
+                                            "key": "gen_ai.request.model",
+                                            "value": {"stringValue": "gpt-4o"},
+                                        },
+                                    ],
+                                    "status": {"code": "STATUS_CODE_OK"},
+                                }
+                            ]
+                        }
+                    ],
+                }
+            ]
+        },
+        headers=_otlp_headers,
+    ),
+    Step(
+        "search by span type",
+        "POST",
+        V3 + "traces/search",
+        json=_search(filter="span.type = 'LLM'"),
     ),
 ] + [
     Step(name, "POST", V3 + "traces/metrics", json=_metrics(*args))
@@ -243,13 +287,15 @@ METRIC_FILTER_STEPS = [
             "traces: the first bad filter is reported",
             ("TRACES", "trace_count", ["span.name = 'llm'", "trace.status != 'OK'"]),
         ),
-        ("spans by name", ("SPANS", "span_count", ["span.name = 'llm'"], ["span_status"])),
+        ("spans by name", ("SPANS", "span_count", ["span.name = 'llm'"], ["span_type"])),
         ("spans by type", ("SPANS", "latency", ["span.type = 'CHAIN'"], ["span_name"])),
+        ("spans by every type", ("SPANS", "span_count", [], ["span_type"])),
+        ("spans of the GenAI span", ("SPANS", "span_count", ["span.name = 'chat gpt-4o'"])),
         ("spans by status", ("SPANS", "span_count", ["span.status = 'OK'"], ["span_name"])),
         ("spans by trace status", ("SPANS", "span_count", ["trace.status = 'ERROR'"])),
         (
             "spans by trace tag and span type",
-            ("SPANS", "span_count", ["trace.tag.env = 'prod'", "span.type = 'LLM'"]),
+            ("SPANS", "span_count", ["trace.tag.env = 'dev'", "span.type = 'LLM'"]),
         ),
         ("spans by assessment name", ("SPANS", "span_count", ["assessment.name = 'score'"])),
         (
