@@ -10,7 +10,7 @@ here, and the routes do not exist, as on a server of that version.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 from mlflow.exceptions import MlflowException
 from mlflow.protos import databricks_pb2
@@ -45,8 +45,21 @@ def _reply(message: Any, status: int) -> Raw:
     return Raw(b"" if message is None else to_json(message).encode(), status=status)
 
 
-def _optional(message: Any, name: str) -> str | None:
-    return getattr(message, name) if message.HasField(name) else None
+class _Settings(TypedDict):
+    description: str | None
+    default_artifact_root: str | None
+
+
+def _settings(message: Any) -> _Settings:
+    """The optional fields a workspace is created or updated with; None when not sent."""
+
+    def optional(name: str) -> str | None:
+        return getattr(message, name) if message.HasField(name) else None
+
+    return _Settings(
+        description=optional("description"),
+        default_artifact_root=optional("default_artifact_root"),
+    )
 
 
 # In the protos from MLflow 3.10 on: with an older mlflow-skinny these are None and register
@@ -75,11 +88,7 @@ def list_workspaces(req: Any, workspaces: Workspaces, call: Call) -> Any:
 )
 def create_workspace(req: Any, workspaces: Workspaces, call: Call) -> Any:
     _enabled(workspaces, call)
-    created = workspaces.create(
-        req.name,
-        description=_optional(req, "description"),
-        default_artifact_root=_optional(req, "default_artifact_root"),
-    )
+    created = workspaces.create(req.name, **_settings(req))
     return _reply(CreateWorkspace.Response(workspace=created.to_proto()), 201)
 
 
@@ -97,11 +106,7 @@ def get_workspace(req: Any, workspaces: Workspaces, call: Call) -> Any:
 )
 def update_workspace(req: Any, workspaces: Workspaces, call: Call) -> Any:
     _enabled(workspaces, call)
-    updated = workspaces.update(
-        req.workspace_name,
-        description=_optional(req, "description"),
-        default_artifact_root=_optional(req, "default_artifact_root"),
-    )
+    updated = workspaces.update(req.workspace_name, **_settings(req))
     return UpdateWorkspace.Response(workspace=updated.to_proto())
 
 
