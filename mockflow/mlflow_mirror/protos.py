@@ -16,7 +16,7 @@ def optional_request(name: str) -> Any:
     """``service_pb2.<name>`` if the installed mlflow defines it, else None.
 
     Known to be missing from 3.9.0: ``BatchGetTraceInfos``, ``DeleteDatasetRecords``,
-    ``DeleteTracesV3``.
+    ``DeleteTracesV3`` and the five workspace RPCs (``CreateWorkspace``, ...).
     """
     return getattr(service_pb2, name, None)
 
