@@ -17,6 +17,10 @@ clause on a quoted string; a request's filters are ANDed):
 
 A span or assessment filter in another view is refused with MLflow's message, and all filters
 are parsed and checked, in order, before any row is read.
+
+Time (``query_metrics``): trace and assessment rows are windowed and bucketed by the trace's
+timestamp; span rows are bucketed by the span's start, and windowed by the trace's timestamp
+(span count, latency) or the span's start (costs).
 """
 
 from __future__ import annotations
@@ -37,6 +41,8 @@ from mlflow.tracing.constant import (
 )
 
 TIME_BUCKET_LABEL = "time_bucket"
+# _SPAN_COST_COLUMNS: span metrics windowed by the span's start (the rest by the trace's time).
+SPAN_COST_METRICS = frozenset({"input_cost", "output_cost", "total_cost"})
 # Span attributes (``SpanAttributeKey`` of 3.17; not all defined in 3.9.0).
 LLM_COST = "mlflow.llm.cost"
 LLM_MODEL = "mlflow.llm.model"

@@ -23,7 +23,9 @@ from mockflow.mlflow_mirror.traces import span_status_name, unjson
 TraceRecord = Any
 TraceStore = Any
 
-Row = dict[str, Any]  # dimension/metric name -> value, plus "_time" (ms)
+# dimension/metric name -> value, plus "_time" (the trace's timestamp, ms) and, for a span,
+# "_start" (its start, ms)
+Row = dict[str, Any]
 
 
 def _token_usage(record: TraceRecord) -> dict[str, Any]:
@@ -68,6 +70,7 @@ def _span_rows(
             start, end = span.get("start_time_unix_nano"), span.get("end_time_unix_nano")
             yield {
                 "_time": r.info.request_time,
+                "_start": start // 1_000_000,
                 "span_count": span.get("span_id"),
                 "latency": (end - start) // 1_000_000 if end is not None else None,
                 "input_cost": cost.get("input_cost") if isinstance(cost, dict) else None,
@@ -149,8 +152,14 @@ def query_trace_metrics(
         rows = _assessment_rows(records, by_view["assessment"])
     groups: dict[tuple[Any, ...], list[Any]] = {}
     bucket_ms = (time_interval_seconds or 0) * 1000
+    # Which time a row is kept in the window by, and bucketed by (``query_metrics``): spans
+    # are bucketed by their start; their count and latency are windowed by the trace's time,
+    # their costs by their start.
+    spans = view_type == MetricViewType.SPANS
+    range_key = "_start" if spans and metric_name in mirror.SPAN_COST_METRICS else "_time"
+    bucket_key = "_start" if spans else "_time"
     for row in rows:
-        t = row["_time"]
+        t = row[range_key]
         if (start_time_ms is not None and t < start_time_ms) or (
             end_time_ms is not None and t > end_time_ms
         ):
@@ -158,7 +167,7 @@ def query_trace_metrics(
         value = row.get(metric_name)
         if value is None:
             continue
-        key: list[Any] = [t // bucket_ms * bucket_ms] if bucket_ms else []
+        key: list[Any] = [row[bucket_key] // bucket_ms * bucket_ms] if bucket_ms else []
         for dimension in dimensions or []:
             column = "assessment_dimension_value" if dimension == "assessment_value" else dimension
             key.append(row.get(column))

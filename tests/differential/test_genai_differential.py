@@ -179,157 +179,266 @@ SCORER = json.dumps(
 
 
 def _metrics(
-    view: str, metric: str, filters: list[str], dimensions: list[str] | None = None
+    view: str,
+    metric: str,
+    filters: list[str],
+    dimensions: list[str] | None = None,
+    times: tuple[int, int, int] | None = None,  # (interval seconds or 0, start ms, end ms)
+    *,
+    experiment: str = "exp",
 ) -> Any:
     aggregation = "COUNT" if metric.endswith("_count") else "AVG"
+    window = {}
+    if times:
+        interval, start, end = times
+        window = {"start_time_ms": start, "end_time_ms": end}
+        if interval:
+            window["time_interval_seconds"] = interval
     return lambda c: {
-        "experiment_ids": [c["exp"]],
+        "experiment_ids": [c[experiment]],
         "view_type": view,
         "metric_name": metric,
         "aggregations": [{"aggregation_type": aggregation}],
         "dimensions": dimensions or [],
         "filters": filters,
+        **window,
     }
 
 
 # QueryTraceMetrics filters: trace filters in each view, span filters in the spans view,
 # assessment filters in the assessments view, and the refusals.
-METRIC_FILTER_STEPS = [
-    Step("start trace 4", "POST", V3 + "traces", json=_start(4)),
-    # MLflow's SQL store takes a span's type column from the attribute as it arrived: trace 1's
-    # JSON-encoded values give '"LLM"' there, trace 4's plain ones 'LLM'.
-    Step(
-        "log spans of trace 4 (OTLP JSON, plain attributes)",
-        "POST",
-        "/v1/traces",
-        json=_otlp(4, encoded=False),
-        headers=_otlp_headers,
-    ),
-    # An OpenTelemetry GenAI span (no mlflow.spanType): MLflow stores the type its translation
-    # derives in the span, but its type column stays empty.
-    Step(
-        "log an OpenTelemetry GenAI span (OTLP JSON)",
-        "POST",
-        "/v1/traces",
-        json=lambda c: {
-            "resourceSpans": [
-                {
-                    "resource": {"attributes": []},
-                    "scopeSpans": [
-                        {
-                            "spans": [
-                                {
-                                    "traceId": _otel_ids(c, 5)[0],
-                                    "spanId": _otel_ids(c, 5)[1],
-                                    "name": "chat gpt-4o",
-                                    "startTimeUnixNano": str((T0 + 25_000) * 1_000_000),
-                                    "endTimeUnixNano": str((T0 + 26_000) * 1_000_000),
-                                    "attributes": [
-                                        {
-                                            "key": "gen_ai.operation.name",
-                                            "value": {"stringValue": "chat"},
-                                        },
-                                        {
-                                            "key": "gen_ai.request.model",
-                                            "value": {"stringValue": "gpt-4o"},
-                                        },
-                                    ],
-                                    "status": {"code": "STATUS_CODE_OK"},
-                                }
-                            ]
-                        }
-                    ],
-                }
-            ]
-        },
-        headers=_otlp_headers,
-    ),
-    Step(
-        "search by span type",
-        "POST",
-        V3 + "traces/search",
-        json=_search(filter="span.type = 'LLM'"),
-    ),
-] + [
-    Step(name, "POST", V3 + "traces/metrics", json=_metrics(*args))
-    for name, args in [
-        ("traces by status", ("TRACES", "trace_count", ["trace.status = 'OK'"], ["trace_name"])),
-        ("traces by tag", ("TRACES", "trace_count", ["trace.tag.env = 'prod'"])),
-        (
-            "traces by trace name tag",
-            ("TRACES", "trace_count", ["trace.tag.mlflow.traceName = 'qa'"], ["trace_status"]),
+METRIC_FILTER_STEPS = (
+    [
+        Step("start trace 4", "POST", V3 + "traces", json=_start(4)),
+        # MLflow's SQL store takes a span's type column from the attribute as it arrived: trace 1's
+        # JSON-encoded values give '"LLM"' there, trace 4's plain ones 'LLM'.
+        Step(
+            "log spans of trace 4 (OTLP JSON, plain attributes)",
+            "POST",
+            "/v1/traces",
+            json=_otlp(4, encoded=False),
+            headers=_otlp_headers,
         ),
-        ("traces by metadata", ("TRACES", "latency", ["trace.metadata.team = 'qa'"])),
-        ("traces by missing metadata", ("TRACES", "trace_count", ["trace.metadata.team = 'x'"])),
-        (
-            "traces by two filters",
-            ("TRACES", "trace_count", ["trace.status = 'OK'", "trace.tag.env = 'dev'"]),
+        # An OpenTelemetry GenAI span (no mlflow.spanType): MLflow stores the type its translation
+        # derives in the span, but its type column stays empty.
+        Step(
+            "log an OpenTelemetry GenAI span (OTLP JSON)",
+            "POST",
+            "/v1/traces",
+            json=lambda c: {
+                "resourceSpans": [
+                    {
+                        "resource": {"attributes": []},
+                        "scopeSpans": [
+                            {
+                                "spans": [
+                                    {
+                                        "traceId": _otel_ids(c, 5)[0],
+                                        "spanId": _otel_ids(c, 5)[1],
+                                        "name": "chat gpt-4o",
+                                        "startTimeUnixNano": str((T0 + 25_000) * 1_000_000),
+                                        "endTimeUnixNano": str((T0 + 26_000) * 1_000_000),
+                                        "attributes": [
+                                            {
+                                                "key": "gen_ai.operation.name",
+                                                "value": {"stringValue": "chat"},
+                                            },
+                                            {
+                                                "key": "gen_ai.request.model",
+                                                "value": {"stringValue": "gpt-4o"},
+                                            },
+                                        ],
+                                        "status": {"code": "STATUS_CODE_OK"},
+                                    }
+                                ]
+                            }
+                        ],
+                    }
+                ]
+            },
+            headers=_otlp_headers,
         ),
-        (
-            "traces by token usage",
-            (
-                "TRACES",
-                "trace_count",
-                ["trace.metadata.mlflow.trace.tokenUsage = '{\"input_tokens\": 5}'"],
-            ),
+        # A span with a cost, in an experiment of its own: MLflow also sums span costs into the
+        # trace's mlflow.trace.cost metadata, which mockflow does not (docs/compatibility.md).
+        Step(
+            "create cost experiment",
+            "POST",
+            "experiments/create",
+            json=lambda c: {"name": c.name("genai-cost")},
+            save={"cost_exp": lambda b: b["experiment_id"]},
         ),
-        ("traces by span name", ("TRACES", "trace_count", ["span.name = 'llm'"])),
-        ("traces by assessment name", ("TRACES", "trace_count", ["assessment.name = 'score'"])),
-        ("traces by status !=", ("TRACES", "trace_count", ["trace.status != 'OK'"])),
-        ("traces by unquoted value", ("TRACES", "trace_count", ["trace.status = 1"])),
-        ("traces by an unknown view", ("TRACES", "trace_count", ["run.status = 'OK'"])),
-        ("traces by tag without key", ("TRACES", "trace_count", ["trace.tag = 'x'"])),
-        (
-            "traces by two clauses in one filter",
-            ("TRACES", "trace_count", ["trace.status = 'OK' AND trace.tag.env = 'dev'"]),
+        Step(
+            "log a span with a cost (OTLP JSON)",
+            "POST",
+            "/v1/traces",
+            json=lambda c: {
+                "resourceSpans": [
+                    {
+                        "resource": {"attributes": []},
+                        "scopeSpans": [
+                            {
+                                "spans": [
+                                    {
+                                        "traceId": _otel_ids(c, 6)[0],
+                                        "spanId": _otel_ids(c, 6)[1],
+                                        "name": "priced",
+                                        "startTimeUnixNano": str((T0 + 25_000) * 1_000_000),
+                                        "endTimeUnixNano": str((T0 + 26_000) * 1_000_000),
+                                        "attributes": [
+                                            {
+                                                "key": "mlflow.llm.cost",
+                                                "value": {
+                                                    "stringValue": json.dumps(
+                                                        {"input_cost": 0.5, "total_cost": 0.75}
+                                                    )
+                                                },
+                                            },
+                                        ],
+                                        "status": {"code": "STATUS_CODE_OK"},
+                                    }
+                                ]
+                            }
+                        ],
+                    }
+                ]
+            },
+            headers=lambda c: {
+                "Content-Type": "application/json",
+                "x-mlflow-experiment-id": c["cost_exp"] or "0",
+            },
         ),
-        (
-            "traces: the first bad filter is reported",
-            ("TRACES", "trace_count", ["span.name = 'llm'", "trace.status != 'OK'"]),
+        Step(
+            "search by span type",
+            "POST",
+            V3 + "traces/search",
+            json=_search(filter="span.type = 'LLM'"),
         ),
-        ("spans by name", ("SPANS", "span_count", ["span.name = 'llm'"], ["span_type"])),
-        ("spans by type", ("SPANS", "latency", ["span.type = 'CHAIN'"], ["span_name"])),
-        ("spans by every type", ("SPANS", "span_count", [], ["span_type"])),
-        ("spans of the GenAI span", ("SPANS", "span_count", ["span.name = 'chat gpt-4o'"])),
-        ("spans by status", ("SPANS", "span_count", ["span.status = 'OK'"], ["span_name"])),
-        ("spans by trace status", ("SPANS", "span_count", ["trace.status = 'ERROR'"])),
-        (
-            "spans by trace tag and span type",
-            ("SPANS", "span_count", ["trace.tag.env = 'dev'", "span.type = 'LLM'"]),
-        ),
-        ("spans by assessment name", ("SPANS", "span_count", ["assessment.name = 'score'"])),
-        (
-            "assessments by name",
-            ("ASSESSMENTS", "assessment_count", ["assessment.name = 'score'"], ["assessment_name"]),
-        ),
-        (
-            "assessments by type",
-            (
-                "ASSESSMENTS",
-                "assessment_value",
-                ["assessment.type = 'feedback'"],
-                ["assessment_name"],
-            ),
-        ),
-        (
-            "assessments by expectation type",
-            ("ASSESSMENTS", "assessment_count", ["assessment.type = 'expectation'"]),
-        ),
-        (
-            "assessments by trace status",
-            ("ASSESSMENTS", "assessment_count", ["trace.status = 'ERROR'"], ["assessment_name"]),
-        ),
-        (
-            "assessments by trace tag",
-            ("ASSESSMENTS", "assessment_count", ["trace.tag.env = 'dev'"], ["assessment_name"]),
-        ),
-        (
-            "assessments by trace metadata",
-            ("ASSESSMENTS", "assessment_count", ["trace.metadata.team = 'qa'"]),
-        ),
-        ("assessments by span type", ("ASSESSMENTS", "assessment_count", ["span.type = 'LLM'"])),
     ]
-]
+    + [
+        Step(name, "POST", V3 + "traces/metrics", json=_metrics(*args, experiment="cost_exp"))
+        for name, args in [
+            ("span cost over time", ("SPANS", "total_cost", [], None, (10, T0, T0 + 60_000))),
+            (
+                "span cost in a window before it",
+                ("SPANS", "total_cost", [], None, (0, T0, T0 + 9_999)),
+            ),
+            (
+                "span cost in its span's millisecond",
+                ("SPANS", "input_cost", [], None, (0, T0 + 25_000, T0 + 25_000)),
+            ),
+        ]
+    ]
+    + [
+        Step(name, "POST", V3 + "traces/metrics", json=_metrics(*args))
+        for name, args in [
+            (
+                "traces by status",
+                ("TRACES", "trace_count", ["trace.status = 'OK'"], ["trace_name"]),
+            ),
+            ("traces by tag", ("TRACES", "trace_count", ["trace.tag.env = 'prod'"])),
+            (
+                "traces by trace name tag",
+                ("TRACES", "trace_count", ["trace.tag.mlflow.traceName = 'qa'"], ["trace_status"]),
+            ),
+            ("traces by metadata", ("TRACES", "latency", ["trace.metadata.team = 'qa'"])),
+            (
+                "traces by missing metadata",
+                ("TRACES", "trace_count", ["trace.metadata.team = 'x'"]),
+            ),
+            (
+                "traces by two filters",
+                ("TRACES", "trace_count", ["trace.status = 'OK'", "trace.tag.env = 'dev'"]),
+            ),
+            (
+                "traces by token usage",
+                (
+                    "TRACES",
+                    "trace_count",
+                    ["trace.metadata.mlflow.trace.tokenUsage = '{\"input_tokens\": 5}'"],
+                ),
+            ),
+            ("traces by span name", ("TRACES", "trace_count", ["span.name = 'llm'"])),
+            ("traces by assessment name", ("TRACES", "trace_count", ["assessment.name = 'score'"])),
+            ("traces by status !=", ("TRACES", "trace_count", ["trace.status != 'OK'"])),
+            ("traces by unquoted value", ("TRACES", "trace_count", ["trace.status = 1"])),
+            ("traces by an unknown view", ("TRACES", "trace_count", ["run.status = 'OK'"])),
+            ("traces by tag without key", ("TRACES", "trace_count", ["trace.tag = 'x'"])),
+            (
+                "traces by two clauses in one filter",
+                ("TRACES", "trace_count", ["trace.status = 'OK' AND trace.tag.env = 'dev'"]),
+            ),
+            (
+                "traces: the first bad filter is reported",
+                ("TRACES", "trace_count", ["span.name = 'llm'", "trace.status != 'OK'"]),
+            ),
+            ("spans by name", ("SPANS", "span_count", ["span.name = 'llm'"], ["span_type"])),
+            ("spans by type", ("SPANS", "latency", ["span.type = 'CHAIN'"], ["span_name"])),
+            ("spans by every type", ("SPANS", "span_count", [], ["span_type"])),
+            # Span rows are bucketed by the span's start, but kept in a range by the trace's time.
+            ("spans over time", ("SPANS", "span_count", [], None, (10, T0, T0 + 60_000))),
+            (
+                "spans in the traces' first seconds",
+                ("SPANS", "span_count", [], None, (0, T0, T0 + 9_999)),
+            ),
+            ("trace latency over time", ("TRACES", "latency", [], None, (2, T0, T0 + 60_000))),
+            (
+                "assessments over time",
+                ("ASSESSMENTS", "assessment_count", [], ["assessment_name"], (3, T0, T0 + 60_000)),
+            ),
+            ("spans of the GenAI span", ("SPANS", "span_count", ["span.name = 'chat gpt-4o'"])),
+            ("spans by status", ("SPANS", "span_count", ["span.status = 'OK'"], ["span_name"])),
+            ("spans by trace status", ("SPANS", "span_count", ["trace.status = 'ERROR'"])),
+            (
+                "spans by trace tag and span type",
+                ("SPANS", "span_count", ["trace.tag.env = 'dev'", "span.type = 'LLM'"]),
+            ),
+            ("spans by assessment name", ("SPANS", "span_count", ["assessment.name = 'score'"])),
+            (
+                "assessments by name",
+                (
+                    "ASSESSMENTS",
+                    "assessment_count",
+                    ["assessment.name = 'score'"],
+                    ["assessment_name"],
+                ),
+            ),
+            (
+                "assessments by type",
+                (
+                    "ASSESSMENTS",
+                    "assessment_value",
+                    ["assessment.type = 'feedback'"],
+                    ["assessment_name"],
+                ),
+            ),
+            (
+                "assessments by expectation type",
+                ("ASSESSMENTS", "assessment_count", ["assessment.type = 'expectation'"]),
+            ),
+            (
+                "assessments by trace status",
+                (
+                    "ASSESSMENTS",
+                    "assessment_count",
+                    ["trace.status = 'ERROR'"],
+                    ["assessment_name"],
+                ),
+            ),
+            (
+                "assessments by trace tag",
+                ("ASSESSMENTS", "assessment_count", ["trace.tag.env = 'dev'"], ["assessment_name"]),
+            ),
+            (
+                "assessments by trace metadata",
+                ("ASSESSMENTS", "assessment_count", ["trace.metadata.team = 'qa'"]),
+            ),
+            (
+                "assessments by span type",
+                ("ASSESSMENTS", "assessment_count", ["span.type = 'LLM'"]),
+            ),
+        ]
+    ]
+)
 
 
 def _judge(name: str, instructions: str) -> Any:
