@@ -137,6 +137,28 @@ def _otlp(n: int, *, encoded: bool = True) -> Any:
     return body
 
 
+def _one_span(n: int, name: str, attributes: dict[str, str]) -> Any:
+    """One root span of trace ``n`` (not started before) as OTLP JSON, with plain string
+    attributes, as an OpenTelemetry SDK sends them."""
+
+    def body(c: Context) -> dict[str, Any]:
+        trace_hex, span_id, _ = _otel_ids(c, n)
+        span = {
+            "traceId": trace_hex,
+            "spanId": span_id,
+            "name": name,
+            "startTimeUnixNano": str((T0 + 25_000) * 1_000_000),
+            "endTimeUnixNano": str((T0 + 26_000) * 1_000_000),
+            "attributes": [{"key": k, "value": {"stringValue": v}} for k, v in attributes.items()],
+            "status": {"code": "STATUS_CODE_OK"},
+        }
+        return {
+            "resourceSpans": [{"resource": {"attributes": []}, "scopeSpans": [{"spans": [span]}]}]
+        }
+
+    return body
+
+
 def _otlp_headers(c: Context) -> dict[str, str]:
     return {"Content-Type": "application/json", "x-mlflow-experiment-id": c["exp"] or "0"}
 
@@ -225,37 +247,11 @@ METRIC_FILTER_STEPS = (
             "log an OpenTelemetry GenAI span (OTLP JSON)",
             "POST",
             "/v1/traces",
-            json=lambda c: {
-                "resourceSpans": [
-                    {
-                        "resource": {"attributes": []},
-                        "scopeSpans": [
-                            {
-                                "spans": [
-                                    {
-                                        "traceId": _otel_ids(c, 5)[0],
-                                        "spanId": _otel_ids(c, 5)[1],
-                                        "name": "chat gpt-4o",
-                                        "startTimeUnixNano": str((T0 + 25_000) * 1_000_000),
-                                        "endTimeUnixNano": str((T0 + 26_000) * 1_000_000),
-                                        "attributes": [
-                                            {
-                                                "key": "gen_ai.operation.name",
-                                                "value": {"stringValue": "chat"},
-                                            },
-                                            {
-                                                "key": "gen_ai.request.model",
-                                                "value": {"stringValue": "gpt-4o"},
-                                            },
-                                        ],
-                                        "status": {"code": "STATUS_CODE_OK"},
-                                    }
-                                ]
-                            }
-                        ],
-                    }
-                ]
-            },
+            json=_one_span(
+                5,
+                "chat gpt-4o",
+                {"gen_ai.operation.name": "chat", "gen_ai.request.model": "gpt-4o"},
+            ),
             headers=_otlp_headers,
         ),
         # A span with a cost, in an experiment of its own: MLflow also sums span costs into the
@@ -271,37 +267,11 @@ METRIC_FILTER_STEPS = (
             "log a span with a cost (OTLP JSON)",
             "POST",
             "/v1/traces",
-            json=lambda c: {
-                "resourceSpans": [
-                    {
-                        "resource": {"attributes": []},
-                        "scopeSpans": [
-                            {
-                                "spans": [
-                                    {
-                                        "traceId": _otel_ids(c, 6)[0],
-                                        "spanId": _otel_ids(c, 6)[1],
-                                        "name": "priced",
-                                        "startTimeUnixNano": str((T0 + 25_000) * 1_000_000),
-                                        "endTimeUnixNano": str((T0 + 26_000) * 1_000_000),
-                                        "attributes": [
-                                            {
-                                                "key": "mlflow.llm.cost",
-                                                "value": {
-                                                    "stringValue": json.dumps(
-                                                        {"input_cost": 0.5, "total_cost": 0.75}
-                                                    )
-                                                },
-                                            },
-                                        ],
-                                        "status": {"code": "STATUS_CODE_OK"},
-                                    }
-                                ]
-                            }
-                        ],
-                    }
-                ]
-            },
+            json=_one_span(
+                6,
+                "priced",
+                {"mlflow.llm.cost": json.dumps({"input_cost": 0.5, "total_cost": 0.75})},
+            ),
             headers=lambda c: {
                 "Content-Type": "application/json",
                 "x-mlflow-experiment-id": c["cost_exp"] or "0",
