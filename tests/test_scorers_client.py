@@ -150,3 +150,22 @@ def test_configurations_follow_snapshots_and_state_documents(
     assert len(_online_configs([scorer_id])) == 1
     server.reset()  # the empty world the server started with
     assert _online_configs([scorer_id]) == []
+
+
+def test_a_state_document_cannot_configure_a_scorer_it_lacks() -> None:
+    from mockflow.store import StateError, Store
+
+    store = Store()
+    doc = store.export_state()
+    doc["scorers"]["online_configs"] = [
+        {
+            "online_scoring_config_id": "c1",
+            "scorer_id": "no-such-scorer",
+            "sample_rate": 0.5,
+            "experiment_id": "0",
+            "filter_string": None,
+        }
+    ]
+    with pytest.raises(StateError, match=r"'scorers\.online_configs'.*no-such-scorer"):
+        store.import_state(doc)
+    assert store.export_state()["scorers"]["online_configs"] == []  # the state is unchanged
