@@ -983,10 +983,22 @@ STEPS = [
         params=lambda c: {"experiment_id": c["exp"], "name": "nope"},
     ),
     Step(
-        "scorer delete v2",
+        "scorer delete, fields in the query string (MLflow reads the body: 400)",
         "DELETE",
         V3 + "scorers/delete",
         params=lambda c: {"experiment_id": c["exp"], "name": "rx", "version": 2},
+    ),
+    Step(
+        "scorer delete v2",
+        "DELETE",
+        V3 + "scorers/delete",
+        json=lambda c: {"experiment_id": c["exp"], "name": "rx", "version": 2},
+    ),
+    Step(
+        "scorer versions after delete",
+        "GET",
+        V3 + "scorers/versions",
+        params=lambda c: {"experiment_id": c["exp"], "name": "rx"},
     ),
     Step(
         "scorer list after delete",
