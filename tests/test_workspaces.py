@@ -383,3 +383,45 @@ def test_the_state_file_keeps_every_workspace(tmp_path: Path) -> None:
             f"{second.url}{API}/experiments/create", json={"name": "y"}, headers=restored.headers
         ).json()["experiment_id"]
         assert int(new) > int(found.json()["experiment"]["experiment_id"])
+
+
+@client_workspaces
+def test_writes_to_a_seeded_world_stay_in_their_workspace(
+    srv: MockflowServer, client_env: None
+) -> None:
+    """Workspaces seeded with one world share its snapshot copy-on-write: changing a seeded run,
+    experiment, model, trace or assessment in one changes no other, nor the world a reset or a
+    new workspace starts from."""
+    a, b = (srv.create_workspace(n, world="default") for n in ("cow-a", "cow-b"))
+
+    def state(kit: WorkspaceKit) -> str:
+        return json.dumps(kit.export_state(), sort_keys=True)
+
+    before_a, before_b = state(a), state(b)
+    with a.activate():
+        client = MlflowClient(srv.url)
+        experiment = client.get_experiment_by_name("hokusai_model_improvements")
+        run = client.search_runs([experiment.experiment_id], max_results=1)[0]
+        client.set_tag(run.info.run_id, "changed", "yes")
+        client.log_metric(run.info.run_id, sorted(run.data.metrics)[0], 99.0, step=10_000)
+        client.set_experiment_tag(experiment.experiment_id, "changed", "yes")
+        model = client.search_registered_models(max_results=1)[0]
+        client.set_registered_model_tag(model.name, "changed", "yes")
+        client.update_model_version(model.name, "1", description="changed")
+        app = client.get_experiment_by_name("support-assistant").experiment_id
+        traces = client.search_traces(locations=[app], max_results=50, include_spans=False)
+        rated = next(t for t in traces if t.info.assessments)
+        client.set_trace_tag(rated.info.trace_id, "changed", "yes")
+        old = rated.info.assessments[0]
+        # An override marks the overridden assessment invalid: a change to a seeded entity.
+        mlflow.override_feedback(
+            trace_id=rated.info.trace_id, assessment_id=old.assessment_id, value="changed"
+        )
+        client.delete_traces(app, trace_ids=[traces[-1].info.trace_id])
+    changed = state(a)
+    assert changed != before_a and "changed" in changed
+    assert state(b) == before_b, "a write in cow-a reached cow-b"
+    a.reset()
+    assert state(a) == before_a, "the seeded world a reset restores was changed"
+    c = srv.create_workspace("cow-c", world="default")
+    assert state(c).replace("cow-c", "cow-b") == before_b.replace("cow-c", "cow-b")
