@@ -520,6 +520,7 @@ def bench_server(kind: str, plan: Plan, workdir: Path) -> Recorder:
             trace_ingestion(server, plan, rec)
     if kind == "mockflow":
         resets(plan, rec)
+        span_memory(plan, rec)
     return rec
 
 
@@ -760,14 +761,13 @@ def otlp_request(trace_index: int, spans: int) -> bytes:
 
 
 def trace_ingestion(server: Server, plan: Plan, rec: Recorder) -> None:
-    """Spans/s through POST /v1/traces (the client's span export) and, for mockflow, the memory
-    a stored span costs."""
+    """Spans/s through POST /v1/traces (the client's span export); for mockflow's memory per
+    span see ``span_memory``."""
     log(f"{server.kind}: {plan.traces} traces x {plan.spans_per_trace} spans over OTLP")
     rest = Rest(server.url)
     experiment_id = create_experiment(rest, f"traces-{time.time_ns()}")
     bodies = [otlp_request(i, plan.spans_per_trace) for i in range(plan.traces)]
     headers = {"Content-Type": "application/x-protobuf", "x-mlflow-experiment-id": experiment_id}
-    before = server.memory()
     with requests.Session() as session:
         began = time.perf_counter()
         for body in bodies:
@@ -775,11 +775,56 @@ def trace_ingestion(server: Server, plan: Plan, rec: Recorder) -> None:
             if response.status_code != 200:
                 raise RuntimeError(f"/v1/traces answered {response.status_code}: {response.text}")
         elapsed = time.perf_counter() - began
-    after = server.memory()
     spans = plan.traces * plan.spans_per_trace
     rec.put("span_ingestion_spans_per_s", [spans / elapsed], "spans/s", better="higher")
-    if server.kind == "mockflow":
-        rec.put("bytes_per_span", [(after["pss"] - before["pss"]) / spans], "B")
+
+
+def span_memory(plan: Plan, rec: Recorder) -> None:
+    """What a stored span costs mockflow, measured in this process (MockflowServer from this
+    checkout) with ``tracemalloc``: the same OTLP bodies as ``trace_ingestion``, then the bytes
+    of stored span data and the growth of live Python memory, per span. A server's PSS growth
+    over a few MB of spans is mostly allocator noise (arenas kept or returned), so it is not
+    used here."""
+    import gc
+    import tracemalloc
+
+    sys.path.insert(0, str(ROOT))
+    from mockflow.server import MockflowServer
+
+    bodies = [otlp_request(i, plan.spans_per_trace) for i in range(plan.traces)]
+    spans = plan.traces * plan.spans_per_trace
+    log(f"mockflow in process: memory of {spans} stored spans (tracemalloc)")
+    with MockflowServer(port=0, world="empty", auth=False) as srv, requests.Session() as session:
+        rest = Rest(srv.url)
+        warm = {"x-mlflow-experiment-id": create_experiment(rest, "warm-up")}
+        experiment_id = create_experiment(rest, "span-memory")
+        headers = {
+            "Content-Type": "application/x-protobuf",
+            "x-mlflow-experiment-id": experiment_id,
+        }
+        for i in range(plan.traces, plan.traces + 20):  # lazy imports and caches: not a span's
+            session.post(
+                f"{srv.url}/v1/traces", data=otlp_request(i, 2), headers={**headers, **warm}
+            )
+        tracemalloc.start()
+        gc.collect()
+        before = tracemalloc.get_traced_memory()[0]
+        for body in bodies:
+            session.post(f"{srv.url}/v1/traces", data=body, headers=headers).raise_for_status()
+        gc.collect()
+        live = tracemalloc.get_traced_memory()[0] - before
+        tracemalloc.stop()
+        records = [
+            r for r in srv.store.traces.traces.values() if r.info.experiment_id == experiment_id
+        ]
+        stored = sum(len(b) for r in records for b in r.spans.values())
+        stored_spans = sum(len(r.spans) for r in records)
+    if stored_spans != spans:
+        raise RuntimeError(f"stored {stored_spans} spans, not {spans}")
+    wire = sum(len(b) for b in bodies)
+    rec.put("stored_bytes_per_span", [stored / spans], "B")
+    rec.put("live_bytes_per_span", [live / spans], "B")
+    rec.put("wire_bytes_per_span", [wire / spans], "B")
 
 
 def history(server: Server, plan: Plan, rec: Recorder) -> None:
@@ -933,7 +978,9 @@ ROWS = [
         "span_ingestion_spans_per_s",
         "OTLP span ingestion, {traces} traces × {spans_per_trace} spans (spans/s)",
     ),
-    ("bytes_per_span", "memory per stored span (B)"),
+    ("stored_bytes_per_span", "stored span data per span, in process (B)"),
+    ("live_bytes_per_span", "live memory per stored span, in process, tracemalloc (B)"),
+    ("wire_bytes_per_span", "OTLP protobuf on the wire per span (B)"),
     *(
         row
         for world in ("empty", "small", "default", "large")

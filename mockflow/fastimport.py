@@ -44,7 +44,10 @@ def _bound_names(package: str, init_path: str) -> dict[str, tuple[str, str | Non
         for alias in node.names:
             if alias.name == "*":
                 continue
-            if node.module is None:  # from . import sub
+            if node.module is None or module == package:  # from . import sub / from pkg import sub
+                # A name the package imports from itself is a submodule; looking it up as an
+                # attribute would ask this stand-in again, without end. If it is not a submodule,
+                # the import fails and the real __init__ runs (fail closed).
                 names[alias.asname or alias.name] = (f"{module}.{alias.name}", None)
             else:
                 names[alias.asname or alias.name] = (module, alias.name)

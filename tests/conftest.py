@@ -26,23 +26,49 @@ def server() -> Iterator[MockflowServer]:
         yield srv
 
 
-@pytest.fixture
-def tracking_uri(server: MockflowServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """The real mlflow client pointed at ``server`` under the production-style prefix."""
+@contextmanager
+def _client_at(uri: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Point the real mlflow client (env and fluent state) at ``uri`` for one test."""
     import mlflow
     import mlflow.tracking.fluent as fluent
 
-    uri = server.prefixed_url
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     monkeypatch.delenv("MLFLOW_EXPERIMENT_ID", raising=False)
     monkeypatch.delenv("MLFLOW_EXPERIMENT_NAME", raising=False)
     # The fluent API remembers the last experiment across servers; each test starts afresh.
     monkeypatch.setattr(fluent, "_active_experiment_id", None)
     mlflow.set_tracking_uri(uri)
-    yield uri
-    while mlflow.active_run():
-        mlflow.end_run()
-    mlflow.set_tracking_uri(None)
+    try:
+        yield uri
+    finally:
+        while mlflow.active_run():
+            mlflow.end_run()
+        mlflow.set_tracking_uri(None)
+
+
+@pytest.fixture
+def tracking_uri(server: MockflowServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The real mlflow client pointed at ``server`` under the production-style prefix."""
+    with _client_at(server.prefixed_url, monkeypatch) as uri:
+        yield uri
+
+
+READ_WRITE_KEY = "hk_test_readwrite3f8a2c6e9b1d4705"  # mockflow/data/api_keys.yaml "read-write"
+
+
+@pytest.fixture(params=["prefix-auth-off", "root-auth-on"])
+def door(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The real client at a fresh, empty mockflow through each way in that Hokusai's deployment
+    has: under ``/mlflow`` with auth off, and at the root with auth on and the everyday
+    read-write key as the client's bearer token (``MLFLOW_TRACKING_TOKEN``)."""
+    auth = request.param == "root-auth-on"
+    with MockflowServer(port=0, world="empty", auth=auth) as srv:
+        if auth:
+            monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", READ_WRITE_KEY)
+        else:
+            monkeypatch.delenv("MLFLOW_TRACKING_TOKEN", raising=False)
+        with _client_at(srv.url if auth else srv.prefixed_url, monkeypatch) as uri:
+            yield uri
 
 
 @pytest.fixture(scope="session")

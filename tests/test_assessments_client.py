@@ -13,7 +13,7 @@ from mlflow.exceptions import MlflowException
 
 
 @pytest.fixture
-def trace_ids(tracking_uri: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
+def trace_ids(door: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     monkeypatch.setenv("MLFLOW_ENABLE_ASYNC_TRACE_LOGGING", "false")
     mlflow.tracing.reset()
     mlflow.set_experiment("assess")

@@ -39,6 +39,8 @@ def test_bench_script_measures_mockflow_and_the_floor(tmp_path: Path) -> None:
         assert key in mockflow
     for key in ("reset_empty_ms", "reset_small_ms", "reset_small_http_ms", "reset_small_first_s"):
         assert key in mockflow
+    for key in ("span_ingestion_spans_per_s", "stored_bytes_per_span", "live_bytes_per_span"):
+        assert mockflow[key]["median"] > 0
     targets = {t["target"]: t for t in doc["targets"]}
     assert targets["log_metric vs bare Flask (mockflow time ÷ floor time)"]["value"] is not None
     table = (tmp_path / "smoke.md").read_text()

@@ -9,7 +9,7 @@ from mlflow.exceptions import MlflowException
 from mlflow.genai import datasets
 
 
-def test_create_merge_records_and_read_back(tracking_uri: str) -> None:
+def test_create_merge_records_and_read_back(door: str) -> None:
     experiment_id = mlflow.create_experiment("eval")
     dataset = datasets.create_dataset(
         name="qa", experiment_id=experiment_id, tags={"team": "search"}
@@ -37,7 +37,7 @@ def test_create_merge_records_and_read_back(tracking_uri: str) -> None:
     assert got.digest != dataset.digest
 
 
-def test_delete_records_tags_and_dataset(tracking_uri: str) -> None:
+def test_delete_records_tags_and_dataset(door: str) -> None:
     dataset = datasets.create_dataset(name="to-trim")
     dataset.merge_records([{"inputs": {"q": str(i)}} for i in range(3)])
     fetched = datasets.get_dataset(dataset_id=dataset.dataset_id)
@@ -55,7 +55,7 @@ def test_delete_records_tags_and_dataset(tracking_uri: str) -> None:
         datasets.get_dataset(dataset_id=dataset.dataset_id)
 
 
-def test_experiments_and_search(tracking_uri: str) -> None:
+def test_experiments_and_search(door: str) -> None:
     e1 = mlflow.create_experiment("e1")
     e2 = mlflow.create_experiment("e2")
     a = datasets.create_dataset(name="alpha", experiment_id=[e1])

@@ -28,12 +28,18 @@ client = app.test_client()
 created = client.post("/api/2.0/mlflow/experiments/create", json={"name": "x"}).get_json()
 import mlflow.entities
 from mlflow.utils import merge_dicts  # defined in the package __init__ itself, not imported there
+served_light = {
+    "pandas": "pandas" in sys.modules,
+    "tracking_client": "mlflow.tracking.client" in sys.modules,
+}
+# mlflow/__init__ says `from mlflow import tracking`: a name the package imports from itself.
+import mlflow.tracking._model_registry.fluent as registry_api
 print(json.dumps({
     "merged": merge_dicts({"a": 1}, {"b": 2}),
     "created": created,
-    "pandas": "pandas" in sys.modules,
-    "tracking_client": "mlflow.tracking.client" in sys.modules,
+    **served_light,
     "metric_class": mlflow.entities.Metric.__name__,
+    "registry_api": registry_api.__name__,
     "version": __import__("mlflow").__version__,
 }))
 """
@@ -55,6 +61,7 @@ def test_fast_path_serves_without_importing_the_client_or_pandas() -> None:
     assert result["pandas"] is False
     assert result["tracking_client"] is False
     assert result["metric_class"] == "Metric"
+    assert result["registry_api"] == "mlflow.tracking._model_registry.fluent"
     assert str(result["version"]).startswith("3.")
 
 

@@ -14,11 +14,11 @@ from mlflow.genai.scorers import RegexMatch, ResponseLength, scorer
 
 
 @pytest.fixture
-def genai(tracking_uri: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def genai(door: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     monkeypatch.setenv("MLFLOW_ENABLE_ASYNC_TRACE_LOGGING", "false")
     monkeypatch.setenv("MLFLOW_GENAI_EVAL_MAX_WORKERS", "1")
     mlflow.tracing.reset()
-    yield tracking_uri
+    yield door
     mlflow.tracing.reset()
 
 

@@ -13,11 +13,11 @@ from mlflow.exceptions import MlflowException
 
 
 @pytest.fixture
-def tracing(tracking_uri: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def tracing(door: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """Tracing exported synchronously to this test's server."""
     monkeypatch.setenv("MLFLOW_ENABLE_ASYNC_TRACE_LOGGING", "false")
     mlflow.tracing.reset()
-    yield tracking_uri
+    yield door
     mlflow.tracing.reset()
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import pytest
 from mlflow.exceptions import MlflowException
+from mlflow.protos import service_pb2
 
 from mockflow.mlflow_mirror import workspaces as rules
+from mockflow.mlflow_mirror.protos import optional_request
 
 abstract_store = pytest.importorskip("mlflow.store.workspace.abstract_store")
 
@@ -35,7 +37,7 @@ def test_constants_match_mlflow() -> None:
     assert rules.WORKSPACES_DIR == workspace_utils.WORKSPACES_DIR_NAME
     assert rules.DELETION_MODES == tuple(m.value for m in WorkspaceDeletionMode)
     assert rules.NAME_PATTERN == abstract_store.WorkspaceNameValidator.pattern()
-    assert rules.PROTOS_AVAILABLE
+    assert optional_request("CreateWorkspace") is service_pb2.CreateWorkspace
 
 
 @pytest.mark.parametrize(

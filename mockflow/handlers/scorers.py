@@ -23,6 +23,7 @@ from mockflow.mlflow_mirror.handler_schemas import (
     assert_required,
     assert_string,
 )
+from mockflow.mlflow_mirror.protos import optional_field
 from mockflow.mlflow_mirror.scorers import serialized_scorer_of, validate_serialized_scorer
 from mockflow.store import Store
 from mockflow.wire.serialise import Json
@@ -54,15 +55,21 @@ def register_scorer(req: RegisterScorer, store: Store) -> RegisterScorer.Respons
     {"experiment_id": [assert_string], "experiment_ids": [assert_array, assert_item_type_string]},
 )
 def list_scorers(req: ListScorers, store: Store) -> ListScorers.Response:
-    if req.experiment_id and req.experiment_ids:
+    experiment_ids = optional_field(req, "experiment_ids")
+    if experiment_ids is None and not req.experiment_id:  # 3.9.0: the only scope, required
+        raise MlflowException.invalid_parameter_value(
+            "Missing value for required parameter 'experiment_id'. See the API docs for more "
+            "information about request parameters."
+        )
+    if req.experiment_id and experiment_ids:
         raise MlflowException(
             "Cannot specify both 'experiment_id' and 'experiment_ids'. Use "
             "'experiment_ids' to scope the query to multiple experiments, or "
             "'experiment_id' to scope it to a single experiment.",
             error_code=INVALID_PARAMETER_VALUE,
         )
-    if req.experiment_ids:
-        scorers = store.scorers.list_scorers(list(dict.fromkeys(req.experiment_ids)))
+    if experiment_ids:
+        scorers = store.scorers.list_scorers(list(dict.fromkeys(experiment_ids)))
     elif req.experiment_id:
         scorers = store.scorers.list_scorers_in(req.experiment_id)
     else:

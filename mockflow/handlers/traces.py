@@ -47,7 +47,7 @@ from mockflow.mlflow_mirror.handler_schemas import (
     assert_required,
     assert_string,
 )
-from mockflow.mlflow_mirror.protos import optional_request
+from mockflow.mlflow_mirror.protos import optional_field, optional_request
 from mockflow.mlflow_mirror.traces import validate_trace_tag_mutation
 from mockflow.store import Store
 from mockflow.wire.serialise import Download
@@ -77,7 +77,8 @@ _BATCH_SCHEMA = {
 
 def _experiment_scope(req: Any) -> list[str] | None:
     # As MLflow: experiment_ids scope the lookup only when the request names the field.
-    return list(req.experiment_ids) if req.experiment_ids else None
+    experiment_ids = optional_field(req, "experiment_ids")
+    return list(experiment_ids) if experiment_ids else None
 
 
 @rpc(BatchGetTraces, _BATCH_SCHEMA)

@@ -10,7 +10,7 @@ here, and the routes do not exist, as on a server of that version.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 from mlflow.exceptions import MlflowException
 from mlflow.protos import databricks_pb2
@@ -18,6 +18,7 @@ from mlflow.protos import databricks_pb2
 from mockflow.handlers import Call, rpc
 from mockflow.mlflow_mirror import workspaces as rules
 from mockflow.mlflow_mirror.handler_schemas import assert_required, assert_string
+from mockflow.mlflow_mirror.protos import optional_request
 from mockflow.wire.serialise import Raw, to_json
 from mockflow.workspaces import Workspaces
 
@@ -44,66 +45,73 @@ def _reply(message: Any, status: int) -> Raw:
     return Raw(b"" if message is None else to_json(message).encode(), status=status)
 
 
-def _optional(message: Any, name: str) -> str | None:
-    return getattr(message, name) if message.HasField(name) else None
+class _Settings(TypedDict):
+    description: str | None
+    default_artifact_root: str | None
 
 
-if rules.PROTOS_AVAILABLE:
-    from mlflow.protos.service_pb2 import (
-        CreateWorkspace,
-        DeleteWorkspace,
-        GetWorkspace,
-        ListWorkspaces,
-        UpdateWorkspace,
+def _settings(message: Any) -> _Settings:
+    """The optional fields a workspace is created or updated with; None when not sent."""
+
+    def optional(name: str) -> str | None:
+        return getattr(message, name) if message.HasField(name) else None
+
+    return _Settings(
+        description=optional("description"),
+        default_artifact_root=optional("default_artifact_root"),
     )
 
-    @rpc(ListWorkspaces, call=True)
-    def list_workspaces(
-        req: ListWorkspaces, workspaces: Workspaces, call: Call
-    ) -> ListWorkspaces.Response:
-        _enabled(workspaces, call)
-        return ListWorkspaces.Response(workspaces=[w.to_proto() for w in workspaces])
 
-    @rpc(
-        CreateWorkspace,
-        {
-            "name": [assert_required, assert_string],
-            "description": [assert_string],
-            "default_artifact_root": [assert_string],
-        },
-        call=True,
-    )
-    def create_workspace(req: CreateWorkspace, workspaces: Workspaces, call: Call) -> Any:
-        _enabled(workspaces, call)
-        created = workspaces.create(
-            req.name,
-            description=_optional(req, "description"),
-            default_artifact_root=_optional(req, "default_artifact_root"),
-        )
-        return _reply(CreateWorkspace.Response(workspace=created.to_proto()), 201)
+# In the protos from MLflow 3.10 on: with an older mlflow-skinny these are None and register
+# nothing (mlflow_mirror.protos.optional_request).
+ListWorkspaces: Any = optional_request("ListWorkspaces")
+CreateWorkspace: Any = optional_request("CreateWorkspace")
+GetWorkspace: Any = optional_request("GetWorkspace")
+UpdateWorkspace: Any = optional_request("UpdateWorkspace")
+DeleteWorkspace: Any = optional_request("DeleteWorkspace")
 
-    @rpc(GetWorkspace, call=True)
-    def get_workspace(req: GetWorkspace, workspaces: Workspaces, call: Call) -> Any:
-        _enabled(workspaces, call)
-        rules.validate_lookup_name(req.workspace_name)
-        return GetWorkspace.Response(workspace=workspaces.get(req.workspace_name).to_proto())
 
-    @rpc(
-        UpdateWorkspace,
-        {"description": [assert_string], "default_artifact_root": [assert_string]},
-        call=True,
-    )
-    def update_workspace(req: UpdateWorkspace, workspaces: Workspaces, call: Call) -> Any:
-        _enabled(workspaces, call)
-        updated = workspaces.update(
-            req.workspace_name,
-            description=_optional(req, "description"),
-            default_artifact_root=_optional(req, "default_artifact_root"),
-        )
-        return UpdateWorkspace.Response(workspace=updated.to_proto())
+@rpc(ListWorkspaces, call=True)
+def list_workspaces(req: Any, workspaces: Workspaces, call: Call) -> Any:
+    _enabled(workspaces, call)
+    return ListWorkspaces.Response(workspaces=[w.to_proto() for w in workspaces])
 
-    @rpc(DeleteWorkspace, call=True)
-    def delete_workspace(req: DeleteWorkspace, workspaces: Workspaces, call: Call) -> Any:
-        _enabled(workspaces, call)
-        workspaces.delete(req.workspace_name, call.arg("mode"))
-        return _reply(None, 204)
+
+@rpc(
+    CreateWorkspace,
+    {
+        "name": [assert_required, assert_string],
+        "description": [assert_string],
+        "default_artifact_root": [assert_string],
+    },
+    call=True,
+)
+def create_workspace(req: Any, workspaces: Workspaces, call: Call) -> Any:
+    _enabled(workspaces, call)
+    created = workspaces.create(req.name, **_settings(req))
+    return _reply(CreateWorkspace.Response(workspace=created.to_proto()), 201)
+
+
+@rpc(GetWorkspace, call=True)
+def get_workspace(req: Any, workspaces: Workspaces, call: Call) -> Any:
+    _enabled(workspaces, call)
+    rules.validate_lookup_name(req.workspace_name)
+    return GetWorkspace.Response(workspace=workspaces.get(req.workspace_name).to_proto())
+
+
+@rpc(
+    UpdateWorkspace,
+    {"description": [assert_string], "default_artifact_root": [assert_string]},
+    call=True,
+)
+def update_workspace(req: Any, workspaces: Workspaces, call: Call) -> Any:
+    _enabled(workspaces, call)
+    updated = workspaces.update(req.workspace_name, **_settings(req))
+    return UpdateWorkspace.Response(workspace=updated.to_proto())
+
+
+@rpc(DeleteWorkspace, call=True)
+def delete_workspace(req: Any, workspaces: Workspaces, call: Call) -> Any:
+    _enabled(workspaces, call)
+    workspaces.delete(req.workspace_name, call.arg("mode"))
+    return _reply(None, 204)

@@ -1,4 +1,5 @@
-"""Compact ``message_to_json``: ``mlflow/utils/proto_json_utils.py`` (3.9.0 – 3.17.2).
+"""``mlflow/utils/proto_json_utils.py`` (3.9.0 – 3.17.2): compact ``message_to_json`` and a
+``parse_dict`` that fails only with ``ParseError``.
 
 3.10+ takes ``pretty=False`` and writes compact JSON, as its server answers; 3.9.0's
 ``message_to_json`` always indents by 2. The bytes differ only in whitespace, which no JSON
@@ -10,9 +11,10 @@ from __future__ import annotations
 
 import inspect
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
-from google.protobuf.json_format import MessageToDict
+from google.protobuf.json_format import MessageToDict, ParseError
 from google.protobuf.message import Message
 from mlflow.utils import proto_json_utils
 
@@ -34,3 +36,14 @@ message_to_json: Callable[[Message], str] = (
     if "pretty" in inspect.signature(proto_json_utils.message_to_json).parameters
     else _compact_for_old_mlflow
 )
+
+
+def parse_dict(js_dict: Mapping[str, Any], message: Message) -> None:
+    """MLflow's ``parse_dict``. 3.9.0's first turns every ``experiment_ids`` into strings and
+    raises ``TypeError`` on a null or a non-list there (its server answers 500); here that is the
+    ``ParseError`` of any other ill-typed field, and ``message`` is left empty."""
+    try:
+        proto_json_utils.parse_dict(js_dict, message)
+    except TypeError as e:
+        message.Clear()
+        raise ParseError(str(e)) from None

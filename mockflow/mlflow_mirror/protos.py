@@ -16,6 +16,17 @@ def optional_request(name: str) -> Any:
     """``service_pb2.<name>`` if the installed mlflow defines it, else None.
 
     Known to be missing from 3.9.0: ``BatchGetTraceInfos``, ``DeleteDatasetRecords``,
-    ``DeleteTracesV3``.
+    ``DeleteTracesV3`` and the five workspace RPCs (``CreateWorkspace``, ...).
     """
     return getattr(service_pb2, name, None)
+
+
+def optional_field(message: Any, name: str) -> Any:
+    """``message.<name>``, or None when the installed mlflow's proto lacks the field.
+
+    Known to be missing from 3.9.0: ``BatchGetTraces.experiment_ids``,
+    ``ListScorers.experiment_ids``.
+    """
+    if name not in message.DESCRIPTOR.fields_by_name:
+        return None
+    return getattr(message, name)

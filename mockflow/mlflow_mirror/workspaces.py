@@ -24,7 +24,7 @@ import urllib.parse
 from typing import Any
 
 from mlflow.exceptions import MlflowException
-from mlflow.protos import databricks_pb2, service_pb2
+from mlflow.protos import databricks_pb2
 
 DEFAULT_WORKSPACE_NAME = "default"
 DEFAULT_DESCRIPTION = "Default workspace for legacy resources"
@@ -40,19 +40,6 @@ _RESERVED_NAMES = frozenset({"workspaces", "api", "ajax-api", "static-files"})
 
 # Tables RESTRICT counts, in MLflow's order (_WORKSPACE_ROOT_MODELS), by what mockflow holds.
 RESTRICT_TABLES = ("registered_models", "experiments", "evaluation_datasets")
-
-# The workspace RPCs are in the installed protos from MLflow 3.10 on; feature-detected.
-PROTOS_AVAILABLE = all(
-    hasattr(service_pb2, name)
-    for name in (
-        "Workspace",
-        "CreateWorkspace",
-        "GetWorkspace",
-        "ListWorkspaces",
-        "UpdateWorkspace",
-        "DeleteWorkspace",
-    )
-)
 
 
 def _invalid(message: str) -> MlflowException:

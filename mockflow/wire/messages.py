@@ -17,9 +17,9 @@ from google.protobuf.json_format import ParseDict, ParseError
 from google.protobuf.message import Message
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import BAD_REQUEST
-from mlflow.utils.proto_json_utils import parse_dict as mlflow_parse_dict
 
 from mockflow.mlflow_mirror.handler_schemas import Schema, reject_conflicting_aliases, validate
+from mockflow.mlflow_mirror.proto_json import parse_dict as mlflow_parse_dict
 from mockflow.wire.errors import JSON
 
 
@@ -155,6 +155,7 @@ def parse_dict(
         mlflow_parse_dict(merged, message)
     except ParseError:
         parsed = False
+
     except RecursionError:
         raise _too_deep() from None
     validate(schema or {}, raw, parsed)

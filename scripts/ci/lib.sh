@@ -28,15 +28,16 @@ fresh_venv() {
 
 # server_venv VERSION: the wheel with the [server] extra pinned to mlflow-skinny VERSION, which
 # is also the real client of that version (the full `mlflow` package adds the tracking server's
-# and the UI's dependencies, not client code; minutes of install the legs do not need). Reused
-# when this wheel already built it in this run.
+# and the UI's dependencies, not client code; minutes of install the legs do not need), plus
+# pandas, which the client's evaluation datasets need. Reused when this wheel already built it
+# in this run.
 server_venv() {
     local version=$1 dir="$ROOT/.venv-mlflow-$1" whl stamp
     whl=$(wheel)
     stamp="$(sha256sum "$whl" | cut -d' ' -f1) $version"
     if [ "$(cat "$dir/.wheel" 2>/dev/null)" != "$stamp" ]; then
         say "installing the wheel [server] + mlflow-skinny==$version into $dir" >&2
-        fresh_venv "$dir" "$whl[server]" "mlflow-skinny==$version" pytest >&2
+        fresh_venv "$dir" "$whl[server]" "mlflow-skinny==$version" pytest pandas >&2
         printf '%s\n' "$stamp" > "$dir/.wheel"
     fi
     printf '%s\n' "$dir"

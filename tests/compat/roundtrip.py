@@ -168,7 +168,10 @@ def traces(uri: str) -> None:
 
     with mlflow.start_run() as run:
         pipeline("what?")
-    request_id = mlflow.get_last_active_trace().info.request_id
+    if hasattr(mlflow, "get_last_active_trace_id"):  # 3.x
+        request_id = mlflow.get_last_active_trace_id()
+    else:
+        request_id = mlflow.get_last_active_trace().info.request_id
     trace = mlflow.get_trace(request_id)
     check(trace is not None and trace.info.status == "OK", "get_trace: trace info, status OK")
     names = [s.name for s in trace.data.spans]
@@ -186,8 +189,50 @@ def traces(uri: str) -> None:
     check(client.get_trace(request_id).info.tags["reviewed"] == "yes", "set_trace_tag")
     client.delete_trace_tag(request_id, "reviewed")
     check("reviewed" not in client.get_trace(request_id).info.tags, "delete_trace_tag")
-    deleted = client.delete_traces(experiment_id, request_ids=[request_id])
+    ids = "trace_ids" if hasattr(mlflow, "get_last_active_trace_id") else "request_ids"
+    deleted = client.delete_traces(experiment_id, **{ids: [request_id]})
     check(deleted == 1 and not client.search_traces([experiment_id]), "delete_traces")
+
+
+def genai(uri: str) -> None:
+    """The rest of MLflow 3's GenAI half by a 3.x client: feedback on a trace and a search by it,
+    an evaluation dataset's records, a registered judge (registering calls no LLM)."""
+    import mlflow
+    from mlflow.genai import datasets
+    from mlflow.genai.scorers import Guidelines, get_scorer, list_scorers
+
+    os.environ["MLFLOW_ENABLE_ASYNC_TRACE_LOGGING"] = "false"
+    mlflow.set_tracking_uri(uri)
+    experiment_id = mlflow.set_experiment("compat-genai").experiment_id
+
+    @mlflow.trace
+    def answer(question: str) -> str:
+        return question.upper()
+
+    answer("why?")
+    trace_id = mlflow.get_last_active_trace_id()
+    feedback = mlflow.log_feedback(trace_id=trace_id, name="helpful", value=True, rationale="yes")
+    got = mlflow.get_assessment(trace_id, feedback.assessment_id)
+    check((got.name, got.value, got.rationale) == ("helpful", True, "yes"), "log_feedback")
+    found = mlflow.search_traces(
+        locations=[experiment_id], filter_string="feedback.helpful = 'true'", return_type="list"
+    )
+    check([t.info.trace_id for t in found] == [trace_id], "search_traces by feedback")
+
+    dataset = datasets.create_dataset(name="compat-qa", experiment_id=experiment_id)
+    dataset.merge_records([{"inputs": {"q": "1+1"}, "expectations": {"a": "2"}}])
+    dataset.merge_records([{"inputs": {"q": "1+1"}, "expectations": {"why": "sum"}}])
+    records = datasets.get_dataset(dataset_id=dataset.dataset_id).to_df().to_dict("records")
+    check(
+        len(records) == 1 and records[0]["expectations"] == {"a": "2", "why": "sum"},
+        "evaluation dataset: merge_records upserts by inputs",
+    )
+
+    Guidelines(name="polite", guidelines="Be polite.").register(experiment_id=experiment_id)
+    Guidelines(name="polite", guidelines="Be kind.").register(experiment_id=experiment_id)
+    check([s.name for s in list_scorers(experiment_id=experiment_id)] == ["polite"], "list_scorers")
+    latest = get_scorer(name="polite", experiment_id=experiment_id)
+    check(latest.guidelines in ("Be kind.", ["Be kind."]), "get_scorer: the latest version")
 
 
 def main() -> int:
@@ -198,6 +243,9 @@ def main() -> int:
     parser.add_argument("--client", default="", help="the mlflow version prefix expected")
     parser.add_argument("--model", choices=("none", "sklearn"), default="none")
     parser.add_argument("--traces", action="store_true", help="also trace a function")
+    parser.add_argument(
+        "--genai", action="store_true", help="also assessments, datasets, scorers (3.x)"
+    )
     args = parser.parse_args()
     process = None
     if args.mockflow:
@@ -215,6 +263,8 @@ def main() -> int:
             sklearn_model(run_id)
         if args.traces:
             traces(uri)
+        if args.genai:
+            genai(uri)
     finally:
         if process is not None:
             process.terminate()

@@ -68,8 +68,9 @@ def test_cases_are_a_function_of_the_seed(cases: list[Case]) -> None:
 
 def test_every_rpc_and_every_mutation_family_is_exercised(cases: list[Case]) -> None:
     assert {c.spec.key for c in cases} == {s.key for s in rpc_specs()}
-    # Every RPC MLflow declares is in the catalogue (a few dozen more than mockflow implements).
-    assert len(rpc_specs()) > 150
+    # Every RPC MLflow declares is in the catalogue (a few dozen more than mockflow implements):
+    # 130 routed RPCs in 3.9.0's protos, 177 in 3.17.2's.
+    assert len(rpc_specs()) >= 130
     families = Counter(c.family for c in cases)
     assert set(MUTATIONS) <= set(families), set(MUTATIONS) - set(families)
     assert families["valid"] == len(rpc_specs())
