@@ -10,6 +10,7 @@ schema, as MLflow's resolvers skip it).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any, cast
 
 from flask import Blueprint, Response, current_app, g, request
@@ -21,7 +22,7 @@ from mockflow.handlers import Call, Caller, Handler, load_handlers, load_views
 from mockflow.handlers.workspaces import RPCS as WORKSPACE_RPCS
 from mockflow.mlflow_mirror import workspaces as workspace_rules
 from mockflow.store import Store
-from mockflow.wire.messages import parse_dict, parse_request
+from mockflow.wire.messages import parse_dict, parse_request, request_params
 from mockflow.wire.routes import endpoint_rpc, proto_routes, request_class_for, rpc_endpoint
 from mockflow.wire.serialise import Reply, respond
 from mockflow.workspace_layer import request_workspace
@@ -123,13 +124,16 @@ def views_blueprint() -> Blueprint:
         view = views[endpoint_rpc(request.endpoint) or ""]
         body = request.get_data(cache=True) if request.method != "GET" else b""
         call = _call(state.settings, path_params, body)
+        if view.schema is not None:
+            call = replace(call, params=request_params(request, view.schema))
         store = request_workspace(current_app).store
         with store.lock:
             reply = view.fn(call, store)
         return respond(reply)
 
     for v in views.values():
-        blueprint.add_url_rule(v.rule, v.endpoint, dispatch_view, methods=list(v.methods))
+        for rule in v.rules:
+            blueprint.add_url_rule(rule, v.endpoint, dispatch_view, methods=list(v.methods))
     return blueprint
 
 

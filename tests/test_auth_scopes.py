@@ -38,6 +38,8 @@ README = Path(__file__).resolve().parents[1] / "README.md"
         ("TransitionModelVersionStage", REGISTRY_ADMIN),
         ("DeleteRegisteredModelAlias", WRITE),
         ("get_artifact", READ),
+        ("GetOnlineScoringConfigs", READ),  # views: scorers/online-configs
+        ("UpsertOnlineScoringConfig", WRITE),  # scorers/online-config (PUT)
     ],
 )
 def test_required_scope(rpc, scope):

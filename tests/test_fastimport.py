@@ -34,14 +34,24 @@ served_light = {
 }
 # mlflow/__init__ says `from mlflow import tracking`: a name the package imports from itself.
 import mlflow.tracking._model_registry.fluent as registry_api
-print(json.dumps({
+result = {
     "merged": merge_dicts({"a": 1}, {"b": 2}),
     "created": created,
     **served_light,
     "metric_class": mlflow.entities.Metric.__name__,
     "registry_api": registry_api.__name__,
     "version": __import__("mlflow").__version__,
-}))
+}
+# Scorers need mlflow.genai, imported on the first such request (mlflow's own
+# `from mlflow import genai` resolved through the stand-in, as `tracking` above).
+scorer = json.dumps({"name": "rx", "builtin_scorer_class": "RegexMatch",
+    "builtin_scorer_pydantic_data": {"name": "rx", "pattern": "^a"}})
+body = {"experiment_id": "1", "name": "rx", "serialized_scorer": scorer}
+result["scorer"] = client.post("/api/3.0/mlflow/scorers/register", json=body).status_code
+online = {"experiment_id": "1", "name": "rx", "sample_rate": 0}
+reply = client.put("/api/3.0/mlflow/scorers/online-config", json=online).get_json()
+result["online"] = reply["config"]["sample_rate"]
+print(json.dumps(result))
 """
 
 
@@ -63,6 +73,7 @@ def test_fast_path_serves_without_importing_the_client_or_pandas() -> None:
     assert result["metric_class"] == "Metric"
     assert result["registry_api"] == "mlflow.tracking._model_registry.fluent"
     assert str(result["version"]).startswith("3.")
+    assert (result["scorer"], result["online"]) == (200, 0.0)
 
 
 def test_fast_path_can_be_switched_off() -> None:

@@ -14,7 +14,7 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 from mlflow.genai import datasets
 from mlflow.genai.scorers import RegexMatch
-from mlflow.genai.scorers.registry import list_scorers
+from mlflow.genai.scorers.registry import get_scorer, list_scorers
 
 from tests.conftest import READ_WRITE_KEY
 
@@ -80,6 +80,9 @@ def test_read_only_key_reads_genai_and_every_write_is_refused(
         "register scorer": lambda: RegexMatch(pattern="y").register(
             name="has-y", experiment_id=seeded["experiment_id"]
         ),
+        "stop scorer (online config)": lambda: get_scorer(
+            name="has-x", experiment_id=seeded["experiment_id"]
+        ).stop(),
     }
     for what, write in writes.items():
         with pytest.raises(MlflowException) as refused:
@@ -89,7 +92,8 @@ def test_read_only_key_reads_genai_and_every_write_is_refused(
     _as(monkeypatch, READ_WRITE_KEY)  # nothing refused was written
     trace = client.get_trace(seeded["trace_id"])
     assert [a.name for a in trace.info.assessments] == ["ok"] and "k" not in trace.info.tags
-    assert [s.name for s in list_scorers(experiment_id=seeded["experiment_id"])] == ["has-x"]
+    [scorer] = list_scorers(experiment_id=seeded["experiment_id"])
+    assert (scorer.name, scorer.sample_rate) == ("has-x", None)
     assert [d.name for d in datasets.search_datasets(experiment_ids=[seeded["experiment_id"]])] == [
         "guarded-ds"
     ]

@@ -71,3 +71,28 @@ def test_snapshot_restore_gives_back_the_traces_unchanged_by_later_writes() -> N
     assert [s.name for s in store.traces.get_trace("tr-1").data.spans] == ["root"]
     store.restore(snapshot)  # a snapshot restores any number of times
     assert store.counts()["traces"] == 1
+
+
+def test_a_span_type_as_it_arrived_survives_export_import_and_snapshots() -> None:
+    """MLflow's ``spans.type`` keeps a JSON-encoded type as it arrived over OTLP ('"LLM"'), while
+    the stored span is sanitised ('LLM'): span filters read the former, through every copy."""
+    store, experiment_id = _store_with_trace()
+    otel = TracerProvider().get_tracer("t").start_span("llm")
+    span = create_mlflow_span(otel, "tr-1")
+    span.set_attribute("mlflow.spanType", '"LLM"')  # a JSON string inside the JSON encoding
+    otel.end()
+    store.traces.log_spans(experiment_id, [span])
+
+    def llm_traces(s: Store) -> list[str]:
+        infos, _ = s.traces.search_traces([experiment_id], "span.type = 'LLM'")
+        quoted, _ = s.traces.search_traces([experiment_id], "span.type = '\"LLM\"'")
+        return [i.trace_id for i in infos] + [f"quoted:{i.trace_id}" for i in quoted]
+
+    assert llm_traces(store) == ["quoted:tr-1"]
+    again = Store()
+    again.import_state(store.export_state())
+    assert llm_traces(again) == ["quoted:tr-1"]
+    snapshot = store.snapshot()
+    store.reset()
+    store.restore(snapshot)
+    assert llm_traces(store) == ["quoted:tr-1"]

@@ -12,6 +12,10 @@ The contract (docs/architecture.md, "How to add an endpoint"):
   bytes) implies ``call=True``; the body is read before the lock is taken.
 - ``@view(rule, endpoint, methods=...)`` registers ``fn(call, store) -> reply`` for the few routes
   that are not proto RPCs (the UI's downloads, GraphQL, telemetry). Same lock, same serialiser.
+  ``rule`` may be a tuple (one endpoint at several paths, e.g. ``/api/3.0/...`` and
+  ``/ajax-api/3.0/...``); ``schema=`` makes the dispatcher read the parameters as MLflow's
+  ``_get_validated_flask_request_json`` does (query string or JSON body, then the schema) into
+  ``call.params``.
 - A reply is a proto response message, or one of the reply types in ``mockflow.wire.serialise``
   (``Json``, ``Download``, ``Raw``, and the fast-path lists). Errors are raised as
   ``MlflowException``; the app's one error handler writes MLflow's body.
@@ -57,6 +61,8 @@ class Call:
     body: bytes = b""
     headers: Mapping[str, str] = field(default_factory=dict)
     caller: Caller = field(default_factory=Caller)
+    # A view with a schema: its parameters, read and checked as MLflow reads non-proto JSON.
+    params: Mapping[str, Any] = field(default_factory=dict)
 
     def arg(self, name: str, default: str | None = None) -> str | None:
         value = self.args.get(name)
@@ -85,10 +91,11 @@ class Handler:
 
 @dataclass(frozen=True)
 class View:
-    rule: str
+    rules: tuple[str, ...]
     endpoint: str
     fn: ViewFn
     methods: tuple[str, ...] = ("GET",)
+    schema: Schema | None = None
 
 
 HANDLERS: dict[str, Handler] = {}
@@ -136,14 +143,20 @@ def rpc(
 
 
 def view(
-    rule: str, endpoint: str, *, methods: tuple[str, ...] = ("GET",)
+    rule: str | tuple[str, ...],
+    endpoint: str,
+    *,
+    methods: tuple[str, ...] = ("GET",),
+    schema: Schema | None = None,
 ) -> Callable[[ViewFn], ViewFn]:
     """Register ``fn(call, store)`` for a non-proto route (mounted at the root and the prefix
-    like the RPCs). ``endpoint`` names it for scopes, the journal and fault rules: a name
-    starting with ``Get``/``Query``/``Search``/``List`` is a read."""
+    like the RPCs), at one rule or several. ``endpoint`` names it for scopes, the journal and
+    fault rules: a name starting with ``Get``/``Query``/``Search``/``List`` is a read. With a
+    ``schema``, ``call.params`` holds the request's parameters, checked by it."""
 
     def register(fn: ViewFn) -> ViewFn:
-        VIEWS[endpoint] = View(rule, endpoint, fn, methods)
+        rules = (rule,) if isinstance(rule, str) else tuple(rule)
+        VIEWS[endpoint] = View(rules, endpoint, fn, methods, schema)
         return fn
 
     return register

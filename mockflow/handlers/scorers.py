@@ -1,6 +1,9 @@
-"""scorers/*: register, list, version, get and delete scorers of an experiment.
+"""scorers/*: register, list, version, get and delete scorers of an experiment; their online
+scoring configurations (two non-proto routes, ``scorers/online-configs`` and
+``scorers/online-config``).
 
-Schemas and messages as ``mlflow/server/handlers.py`` (``_register_scorer`` … ``_delete_scorer``).
+Schemas and messages as ``mlflow/server/handlers.py`` (``_register_scorer`` … ``_delete_scorer``,
+``_get_online_scoring_configs``, ``_upsert_online_scoring_config``).
 """
 
 from __future__ import annotations
@@ -24,7 +27,12 @@ from mockflow.mlflow_mirror.handler_schemas import (
     assert_string,
 )
 from mockflow.mlflow_mirror.protos import optional_field
-from mockflow.mlflow_mirror.scorers import serialized_scorer_of, validate_serialized_scorer
+from mockflow.mlflow_mirror.scorers import (
+    check_filter_string_type,
+    sample_rate_of,
+    serialized_scorer_of,
+    validate_serialized_scorer,
+)
 from mockflow.store import Store
 from mockflow.wire.serialise import Json
 
@@ -103,14 +111,41 @@ def delete_scorer(req: DeleteScorer, store: Store) -> DeleteScorer.Response:
     return DeleteScorer.Response()
 
 
-@view("/api/3.0/mlflow/scorers/online-configs", "GetOnlineScoringConfigs")
+def _paths(path: str) -> tuple[str, str]:
+    """``get_internal_online_scoring_endpoints``: the REST path and the UI's ajax path."""
+    return f"/api/3.0/mlflow/{path}", f"/ajax-api/3.0/mlflow/{path}"
+
+
+@view(
+    _paths("scorers/online-configs"),
+    "GetOnlineScoringConfigs",
+    schema={"scorer_ids": [assert_required, assert_array, assert_item_type_string]},
+)
 def get_online_scoring_configs(call: Call, store: Store) -> Json:
-    """The client asks for these when it loads a registered scorer. mockflow runs no online
-    scoring, so no scorer has a configuration: what MLflow answers for scorers never scheduled.
-    """
-    if not call.arglist("scorer_ids"):
-        raise MlflowException.invalid_parameter_value(
-            "Missing value for required parameter 'scorer_ids'. See the API docs for more "
-            "information about request parameters."
-        )
-    return Json({"configs": []})
+    """The client asks for these whenever it loads a registered scorer."""
+    configs = store.scorers.get_online_scoring_configs(call.params["scorer_ids"])
+    return Json({"configs": [c.to_dict() for c in configs]}, sort_keys=False)
+
+
+@view(
+    _paths("scorers/online-config"),
+    "UpsertOnlineScoringConfig",
+    methods=("PUT",),
+    schema={
+        "experiment_id": [assert_required, assert_string],
+        "name": [assert_required, assert_string],
+        "sample_rate": [assert_required],
+        "filter_string": [],
+    },
+)
+def upsert_online_scoring_config(call: Call, store: Store) -> Json:
+    """``Scorer.start/update/stop``: how often (and on which traces) a scorer runs online."""
+    filter_string = call.params.get("filter_string")
+    check_filter_string_type(filter_string)
+    config = store.scorers.upsert_online_scoring_config(
+        call.params["experiment_id"],
+        call.params["name"],
+        sample_rate_of(call.params["sample_rate"]),
+        filter_string,
+    )
+    return Json({"config": config.to_dict()}, sort_keys=False)

@@ -1,14 +1,48 @@
 """Mirrors ``mlflow/store/tracking/utils/sql_trace_metrics_utils.py`` (MLflow 3.17.2): which
 metrics, aggregations and dimensions ``QueryTraceMetrics`` accepts per view, and how it checks
-them. (That module needs SQLAlchemy, which mlflow-skinny does not bring.)
+them; what its filters (``_apply_filters``) mean for a trace, a span and an assessment, with the
+reserved metadata keys of ``mlflow/store/tracking/utils/trace_analytics.py``. (Those modules need
+SQLAlchemy, which mlflow-skinny does not bring.)
+
+Filters, as the SQL store applies them (each ``SearchTraceMetricsUtils`` filter is one ``=``
+clause on a quoted string; a request's filters are ANDed):
+
+- ``trace.status``, ``trace.tag.<k>``, ``trace.metadata.<k>``: the trace a row belongs to, in
+  every view (the spans of matching traces, the assessments on them). ``trace.metadata`` of
+  ``mlflow.trace.tokenUsage``/``mlflow.trace.cost`` compares the stored numbers with the value's
+  canonical JSON; of ``mlflow.sourceRun`` also matches a run the trace was linked to.
+- ``span.name``, ``span.status``, ``span.type``: the span itself; only in the SPANS view.
+- ``assessment.name``, ``assessment.type`` (``feedback``/``expectation``): only in the
+  ASSESSMENTS view.
+
+A span or assessment filter in another view is refused with MLflow's message, and all filters
+are parsed and checked, in order, before any row is read.
+
+Time (``query_metrics``): trace and assessment rows are windowed and bucketed by the trace's
+timestamp; span rows are bucketed by the span's start, and windowed by the trace's timestamp
+(span count, latency) or the span's start (costs).
 """
 
 from __future__ import annotations
 
+import json
+import math
+from collections.abc import Callable, Mapping
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
 from mlflow.entities.trace_metrics import AggregationType, MetricAggregation, MetricViewType
 from mlflow.exceptions import MlflowException
+from mlflow.tracing.constant import (
+    AssessmentMetricSearchKey,
+    SpanMetricSearchKey,
+    TraceMetadataKey,
+    TraceMetricSearchKey,
+)
 
 TIME_BUCKET_LABEL = "time_bucket"
+# _SPAN_COST_COLUMNS: span metrics windowed by the span's start (the rest by the trace's time).
+SPAN_COST_METRICS = frozenset({"input_cost", "output_cost", "total_cost"})
 # Span attributes (``SpanAttributeKey`` of 3.17; not all defined in 3.9.0).
 LLM_COST = "mlflow.llm.cost"
 LLM_MODEL = "mlflow.llm.model"
@@ -117,4 +151,147 @@ def aggregate(aggregation: MetricAggregation, values: list[float]) -> float | No
             return percentile(values, float(aggregation.percentile_value or 0))
     raise MlflowException.invalid_parameter_value(
         f"Unsupported aggregation type: {aggregation.aggregation_type}"
+    )
+
+
+# --- filters (``_apply_filters``) ----------------------------------------------------------------
+
+
+def parse_filters(filters: list[str] | None, view_type: MetricViewType) -> list[Any]:
+    """Each filter parsed (``SearchTraceMetricsUtils``) and checked against the view, in order."""
+    from mlflow.utils.search_utils import SearchTraceMetricsUtils
+
+    parsed = []
+    for filter_string in filters or []:
+        f = SearchTraceMetricsUtils.parse_search_filter(filter_string)
+        if f.view_type == SpanMetricSearchKey.VIEW_TYPE and view_type != MetricViewType.SPANS:
+            raise MlflowException.invalid_parameter_value(
+                f"Filtering by span is only supported for {MetricViewType.SPANS} view "
+                f"type, got {view_type}",
+            )
+        if (
+            f.view_type == AssessmentMetricSearchKey.VIEW_TYPE
+            and view_type != MetricViewType.ASSESSMENTS
+        ):
+            raise MlflowException.invalid_parameter_value(
+                "Filtering by assessment is only supported for "
+                f"{MetricViewType.ASSESSMENTS} view type, got {view_type}",
+            )
+        parsed.append(f)
+    return parsed
+
+
+def trace_matches(
+    f: Any,
+    state: str,
+    tags: Mapping[str, str],
+    metadata: Mapping[str, str],
+    linked_runs: list[str],
+) -> bool:
+    """A ``trace.*`` filter on one trace (its state, tags, metadata, linked runs)."""
+    if f.entity == TraceMetricSearchKey.STATUS:
+        return state == f.value
+    if f.entity == TraceMetricSearchKey.TAG:
+        return tags.get(f.key) == f.value
+    if f.entity == TraceMetricSearchKey.METADATA:
+        if f.key in _ANALYTICS_ITEMS:
+            return _analytics_metadata_matches(f.key, f.value, metadata)
+        if metadata.get(f.key) == f.value:
+            return True
+        # Traces linked to a run afterwards (link_traces_to_run) carry no metadata for it.
+        return f.key == TraceMetadataKey.SOURCE_RUN and f.value in linked_runs
+    return True  # the parser admits no other entity; the SQL store would apply nothing
+
+
+def span_matches(f: Any, name: str | None, status: str | None, span_type: str | None) -> bool:
+    column = {
+        SpanMetricSearchKey.NAME: name,
+        SpanMetricSearchKey.STATUS: status,
+        SpanMetricSearchKey.TYPE: span_type,
+    }
+    return f.entity not in column or column[f.entity] == f.value
+
+
+def assessment_matches(f: Any, name: str, assessment_type: str) -> bool:
+    column = {AssessmentMetricSearchKey.NAME: name, AssessmentMetricSearchKey.TYPE: assessment_type}
+    return f.entity not in column or column[f.entity] == f.value
+
+
+# trace_analytics.py: the metadata keys the SQL store keeps as columns, and their item keys.
+_TOKEN_ITEMS = (
+    "input_tokens",
+    "output_tokens",
+    "total_tokens",
+    "cache_read_input_tokens",
+    "cache_creation_input_tokens",
+    "cache_creation_input_tokens_above_1hr",
+)
+_COST_ITEMS = ("input_cost", "output_cost", "total_cost")
+_ANALYTICS_ITEMS: dict[str, tuple[str, ...]] = {
+    TraceMetadataKey.TOKEN_USAGE: _TOKEN_ITEMS,
+    "mlflow.trace.cost": _COST_ITEMS,  # TraceMetadataKey.COST (not in 3.9.0)
+}
+_BIGINT_MIN, _BIGINT_MAX = -(2**63), 2**63 - 1
+
+
+def _finite_float_or_none(value: Any) -> float | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        value = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _token_count_or_none(value: Any) -> int | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = Decimal(str(value))
+    except (InvalidOperation, TypeError, ValueError):
+        return None
+    if (
+        not number.is_finite()
+        or number != number.to_integral_value()
+        or not _BIGINT_MIN <= number <= _BIGINT_MAX
+    ):
+        return None
+    return int(number)
+
+
+def _json_object(value: Any) -> dict[str, Any]:
+    try:
+        loaded = json.loads(value) if isinstance(value, str) else value
+    except (TypeError, ValueError):
+        return {}
+    return loaded if isinstance(loaded, dict) else {}
+
+
+def _analytics_metadata_matches(key: str, value: str, metadata: Mapping[str, str]) -> bool:
+    """``get_trace_analytics_metadata_filter`` for ``=``: the value must be the canonical JSON
+    of the numbers it names, and the trace's stored numbers (``analytics_columns_from_metadata``)
+    must be exactly those."""
+    items = _ANALYTICS_ITEMS[key]
+    convert: Callable[[Any], Any] = (
+        _token_count_or_none if key == TraceMetadataKey.TOKEN_USAGE else _finite_float_or_none
+    )
+    try:
+        parsed = json.loads(value)
+    except (TypeError, ValueError):
+        parsed = None
+    normalized = (
+        {k: c for k in items if (c := convert(parsed.get(k))) is not None}
+        if isinstance(parsed, dict) and set(parsed).issubset(items)
+        else {}
+    )
+    if not normalized or value != json.dumps(normalized):
+        return False
+    stored_doc = _json_object(metadata[key]) if key in metadata else {}
+    stored = {k: convert(stored_doc[k]) for k in items if k in stored_doc}
+    return all(
+        stored.get(k) is not None and stored[k] == normalized[k]
+        if k in normalized
+        else stored.get(k) is None
+        for k in items
     )

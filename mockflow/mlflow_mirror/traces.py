@@ -18,7 +18,7 @@ from mlflow.entities.assessment import Expectation, Feedback
 from mlflow.entities.span_status import SpanStatusCode
 from mlflow.entities.trace_state import TraceState
 from mlflow.exceptions import MlflowException
-from mlflow.tracing.constant import TraceMetadataKey, TraceTagKey
+from mlflow.tracing.constant import SpanAttributeKey, TraceMetadataKey, TraceTagKey
 from mlflow.utils.validation import _validate_length_limit, _validate_trace_tag
 
 ARTIFACT_LOCATION_TAG = "mlflow.artifactLocation"  # mlflow.utils.mlflow_tags
@@ -161,6 +161,19 @@ def span_status_name(span: dict[str, Any]) -> str:
     """A stored span's status as the SQL store's ``spans.status`` column holds it (OK, ...)."""
     code = (span.get("status") or {}).get("code") or "STATUS_CODE_UNSET"
     return str(code).removeprefix("STATUS_CODE_")
+
+
+def span_type_of(span: dict[str, Any]) -> str | None:
+    """A stored span's ``mlflow.spanType``."""
+    value = unjson((span.get("attributes") or {}).get(SpanAttributeKey.SPAN_TYPE))
+    return value if value is None or isinstance(value, str) else json.dumps(value)
+
+
+def span_type_column(span: Span) -> str | None:
+    """``log_spans``' ``spans.type``: ``span.span_type`` of the span as it arrived, before
+    ``translate_span_when_storing`` (an OTLP string that was itself JSON keeps its quotes)."""
+    value = span.span_type
+    return value if value is None or isinstance(value, str) else json.dumps(value)
 
 
 def span_id_of(span: dict[str, Any]) -> str:

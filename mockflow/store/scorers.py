@@ -1,8 +1,13 @@
-"""Registered scorers (``scorers/*``): versions of a named scorer per experiment. No HTTP here.
+"""Registered scorers (``scorers/*``): versions of a named scorer per experiment, and their
+online scoring configurations. No HTTP here.
 
-As MLflow's SQL store (``register_scorer`` … ``list_scorer_versions``, 3.17.2): a name's first
+As MLflow's SQL store (``register_scorer`` … ``list_scorer_versions``,
+``upsert_online_scoring_config``, ``get_online_scoring_configs``, 3.17.2): a name's first
 registration makes the scorer (with a uuid id), each registration adds version max+1, deleting
-without a version deletes the scorer and all its versions.
+without a version deletes the scorer, all its versions and its online configuration (the
+``online_scoring_configs`` rows cascade with their scorer); deleting a version leaves the
+scorer, and its configuration, in place. A scorer has at most one configuration: an upsert
+replaces it with a new one (a new id), as the SQL store deletes and inserts.
 """
 
 from __future__ import annotations
@@ -18,9 +23,20 @@ from mlflow.protos.databricks_pb2 import RESOURCE_DOES_NOT_EXIST
 
 from mockflow.mlflow_mirror import scorers as mirror
 from mockflow.store.bound import RootBound
+from mockflow.store.errors import StateError
 
 if TYPE_CHECKING:
-    pass
+    from collections.abc import Iterable
+
+    from mlflow.genai.scorers.online.entities import OnlineScoringConfig
+
+
+def _config(**fields: Any) -> OnlineScoringConfig:
+    """MLflow's config entity, imported when first needed: ``mlflow.genai`` is heavy, and
+    ``mockflow serve`` imports no more of mlflow than serving needs (``fastimport.py``)."""
+    from mlflow.genai.scorers.online.entities import OnlineScoringConfig
+
+    return OnlineScoringConfig(**fields)
 
 
 @dataclass(eq=False)
@@ -45,6 +61,9 @@ class ScorerData:
 class ScorerStore(RootBound):
     def __init__(self) -> None:
         self.scorers: dict[tuple[str, str], ScorerData] = {}  # (experiment id, name) -> scorer
+        # scorer id -> its configuration, in the order they were written (the SQL store's
+        # insertion order, which is the order it reads them back in)
+        self.online_configs: dict[str, OnlineScoringConfig] = {}
 
     def _experiment_id(self, experiment_id: str) -> str:
         return str(self.root.tracking.active_experiment(experiment_id).experiment_id)
@@ -106,6 +125,7 @@ class ScorerStore(RootBound):
         scorer = self._scorer(experiment_id, name)
         if version is None:
             del self.scorers[(scorer.experiment_id, name)]
+            self.online_configs.pop(scorer.scorer_id, None)
             return
         if version not in scorer.versions:
             raise MlflowException(
@@ -114,6 +134,36 @@ class ScorerStore(RootBound):
                 RESOURCE_DOES_NOT_EXIST,
             )
         del scorer.versions[version]
+
+    def upsert_online_scoring_config(
+        self, experiment_id: str, name: str, sample_rate: float, filter_string: str | None
+    ) -> OnlineScoringConfig:
+        mirror.check_online_config(sample_rate, filter_string)
+        exp_id = self._experiment_id(experiment_id)
+        # The scorer record, even with no version left (deleting versions one by one keeps it).
+        scorer = self.scorers.get((exp_id, name))
+        if scorer is None:
+            raise MlflowException(
+                f"Scorer with name '{name}' not found for experiment {experiment_id}.",
+                RESOURCE_DOES_NOT_EXIST,
+            )
+        if scorer.versions and sample_rate > 0:
+            mirror.check_online_scorer(name, scorer.versions[max(scorer.versions)][0])
+        config = _config(
+            online_scoring_config_id=uuid.uuid4().hex,
+            scorer_id=scorer.scorer_id,
+            sample_rate=sample_rate,
+            experiment_id=exp_id,
+            filter_string=filter_string,
+        )
+        self.online_configs.pop(scorer.scorer_id, None)
+        self.online_configs[scorer.scorer_id] = config
+        return config
+
+    def get_online_scoring_configs(self, scorer_ids: Iterable[str]) -> list[OnlineScoringConfig]:
+        """The configurations of these scorers (those that have one), in the order written."""
+        wanted = set(scorer_ids)
+        return [c for scorer_id, c in self.online_configs.items() if scorer_id in wanted]
 
     # --- state ---------------------------------------------------------------------------------
 
@@ -127,7 +177,17 @@ class ScorerStore(RootBound):
                     "versions": [[v, ser, t] for v, (ser, t) in sorted(s.versions.items())],
                 }
                 for s in self.scorers.values()
-            ]
+            ],
+            "online_configs": [
+                {
+                    "online_scoring_config_id": c.online_scoring_config_id,
+                    "scorer_id": c.scorer_id,
+                    "sample_rate": c.sample_rate,
+                    "experiment_id": c.experiment_id,
+                    "filter_string": c.filter_string,
+                }
+                for c in self.online_configs.values()
+            ],
         }
 
     @classmethod
@@ -137,6 +197,22 @@ class ScorerStore(RootBound):
             scorer = ScorerData(doc["experiment_id"], doc["name"], doc["scorer_id"])
             scorer.versions = {int(v): (ser, int(t)) for v, ser, t in doc["versions"]}
             store.scorers[(scorer.experiment_id, scorer.name)] = scorer
+        known = {s.scorer_id for s in store.scorers.values()}
+        for doc in state.get("online_configs", []):
+            config = _config(
+                online_scoring_config_id=str(doc["online_scoring_config_id"]),
+                scorer_id=str(doc["scorer_id"]),
+                sample_rate=float(doc["sample_rate"]),
+                experiment_id=str(doc["experiment_id"]),
+                filter_string=doc.get("filter_string"),
+            )
+            if config.scorer_id not in known:
+                raise StateError(
+                    f"online scoring config {config.online_scoring_config_id!r} names scorer "
+                    f"{config.scorer_id!r}, which is not in the state",
+                    field="online_configs",
+                )
+            store.online_configs[config.scorer_id] = config
         return store
 
     def counts(self) -> dict[str, Any]:

@@ -1,5 +1,7 @@
 """``QueryTraceMetrics`` over the trace store: the rows MLflow's SQL store groups (one per trace,
-span or valid assessment), then the same grouping, bucketing and aggregation in Python.
+span or valid assessment), kept by the request's filters (trace filters pick the traces in every
+view, span and assessment filters the rows of their own view: ``mlflow_mirror/trace_metrics.py``),
+then the same grouping, bucketing and aggregation in Python.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from typing import Any
 
 from mlflow.entities.trace_metrics import MetricAggregation, MetricDataPoint, MetricViewType
 from mlflow.exceptions import MlflowException
-from mlflow.tracing.constant import SpanAttributeKey, TraceMetadataKey, TraceTagKey
+from mlflow.tracing.constant import TraceMetadataKey, TraceTagKey
 
 from mockflow.mlflow_mirror import trace_metrics as mirror
 from mockflow.mlflow_mirror.traces import span_status_name, unjson
@@ -21,7 +23,9 @@ from mockflow.mlflow_mirror.traces import span_status_name, unjson
 TraceRecord = Any
 TraceStore = Any
 
-Row = dict[str, Any]  # dimension/metric name -> value, plus "_time" (ms)
+# dimension/metric name -> value, plus "_time" (the trace's timestamp, ms) and, for a span,
+# "_start" (its start, ms)
+Row = dict[str, Any]
 
 
 def _token_usage(record: TraceRecord) -> dict[str, Any]:
@@ -50,31 +54,43 @@ def _trace_rows(records: Iterable[TraceRecord]) -> Iterator[Row]:
         }
 
 
-def _span_rows(store: TraceStore, records: Iterable[TraceRecord]) -> Iterator[Row]:
+def _span_rows(
+    store: TraceStore, records: Iterable[TraceRecord], filters: list[Any]
+) -> Iterator[Row]:
     for r in records:
         for span in store.span_dicts(r):
             attributes = span.get("attributes") or {}
+            span_type = store.span_type(r, span)
+            status = span_status_name(span)
+            if not all(
+                mirror.span_matches(f, span.get("name"), status, span_type) for f in filters
+            ):
+                continue
             cost = unjson(attributes.get(mirror.LLM_COST)) or {}
             start, end = span.get("start_time_unix_nano"), span.get("end_time_unix_nano")
             yield {
                 "_time": r.info.request_time,
+                "_start": start // 1_000_000,
                 "span_count": span.get("span_id"),
                 "latency": (end - start) // 1_000_000 if end is not None else None,
                 "input_cost": cost.get("input_cost") if isinstance(cost, dict) else None,
                 "output_cost": cost.get("output_cost") if isinstance(cost, dict) else None,
                 "total_cost": cost.get("total_cost") if isinstance(cost, dict) else None,
                 "span_name": span.get("name"),
-                "span_type": unjson(attributes.get(SpanAttributeKey.SPAN_TYPE)),
-                "span_status": span_status_name(span),
+                "span_type": span_type,
+                "span_status": status,
                 "span_model_name": unjson(attributes.get(mirror.LLM_MODEL)),
                 "span_model_provider": unjson(attributes.get(mirror.LLM_PROVIDER)),
             }
 
 
-def _assessment_rows(records: Iterable[TraceRecord]) -> Iterator[Row]:
+def _assessment_rows(records: Iterable[TraceRecord], filters: list[Any]) -> Iterator[Row]:
     for r in records:
         for a in r.assessments.values():
             if a.valid is False:
+                continue
+            kind = "feedback" if a.feedback is not None else "expectation"
+            if not all(mirror.assessment_matches(f, a.name, kind) for f in filters):
                 continue
             holder = a.feedback or a.expectation
             value = holder.value if holder is not None else None
@@ -92,27 +108,6 @@ def _assessment_rows(records: Iterable[TraceRecord]) -> Iterator[Row]:
                 "assessment_name": a.name,
                 "assessment_dimension_value": json.dumps(value),
             }
-
-
-def _matches(record: TraceRecord, filter_string: str) -> bool:
-    from mlflow.utils.search_utils import SearchTraceMetricsUtils, SearchUtils
-
-    f = SearchTraceMetricsUtils.parse_search_filter(filter_string)
-    info = record.info
-    lhs: Any
-    if f.view_type == "trace" and f.entity == "status":
-        lhs = info.state.value
-    elif f.view_type == "trace" and f.entity == "tag":
-        lhs = info.tags.get(f.key or "")
-    elif f.view_type == "trace" and f.entity == "metadata":
-        lhs = info.trace_metadata.get(f.key or "")
-    else:
-        raise MlflowException.invalid_parameter_value(
-            f"mockflow does not support the trace metrics filter {filter_string!r}"
-        )
-    if lhs is None:
-        return False
-    return bool(SearchUtils.get_comparison_func(f.comparator)(lhs, f.value))
 
 
 def query_trace_metrics(
@@ -133,22 +128,38 @@ def query_trace_metrics(
         raise MlflowException.invalid_parameter_value(
             "start_time_ms and end_time_ms are required if time_interval_seconds is set"
         )
+    parsed = mirror.parse_filters(filters, view_type)
+    by_view: dict[str, list[Any]] = {"trace": [], "span": [], "assessment": []}
+    for f in parsed:
+        by_view[f.view_type].append(f)
     wanted = {str(e) for e in experiment_ids}
     records = [
         r
         for r in store.traces.values()
-        if r.info.experiment_id in wanted and all(_matches(r, f) for f in filters or [])
+        if r.info.experiment_id in wanted
+        and all(
+            mirror.trace_matches(
+                f, r.info.state.value, r.info.tags, r.info.trace_metadata, r.linked_runs
+            )
+            for f in by_view["trace"]
+        )
     ]
     if view_type == MetricViewType.TRACES:
         rows: Iterable[Row] = _trace_rows(records)
     elif view_type == MetricViewType.SPANS:
-        rows = _span_rows(store, records)
+        rows = _span_rows(store, records, by_view["span"])
     else:
-        rows = _assessment_rows(records)
+        rows = _assessment_rows(records, by_view["assessment"])
     groups: dict[tuple[Any, ...], list[Any]] = {}
     bucket_ms = (time_interval_seconds or 0) * 1000
+    # Which time a row is kept in the window by, and bucketed by (``query_metrics``): spans
+    # are bucketed by their start; their count and latency are windowed by the trace's time,
+    # their costs by their start.
+    spans = view_type == MetricViewType.SPANS
+    range_key = "_start" if spans and metric_name in mirror.SPAN_COST_METRICS else "_time"
+    bucket_key = "_start" if spans else "_time"
     for row in rows:
-        t = row["_time"]
+        t = row[range_key]
         if (start_time_ms is not None and t < start_time_ms) or (
             end_time_ms is not None and t > end_time_ms
         ):
@@ -156,7 +167,7 @@ def query_trace_metrics(
         value = row.get(metric_name)
         if value is None:
             continue
-        key: list[Any] = [t // bucket_ms * bucket_ms] if bucket_ms else []
+        key: list[Any] = [row[bucket_key] // bucket_ms * bucket_ms] if bucket_ms else []
         for dimension in dimensions or []:
             column = "assessment_dimension_value" if dimension == "assessment_value" else dimension
             key.append(row.get(column))

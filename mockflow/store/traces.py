@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import time
 import zlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -74,6 +74,11 @@ class TraceRecord:
     assessments: dict[str, Assessment] = field(default_factory=dict)
     linked_runs: list[str] = field(default_factory=list)
     linked_prompts: list[str] = field(default_factory=list)  # "name/version"
+    # span id -> the type MLflow's ``spans.type`` column holds, where it is not the stored span's
+    # ``mlflow.spanType``: the column keeps the attribute as it arrived (a JSON-encoded string
+    # sent over OTLP stays quoted; a type only the storing translation derives is absent, None),
+    # while the stored span is the translated one. Span filters and dimensions read the column.
+    span_types: dict[str, str | None] = field(default_factory=dict)
 
     def entity(self) -> TraceInfo:
         info = TraceInfo.from_dict(self.info.to_dict())
@@ -191,7 +196,13 @@ class TraceStore(RootBound):
                         info.state = root_state
             for span in trace_spans:
                 span_dict = mirror.stored_span_dict(span)
-                record.spans[mirror.span_id_of(span_dict)] = _pack(span_dict)
+                span_id = mirror.span_id_of(span_dict)
+                record.spans[span_id] = _pack(span_dict)
+                column = mirror.span_type_column(span)
+                if column != mirror.span_type_of(span_dict):
+                    record.span_types[span_id] = column
+                else:
+                    record.span_types.pop(span_id, None)
             if root is not None:
                 attributes = root.to_dict().get("attributes", {})
                 if record.info.request_preview is None and attributes.get(SpanAttributeKey.INPUTS):
@@ -414,6 +425,15 @@ class TraceStore(RootBound):
             key=lambda s: (0 if not s.get("parent_span_id") else 1, s["start_time_unix_nano"]),
         )
 
+    @staticmethod
+    def span_type(record: TraceRecord, span: dict[str, Any]) -> str | None:
+        """The span's type as MLflow's ``spans.type`` column has it (what span filters and the
+        ``span_type`` dimension read)."""
+        span_id = mirror.span_id_of(span)
+        if span_id in record.span_types:
+            return record.span_types[span_id]
+        return mirror.span_type_of(span)
+
     def _uploaded_span_dicts(self, record: TraceRecord) -> list[dict[str, Any]]:
         path = mirror.proxied_path(record.info.tags.get(mirror.ARTIFACT_LOCATION_TAG, ""))
         if path is None:
@@ -570,6 +590,7 @@ class TraceStore(RootBound):
                     "assessments": [mirror.assessment_to_state(a) for a in r.assessments.values()],
                     "linked_runs": list(r.linked_runs),
                     "linked_prompts": list(r.linked_prompts),
+                    **({"span_types": dict(r.span_types)} if r.span_types else {}),
                 }
                 for r in self.traces.values()
             ]
@@ -585,6 +606,7 @@ class TraceStore(RootBound):
                 [mirror.assessment_from_state(a) for a in doc.get("assessments", [])],
                 doc.get("linked_runs", []),
                 doc.get("linked_prompts", []),
+                doc.get("span_types", {}),
             )
         return store
 
@@ -605,11 +627,15 @@ class TraceStore(RootBound):
         assessments: Sequence[Assessment] = (),
         linked_runs: Sequence[str] = (),
         linked_prompts: Sequence[str] = (),
+        span_types: Mapping[str, str | None] | None = None,
     ) -> None:
         """Bulk loader (seeding, state import): the trace exactly as given."""
         info.assessments = []
         record = TraceRecord(
-            info, linked_runs=list(linked_runs), linked_prompts=list(linked_prompts)
+            info,
+            linked_runs=list(linked_runs),
+            linked_prompts=list(linked_prompts),
+            span_types=dict(span_types or {}),
         )
         for span in span_dicts:
             record.spans[mirror.span_id_of(span)] = _pack(span)
@@ -639,6 +665,7 @@ def _copy_record(record: TraceRecord) -> TraceRecord:
         {k: _shallow_copy(a) for k, a in record.assessments.items()},
         list(record.linked_runs),
         list(record.linked_prompts),
+        dict(record.span_types),
     )
 
 
@@ -685,6 +712,7 @@ class _TraceMatcher:
 
     def __init__(self, spans_of: Callable[[TraceRecord], list[dict[str, Any]]]) -> None:
         self.spans_of = spans_of
+        self.span_type = TraceStore.span_type
 
     def matches(self, record: TraceRecord, clause: dict[str, Any]) -> bool:
         type_ = clause["type"]
@@ -702,7 +730,10 @@ class _TraceMatcher:
                 return bool(runs & set(values))
             return _compare_optional(info.trace_metadata.get(key), comparator, value)
         if SearchTraceUtils.is_span(type_, key, comparator):
-            return any(_span_matches(s, key, comparator, value) for s in self.spans_of(record))
+            return any(
+                _span_matches(s, self.span_type(record, s), key, comparator, value)
+                for s in self.spans_of(record)
+            )
         if SearchTraceUtils.is_assessment(type_, key, comparator):
             return any(
                 _assessment_matches(a, type_, key, comparator, value)
@@ -741,12 +772,14 @@ def _compare_optional(lhs: str | None, comparator: str, value: Any) -> bool:
     return bool(SearchUtils.get_comparison_func(comparator)(lhs, value))
 
 
-def _span_matches(span: dict[str, Any], key: str, comparator: str, value: Any) -> bool:
+def _span_matches(
+    span: dict[str, Any], span_type: str | None, key: str, comparator: str, value: Any
+) -> bool:
     attributes = span.get("attributes") or {}
     if key == "name":
         lhs = span.get("name")
     elif key == "type":
-        lhs = mirror.unjson(attributes.get(SpanAttributeKey.SPAN_TYPE))
+        lhs = span_type
     elif key == "status":
         lhs = mirror.span_status_name(span)
     elif key == "content":

@@ -18,7 +18,12 @@ from google.protobuf.message import Message
 from mlflow.exceptions import MlflowException
 from mlflow.protos.databricks_pb2 import BAD_REQUEST
 
-from mockflow.mlflow_mirror.handler_schemas import Schema, reject_conflicting_aliases, validate
+from mockflow.mlflow_mirror.handler_schemas import (
+    Schema,
+    assert_array,
+    reject_conflicting_aliases,
+    validate,
+)
 from mockflow.mlflow_mirror.proto_json import parse_dict as mlflow_parse_dict
 from mockflow.wire.errors import JSON
 
@@ -59,6 +64,21 @@ def request_json(request: Request) -> dict[str, Any]:
             error_code=BAD_REQUEST,
         )
     return body
+
+
+def request_params(request: Request, schema: Schema) -> dict[str, Any]:
+    """A non-proto route's parameters as MLflow's ``_get_validated_flask_request_json`` reads
+    them: a GET's query string (a list where the schema asks for an array, else the one value),
+    otherwise the JSON body; then the schema, type checks included (no proto parsed them)."""
+    if request.method == "GET" and request.args:
+        raw: dict[str, Any] = {}
+        for key, values in request.args.lists():
+            array = assert_array in schema.get(key, ())
+            raw[key] = values if array or len(values) > 1 else values[0]
+    else:
+        raw = request_json(request)
+    validate(schema, raw, parsed=False)
+    return raw
 
 
 def _too_deep() -> MlflowException:

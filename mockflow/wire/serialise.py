@@ -8,6 +8,7 @@ written by ``mockflow/wire/fast_json.py``, byte-identical to ``message_to_json``
 
 from __future__ import annotations
 
+import json
 import posixpath
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,10 +26,13 @@ JSON = "application/json"
 
 @dataclass(frozen=True)
 class Json:
-    """A JSON body that is not a proto message (the UI's non-proto routes)."""
+    """A JSON body that is not a proto message (the UI's non-proto routes). Written as MLflow's
+    server writes it: Flask's ``jsonify`` (sorted keys), or ``json.dumps`` as given
+    (``sort_keys=False``, for the handlers that call ``json.dumps`` themselves)."""
 
     body: Any
     status: int = 200
+    sort_keys: bool = True
 
 
 @dataclass(frozen=True)
@@ -125,7 +129,8 @@ def _with_token(response: Message, token: str | bytes | None) -> Message:
 def respond(reply: Reply) -> Response:
     """The HTTP response for a handler's or a view's reply."""
     if isinstance(reply, Json):
-        # As MLflow's server writes its non-proto answers: Flask's jsonify (sorted keys).
+        if not reply.sort_keys:
+            return Response(json.dumps(reply.body), status=reply.status, mimetype=JSON)
         response = jsonify(reply.body)
         response.status_code = reply.status
         return response

@@ -196,10 +196,13 @@ def traces(uri: str) -> None:
 
 def genai(uri: str) -> None:
     """The rest of MLflow 3's GenAI half by a 3.x client: feedback on a trace and a search by it,
-    an evaluation dataset's records, a registered judge (registering calls no LLM)."""
+    an evaluation dataset's records, a registered judge (registering calls no LLM) and its online
+    scoring configuration."""
     import mlflow
     from mlflow.genai import datasets
-    from mlflow.genai.scorers import Guidelines, get_scorer, list_scorers
+    from mlflow.genai.scorers import Guidelines, ScorerSamplingConfig, get_scorer, list_scorers
+
+    OK = "trace.status = 'OK'"
 
     os.environ["MLFLOW_ENABLE_ASYNC_TRACE_LOGGING"] = "false"
     mlflow.set_tracking_uri(uri)
@@ -233,6 +236,14 @@ def genai(uri: str) -> None:
     check([s.name for s in list_scorers(experiment_id=experiment_id)] == ["polite"], "list_scorers")
     latest = get_scorer(name="polite", experiment_id=experiment_id)
     check(latest.guidelines in ("Be kind.", ["Be kind."]), "get_scorer: the latest version")
+
+    # Online scoring: only a judge whose model is an AI-gateway endpoint can be sampled.
+    judge = Guidelines(name="kind", guidelines="Be kind.", model="gateway:/judges")
+    judge = judge.register(experiment_id=experiment_id)
+    judge.start(sampling_config=ScorerSamplingConfig(sample_rate=0.5, filter_string=OK))
+    started = get_scorer(name="kind", experiment_id=experiment_id)
+    check((started.sample_rate, started.filter_string) == (0.5, OK), "Scorer.start")
+    check(started.stop().sample_rate == 0.0, "Scorer.stop")
 
 
 def main() -> int:
