@@ -531,14 +531,14 @@ def bench_server(kind: str, plan: Plan, workdir: Path) -> Recorder:
 class WorkspacePlan:
     empty_workspaces: int = 100  # for the memory of one more empty workspace
     world_workspaces: int = 5  # ... and of one more default-world workspace
-    creates: int = 10  # timed seeded creations (after the first, which builds the world)
+    creates: int = 30  # timed seeded creations (after the first, which builds the world)
     workspaces: int = 16
     threads_each: int = 2
     seconds: float = 5.0
 
 
 QUICK_WORKSPACES = WorkspacePlan(
-    empty_workspaces=20, world_workspaces=2, creates=3, workspaces=16, seconds=0.5
+    empty_workspaces=20, world_workspaces=2, creates=20, workspaces=16, seconds=0.5
 )
 
 
@@ -646,6 +646,25 @@ def _writers(url: str, names: list[str], threads_each: int, seconds: float) -> d
     }
 
 
+def _creations_in_process(plan: WorkspacePlan) -> list[float]:
+    """``MockflowServer.create_workspace(world="default")`` in this process, the world's
+    snapshot already built: the creation itself, without HTTP."""
+    sys.path.insert(0, str(ROOT))
+    from mockflow.server import MockflowServer
+
+    # Never started (no HTTP); the reference time of resets(), so its built world is reused.
+    srv = MockflowServer(
+        port=0, world="empty", workspaces=True, reference_time="2026-01-15T00:00:00Z"
+    )
+    srv.create_workspace("world-0", world="default")
+    times = []
+    for i in range(plan.creates):
+        began = time.perf_counter()
+        srv.create_workspace(f"timed-{i}", world="default")
+        times.append((time.perf_counter() - began) * 1000)
+    return times
+
+
 def bench_workspaces(plan: WorkspacePlan, workdir: Path) -> Recorder:
     """Memory of one more workspace, seeded creation, and 16 workspaces x 2 writers against one
     workspace with as many writers, on one `mockflow serve --workspaces`."""
@@ -681,6 +700,7 @@ def bench_workspaces(plan: WorkspacePlan, workdir: Path) -> Recorder:
             resets.append((time.perf_counter() - began) * 1000)
         rec.put("ws_create_default_world_ms", creates, "ms")
         rec.put("ws_reset_default_world_ms", resets, "ms")
+        rec.put("ws_create_default_world_in_process_ms", _creations_in_process(plan), "ms")
 
         names = [f"load-{i:02d}" for i in range(plan.workspaces)]
         for name in names:

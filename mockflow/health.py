@@ -6,6 +6,7 @@ client's first request carry no key.
 
 from __future__ import annotations
 
+import functools
 import time
 from importlib.metadata import PackageNotFoundError, version
 
@@ -14,9 +15,11 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from mockflow.version import __version__
 
 
+@functools.cache
 def mlflow_version() -> str:
     """The version /version reports: the installed mlflow-skinny's, so 3.x clients enable
-    their newer paths (e.g. logged models)."""
+    their newer paths (e.g. logged models). Read once: parsing the distribution's metadata
+    costs about a millisecond, on every /health and /version otherwise."""
     for dist in ("mlflow-skinny", "mlflow"):
         try:
             return version(dist)

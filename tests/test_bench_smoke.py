@@ -47,6 +47,12 @@ def test_bench_script_measures_mockflow_and_the_floor(tmp_path: Path) -> None:
     table = (tmp_path / "smoke.md").read_text()
     assert "| workload | mockflow | flask | × vs flask |" in table
     workspaces = doc["servers"]["mockflow-workspaces"]
-    for key in ("ws_empty_kb_each", "ws_create_default_world_ms", "ws_16x2_rps", "ws_1x_p99_ms"):
+    for key in (
+        "ws_empty_kb_each",
+        "ws_create_default_world_ms",
+        "ws_create_default_world_in_process_ms",
+        "ws_16x2_rps",
+        "ws_1x_p99_ms",
+    ):
         assert key in workspaces
     assert "## Workspaces: one server for many jobs" in table

@@ -222,6 +222,26 @@ def test_the_control_api_acts_on_one_workspace(srv: MockflowServer) -> None:
     assert srv.workspaces() == ["default"]
 
 
+def test_seed_state_and_snapshots_over_the_control_api_act_on_one_workspace(
+    srv: MockflowServer,
+) -> None:
+    base = f"{srv.url}/_mockflow/workspaces"
+    for name in ("st-a", "st-b"):
+        assert requests.post(base, json={"name": name}, timeout=30).status_code == 201
+    seeded = requests.post(f"{base}/st-a/seed", json={"world": "small"}, timeout=60).json()
+    assert seeded["counts"]["experiments"] == 4
+    assert srv.workspace("st-b").store.counts()["experiments"] == 0
+    doc = requests.get(f"{base}/st-a/state", timeout=30).json()
+    put = requests.put(f"{base}/st-b/state", json=doc, timeout=30).json()
+    assert put["counts"] == srv.workspace("st-a").store.counts()
+    assert requests.post(f"{base}/st-b/snapshot/s1", timeout=10).json() == {"snapshot": "s1"}
+    requests.post(f"{base}/st-b/reset", json={"world": "empty"}, timeout=10)
+    assert requests.get(f"{base}/st-a/snapshots", timeout=10).json()["snapshots"] == []
+    restored = requests.post(f"{base}/st-b/restore/s1", timeout=10).json()
+    assert restored["counts"]["experiments"] == 4
+    assert srv.store.counts()["experiments"] == 1  # default kept only its Default experiment
+
+
 def test_a_key_bound_to_a_workspace_wins_over_the_header() -> None:
     with MockflowServer(port=0, world="empty", auth=True, workspaces=True) as srv:
         bound = srv.keys.create(id="customer-1", workspace="customer-1")
@@ -248,6 +268,53 @@ def test_a_key_bound_to_a_workspace_wins_over_the_header() -> None:
         assert in_ws.json()["experiment"]["name"] == "theirs"
         if CLIENT_WORKSPACES:  # the Experiment message has a workspace field from 3.10 on
             assert in_ws.json()["experiment"]["workspace"] == "customer-1"
+
+
+KEY_FILE = """
+keys:
+  - id: customer-acme
+    secret: hk_test_acme0000000000000000
+    owner: ci@acme.example
+    scopes: [mlflow:read, mlflow:write]
+    workspace: acme
+"""
+
+
+def test_a_key_file_and_the_control_api_bind_keys_to_workspaces(tmp_path: Path) -> None:
+    """`workspace:` in the key file (the documented example) and in `POST /_mockflow/keys`; a
+    bad workspace name is refused; with workspaces off the binding is ignored."""
+    keys = tmp_path / "keys.yaml"
+    keys.write_text(KEY_FILE)
+    acme = {"Authorization": "Bearer hk_test_acme0000000000000000", HEADER: "default"}
+    with MockflowServer(
+        port=0, world="empty", auth=True, workspaces=True, keys_file=str(keys)
+    ) as srv:
+        made = requests.post(
+            f"{srv.url}{API}/experiments/create", json={"name": "from-file"}, headers=acme
+        )
+        assert made.status_code == 200
+        assert [e.name for e in srv.workspace("acme").store.tracking.experiments.values()] == [
+            "from-file"
+        ]
+        created = requests.post(
+            f"{srv.url}/_mockflow/keys", json={"id": "job-7", "workspace": "job-7"}, timeout=10
+        )
+        assert created.status_code == 201 and created.json()["key"]["workspace"] == "job-7"
+        job = {"Authorization": f"Bearer {created.json()['key']['secret']}"}
+        requests.post(f"{srv.url}{API}/experiments/create", json={"name": "j"}, headers=job)
+        assert srv.workspace("job-7").store.counts()["experiments"] == 1
+        bad = requests.post(
+            f"{srv.url}/_mockflow/keys", json={"id": "bad", "workspace": "Bad_Name"}, timeout=10
+        )
+        assert (bad.status_code, bad.json()["error_code"]) == (400, "INVALID_PARAMETER_VALUE")
+        assert srv.store.counts()["experiments"] == 1  # only default's Default experiment
+    with MockflowServer(port=0, world="empty", auth=True, keys_file=str(keys)) as off:
+        del acme[HEADER]
+        made = requests.post(
+            f"{off.url}{API}/experiments/create", json={"name": "unbound"}, headers=acme
+        )
+        assert made.status_code == 200
+        assert "unbound" in {e.name for e in off.store.tracking.experiments.values()}
 
 
 def test_workspaces_are_off_by_default(server: MockflowServer) -> None:
@@ -383,3 +450,45 @@ def test_the_state_file_keeps_every_workspace(tmp_path: Path) -> None:
             f"{second.url}{API}/experiments/create", json={"name": "y"}, headers=restored.headers
         ).json()["experiment_id"]
         assert int(new) > int(found.json()["experiment"]["experiment_id"])
+
+
+@client_workspaces
+def test_writes_to_a_seeded_world_stay_in_their_workspace(
+    srv: MockflowServer, client_env: None
+) -> None:
+    """Workspaces seeded with one world share its snapshot copy-on-write: changing a seeded run,
+    experiment, model, trace or assessment in one changes no other, nor the world a reset or a
+    new workspace starts from."""
+    a, b = (srv.create_workspace(n, world="default") for n in ("cow-a", "cow-b"))
+
+    def state(kit: WorkspaceKit) -> str:
+        return json.dumps(kit.export_state(), sort_keys=True)
+
+    before_a, before_b = state(a), state(b)
+    with a.activate():
+        client = MlflowClient(srv.url)
+        experiment = client.get_experiment_by_name("hokusai_model_improvements")
+        run = client.search_runs([experiment.experiment_id], max_results=1)[0]
+        client.set_tag(run.info.run_id, "changed", "yes")
+        client.log_metric(run.info.run_id, sorted(run.data.metrics)[0], 99.0, step=10_000)
+        client.set_experiment_tag(experiment.experiment_id, "changed", "yes")
+        model = client.search_registered_models(max_results=1)[0]
+        client.set_registered_model_tag(model.name, "changed", "yes")
+        client.update_model_version(model.name, "1", description="changed")
+        app = client.get_experiment_by_name("support-assistant").experiment_id
+        traces = client.search_traces(locations=[app], max_results=50, include_spans=False)
+        rated = next(t for t in traces if t.info.assessments)
+        client.set_trace_tag(rated.info.trace_id, "changed", "yes")
+        old = rated.info.assessments[0]
+        # An override marks the overridden assessment invalid: a change to a seeded entity.
+        mlflow.override_feedback(
+            trace_id=rated.info.trace_id, assessment_id=old.assessment_id, value="changed"
+        )
+        client.delete_traces(app, trace_ids=[traces[-1].info.trace_id])
+    changed = state(a)
+    assert changed != before_a and "changed" in changed
+    assert state(b) == before_b, "a write in cow-a reached cow-b"
+    a.reset()
+    assert state(a) == before_a, "the seeded world a reset restores was changed"
+    c = srv.create_workspace("cow-c", world="default")
+    assert state(c).replace("cow-c", "cow-b") == before_b.replace("cow-c", "cow-b")

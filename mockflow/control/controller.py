@@ -35,6 +35,7 @@ class Controller:
         faults: FaultSet,
         workspace: Workspace | None = None,
         keys: KeyAdmin | None = None,
+        start_snapshot: Snapshot | None = None,
     ) -> None:
         self.app = app
         self.journal = journal
@@ -44,8 +45,9 @@ class Controller:
         self._scoped: dict[str, Controller] = {}
         self.snapshots: dict[str, Snapshot] = {}
         self._lock = threading.Lock()
-        # What a reset with no world goes back to: the state the server started in.
-        self.start_snapshot = self.store.snapshot()
+        # What a reset with no world goes back to: the state the server (or the workspace)
+        # started in.
+        self.start_snapshot = self.store.snapshot() if start_snapshot is None else start_snapshot
         self.world = _describe(self.settings)
         # One full-scope key per server, there after every reset, so tests and curl users have
         # a working key without reading the key file. Its secret is random per server.
@@ -100,11 +102,9 @@ class Controller:
                     faults=workspace.faults,
                     workspace=workspace,
                     keys=self.keys,
+                    start_snapshot=workspace.start or self.workspaces.new_store(name).snapshot(),
                 )
                 scoped.api_key = self.api_key
-                scoped.start_snapshot = (
-                    workspace.start or self.workspaces.new_store(name).snapshot()
-                )
                 self._scoped[name] = scoped
             return scoped
 
@@ -129,10 +129,13 @@ class Controller:
             save_state=False,
         )
         store = self.workspaces.new_store(name)
-        if fixture or not spec_is_empty(settings):
-            store.restore(start_snapshot(settings))
+        seeded = None if not fixture and spec_is_empty(settings) else start_snapshot(settings)
+        if seeded is not None:
+            store.restore(seeded)
         workspace = self.workspaces.create(name, description=description, store=store)
-        workspace.start = store.snapshot()
+        # The world's own snapshot is the workspace's starting state (restoring it again gives
+        # that state): no second copy of the world, so creating costs one restore, as a reset.
+        workspace.start = seeded
         scoped = self.for_workspace(workspace.name)
         scoped.world = _describe(settings)
         return {"workspace": workspace.to_dict(), "world": scoped.world, "seed": settings.seed}

@@ -14,14 +14,12 @@ when read.
 
 from __future__ import annotations
 
-import copy
-import dataclasses
 import json
 import time
 import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from mlflow.entities import Assessment, Span, Trace, TraceData, TraceInfo
 from mlflow.entities.assessment import Expectation, Feedback
@@ -653,20 +651,33 @@ class TraceStore(RootBound):
 
 
 def _copy_record(record: TraceRecord) -> TraceRecord:
-    info = dataclasses.replace(
-        record.info,
-        tags=dict(record.info.tags),
-        trace_metadata=dict(record.info.trace_metadata),
-        assessments=[],
-    )
+    """A private copy: its own info, tags, metadata, assessments and lists (span bytes are
+    immutable and shared). The hot part of a snapshot and of a restore (a reset, a seeded
+    workspace), so the entities are copied as ``copy.copy`` would, without its reduce protocol
+    (``dataclasses.replace`` and ``copy.copy`` cost about three times as much)."""
+    info = _shallow_copy(record.info)
+    info.tags = dict(info.tags)
+    info.trace_metadata = dict(info.trace_metadata)
+    info.assessments = []
     return TraceRecord(
         info,
         dict(record.spans),
-        {k: copy.copy(a) for k, a in record.assessments.items()},
+        {k: _shallow_copy(a) for k, a in record.assessments.items()},
         list(record.linked_runs),
         list(record.linked_prompts),
         dict(record.span_types),
     )
+
+
+_T = TypeVar("_T")
+
+
+def _shallow_copy(entity: _T) -> _T:
+    """``copy.copy(entity)`` for a plain MLflow entity (attributes in ``__dict__``; no
+    ``__slots__``, ``__copy__`` or ``__getstate__``, as TraceInfo and Assessment are)."""
+    copied = object.__new__(type(entity))
+    copied.__dict__.update(entity.__dict__)
+    return copied
 
 
 # --- search ------------------------------------------------------------------------------------
