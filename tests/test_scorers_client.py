@@ -21,7 +21,7 @@ from mlflow.genai.scorers.registry import (
 from mockflow.server import MockflowServer
 
 
-def test_register_version_list_get_delete(tracking_uri: str) -> None:
+def test_register_version_list_get_delete(door: str) -> None:
     experiment_id = mlflow.create_experiment("scorers")
     RegexMatch(pattern=r"^\d+$").register(name="digits", experiment_id=experiment_id)
     RegexMatch(pattern=r"^\d{2}$").register(name="digits", experiment_id=experiment_id)
