@@ -62,11 +62,16 @@ def door(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Ite
     has: under ``/mlflow`` with auth off, and at the root with auth on and the everyday
     read-write key as the client's bearer token (``MLFLOW_TRACKING_TOKEN``)."""
     auth = request.param == "root-auth-on"
+    for credential in (
+        "MLFLOW_TRACKING_TOKEN",
+        "MLFLOW_TRACKING_USERNAME",
+        "MLFLOW_TRACKING_PASSWORD",
+        "HOKUSAI_API_KEY",  # mockflow's header plugin would send it
+    ):
+        monkeypatch.delenv(credential, raising=False)
     with MockflowServer(port=0, world="empty", auth=auth) as srv:
         if auth:
             monkeypatch.setenv("MLFLOW_TRACKING_TOKEN", READ_WRITE_KEY)
-        else:
-            monkeypatch.delenv("MLFLOW_TRACKING_TOKEN", raising=False)
         with _client_at(srv.url if auth else srv.prefixed_url, monkeypatch) as uri:
             yield uri
 

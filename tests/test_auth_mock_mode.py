@@ -38,6 +38,10 @@ def free_port() -> int:
 
 @pytest.fixture
 def clean_env(monkeypatch):
+    # activate() writes os.environ itself, and monkeypatch restores only the names it set or
+    # deleted while present: the whole environment is put back afterwards, or a key activate()
+    # exported would follow later tests in this process.
+    saved = dict(os.environ)
     for name in CLIENT_VARS:
         monkeypatch.delenv(name, raising=False)
     # Nothing listens here, so no developer's mockflow on the default port is found.
@@ -47,6 +51,8 @@ def clean_env(monkeypatch):
     if server is not None:
         server.stop()
         mock_mode._active = None
+    os.environ.clear()
+    os.environ.update(saved)
 
 
 def parse_exports(text: str) -> dict[str, str]:
