@@ -13,6 +13,7 @@ with ``MLFLOW_TRACKING_TOKEN`` when auth is on). Exits non-zero on the first mis
 from __future__ import annotations
 
 import argparse
+import inspect
 import os
 import socket
 import subprocess
@@ -189,7 +190,11 @@ def traces(uri: str) -> None:
     check(client.get_trace(request_id).info.tags["reviewed"] == "yes", "set_trace_tag")
     client.delete_trace_tag(request_id, "reviewed")
     check("reviewed" not in client.get_trace(request_id).info.tags, "delete_trace_tag")
-    ids = "trace_ids" if hasattr(mlflow, "get_last_active_trace_id") else "request_ids"
+    ids = (  # 2.x: request_ids; 3.x: trace_ids
+        "trace_ids"
+        if "trace_ids" in inspect.signature(client.delete_traces).parameters
+        else "request_ids"
+    )
     deleted = client.delete_traces(experiment_id, **{ids: [request_id]})
     check(deleted == 1 and not client.search_traces([experiment_id]), "delete_traces")
 
