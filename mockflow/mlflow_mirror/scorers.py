@@ -74,11 +74,8 @@ def check_filter_string_type(filter_string: Any) -> None:
 
 
 def check_online_config(sample_rate: float, filter_string: str | None) -> None:
-    """``upsert_online_scoring_config``'s checks made before it reads the database."""
-    if not isinstance(sample_rate, (int, float)):
-        raise MlflowException.invalid_parameter_value(
-            f"sample_rate must be a number, got {type(sample_rate).__name__}"
-        )
+    """``upsert_online_scoring_config``'s checks made before it reads the database (its
+    "must be a number" check is ``sample_rate_of``'s, where the value is read)."""
     if not 0.0 <= sample_rate <= 1.0:
         raise MlflowException.invalid_parameter_value(
             f"sample_rate must be between 0.0 and 1.0, got {sample_rate}"

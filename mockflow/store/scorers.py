@@ -178,16 +178,7 @@ class ScorerStore(RootBound):
                 }
                 for s in self.scorers.values()
             ],
-            "online_configs": [
-                {
-                    "online_scoring_config_id": c.online_scoring_config_id,
-                    "scorer_id": c.scorer_id,
-                    "sample_rate": c.sample_rate,
-                    "experiment_id": c.experiment_id,
-                    "filter_string": c.filter_string,
-                }
-                for c in self.online_configs.values()
-            ],
+            "online_configs": [c.to_dict() for c in self.online_configs.values()],
         }
 
     @classmethod

@@ -712,7 +712,6 @@ class _TraceMatcher:
 
     def __init__(self, spans_of: Callable[[TraceRecord], list[dict[str, Any]]]) -> None:
         self.spans_of = spans_of
-        self.span_type = TraceStore.span_type
 
     def matches(self, record: TraceRecord, clause: dict[str, Any]) -> bool:
         type_ = clause["type"]
@@ -731,7 +730,7 @@ class _TraceMatcher:
             return _compare_optional(info.trace_metadata.get(key), comparator, value)
         if SearchTraceUtils.is_span(type_, key, comparator):
             return any(
-                _span_matches(s, self.span_type(record, s), key, comparator, value)
+                _span_matches(s, TraceStore.span_type(record, s), key, comparator, value)
                 for s in self.spans_of(record)
             )
         if SearchTraceUtils.is_assessment(type_, key, comparator):

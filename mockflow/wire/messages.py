@@ -175,7 +175,6 @@ def parse_dict(
         mlflow_parse_dict(merged, message)
     except ParseError:
         parsed = False
-
     except RecursionError:
         raise _too_deep() from None
     validate(schema or {}, raw, parsed)
